@@ -1,0 +1,526 @@
+"""The whitelist parser: the only way text becomes a SymPy object.
+
+Student answers, CLI expressions, ``--where`` conditions and exercise files all
+come through here.  Nothing is ever handed to ``eval``, ``sympify`` or
+``parse_expr``.  The pipeline is
+
+1. *normalise*: refuse control and invisible characters, map Unicode that
+   people type (``x²``, ``−``, ``λ``, ``≤``, ``·``) to ASCII, apply NFKC
+   (full-width letters become ASCII);
+2. *tokenise* with a regular-expression scanner that knows only numbers,
+   names and a handful of operators (so quotes, dots after names, ``;``,
+   ``:``, ``{``, ``@``, backslashes ... are refused outright), inserting ``*``
+   for implicit multiplication (``12x^2``, ``2(x+1)``, ``(a)(b)``);
+3. check the limits in :data:`LIMITS` (length, tokens, nesting, names);
+4. ``ast.parse(..., mode="eval")`` of the rebuilt token string, then an
+   *iterative* walk that admits only whitelisted node types, names and
+   functions and builds SymPy objects by hand, checking number and exponent
+   sizes before any arithmetic is done.
+
+All symbols are real (``Symbol(name, real=True)``); use :func:`symbol` to
+make the same symbol elsewhere.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+
+from .errors import ParseError
+
+# --------------------------------------------------------------------------
+# Limits: documented in one place (docs/limits.md repeats this table).
+# --------------------------------------------------------------------------
+LIMITS = {
+    "max_length": 2000,  # characters of input
+    "max_tokens": 600,  # tokens after normalisation
+    "max_depth": 40,  # nesting of brackets
+    "max_unary_run": 8,  # consecutive unary signs, e.g. "--x"
+    "max_nodes": 1200,  # AST nodes
+    "max_number_digits": 60,  # digits in one numeric literal
+    "max_exponent": 200,  # |exponent| of a power with a numeric exponent
+    "max_result_digits": 400,  # digits of an integer produced by folding
+    "max_name_length": 24,
+    "max_symbols": 12,
+}
+
+# Functions a user may call, mapped to SymPy constructors, with arity.
+_SIGMOID = lambda z: 1 / (1 + sp.exp(-z))  # noqa: E731
+FUNCTIONS = {
+    "sin": (sp.sin, 1), "cos": (sp.cos, 1), "tan": (sp.tan, 1),
+    "asin": (sp.asin, 1), "acos": (sp.acos, 1), "atan": (sp.atan, 1),
+    "arcsin": (sp.asin, 1), "arccos": (sp.acos, 1), "arctan": (sp.atan, 1),
+    "sinh": (sp.sinh, 1), "cosh": (sp.cosh, 1), "tanh": (sp.tanh, 1),
+    "exp": (sp.exp, 1), "log": (sp.log, 1), "ln": (sp.log, 1),
+    "sqrt": (sp.sqrt, 1), "abs": (sp.Abs, 1), "Abs": (sp.Abs, 1),
+    "sign": (sp.sign, 1), "sigmoid": (_SIGMOID, 1),
+    "max": (sp.Max, None), "Max": (sp.Max, None),
+    "min": (sp.Min, None), "Min": (sp.Min, None),
+    "Piecewise": (None, None),  # handled specially
+}
+
+CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E, "True": sp.true, "False": sp.false,
+             "oo": sp.oo, "inf": sp.oo, "infinity": sp.oo}
+
+# Names people type that we rename (lambda is a Python keyword).
+ALIASES = {"lambda": "lam", "λ": "lam", "Λ": "lam", "μ": "mu", "θ": "theta",
+           "α": "alpha", "β": "beta", "γ": "gamma", "η": "eta", "κ": "kappa",
+           "σ": "sigma", "τ": "tau", "ρ": "rho", "δ": "delta", "ε": "epsilon",
+           "ϵ": "epsilon", "ω": "omega", "φ": "phi", "ψ": "psi", "ξ": "xi",
+           "ν": "nu", "ζ": "zeta", "χ": "chi"}
+
+_PY_KEYWORDS = {"and", "or", "not", "is", "in", "if", "else", "for", "while", "lambda",
+                "import", "from", "def", "class", "return", "yield", "with", "as",
+                "pass", "del", "global", "nonlocal", "assert", "raise", "try",
+                "except", "finally", "break", "continue", "async", "await", "None"}
+
+_SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
+                 "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-", "⁺": "+"}
+_SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6",
+               "₇": "7", "₈": "8", "₉": "9"}
+_CHAR_MAP = {
+    "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-", "∓": "-",
+    "×": "*", "·": "*", "⋅": "*", "∙": "*", "÷": "/", "∕": "/",
+    "≤": "<=", "⩽": "<=", "≥": ">=", "⩾": ">=", "≠": "!=",
+    "π": "pi", "∞": "oo", "√": "sqrt",
+}
+# Invisible or control characters are refused, never silently dropped.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z_0-9]*)
+  | (?P<op>\*\*|<=|>=|==|!=|&&|\|\||[-+*/^()\[\],<>=&|])
+    """,
+    re.VERBOSE,
+)
+
+
+@lru_cache(maxsize=None)
+def symbol(name: str) -> sp.Symbol:
+    """The one real symbol with this name that every module uses."""
+    return sp.Symbol(name, real=True)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "number", "name", "op"
+    text: str
+
+
+def _fail(message: str) -> None:
+    raise ParseError(message)
+
+
+def normalise(text: str) -> str:
+    """Map what people type to the ASCII our scanner knows, refusing the rest."""
+    if not isinstance(text, str):
+        _fail("input must be text")
+    if len(text) > LIMITS["max_length"]:
+        _fail(f"input is too long ({len(text)} characters; the limit is {LIMITS['max_length']})")
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _SUPERSCRIPTS:
+            j = i
+            while j < n and text[j] in _SUPERSCRIPTS:
+                j += 1
+            out.append("^(" + "".join(_SUPERSCRIPTS[c] for c in text[i:j]) + ")")
+            i = j
+            continue
+        if ch in _SUBSCRIPTS:
+            out.append(_SUBSCRIPTS[ch])
+        elif ch in _CHAR_MAP:
+            out.append(" " + _CHAR_MAP[ch] + " " if _CHAR_MAP[ch].isalpha() else _CHAR_MAP[ch])
+        elif ch in ALIASES:
+            out.append(" " + ALIASES[ch] + " ")
+        elif ch in "\t\n\r":
+            out.append(" ")
+        elif unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+            name = unicodedata.name(ch, "control character")
+            _fail(f"invisible or control character U+{ord(ch):04X} ({name.lower()}) is not allowed")
+        else:
+            out.append(ch)
+        i += 1
+    result = unicodedata.normalize("NFKC", "".join(out))
+    # NFKC may produce new superscript-free text; anything non-ASCII left is refused
+    for ch in result:
+        if ord(ch) > 127:
+            _fail(f"unexpected character {ch!r}")
+    return result
+
+
+def tokenize(text: str) -> list[Token]:
+    """Scan normalised text into tokens, inserting implicit multiplication."""
+    raw: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if not m:
+            _fail(f"unexpected character {text[pos]!r} at position {pos + 1}")
+        pos = m.end()
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        tok = m.group()
+        if kind == "number":
+            digits = sum(c.isdigit() for c in tok)
+            if digits > LIMITS["max_number_digits"]:
+                _fail(f"number with {digits} digits is too large (limit {LIMITS['max_number_digits']})")
+        if kind == "name":
+            if tok in ALIASES:
+                tok = ALIASES[tok]
+            if tok.startswith("_") or "__" in tok:
+                _fail(f"name {tok!r} is not allowed")
+            if len(tok) > LIMITS["max_name_length"]:
+                _fail(f"name {tok[:30]!r} is too long")
+            if tok in ("and", "or"):
+                kind = "op"
+            elif tok in _PY_KEYWORDS:
+                _fail(f"{tok!r} is not allowed in a formula")
+        if kind == "op":
+            tok = {"^": "**", "=": "==", "&&": "and", "||": "or", "&": "and", "|": "or"}.get(tok, tok)
+        raw.append(Token(kind, tok))
+        if len(raw) > LIMITS["max_tokens"]:
+            _fail(f"formula is too long (more than {LIMITS['max_tokens']} tokens)")
+    out: list[Token] = []
+    for tok in raw:
+        if (out and tok.text == "(" and out[-1].kind == "name" and len(out[-1].text) > 1
+                and out[-1].text not in FUNCTIONS and out[-1].text not in ALIASES.values()):
+            _fail(f"unknown function {out[-1].text!r}")
+        if out and _implicit_product(out[-1], tok):
+            out.append(Token("op", "*"))
+        out.append(tok)
+    return out
+
+
+def _is_operand_end(t: Token) -> bool:
+    return t.kind in ("number", "name") or t.text in (")", "]")
+
+
+def _implicit_product(a: Token, b: Token) -> bool:
+    if not _is_operand_end(a):
+        return False
+    if a.kind == "name" and a.text in FUNCTIONS and b.text == "(":
+        return False  # a call
+    if a.kind == "number" and b.kind == "number":
+        return False  # "2 3" is a mistake, not a product
+    if a.text == "]":
+        return False
+    return b.kind in ("number", "name") or b.text == "("
+
+
+def _check_structure(tokens: list[Token]) -> None:
+    depth = 0
+    run = 0
+    prev: Token | None = None
+    for t in tokens:
+        if t.text in ("(", "["):
+            depth += 1
+            if depth > LIMITS["max_depth"]:
+                _fail(f"brackets are nested too deeply (limit {LIMITS['max_depth']})")
+        elif t.text in (")", "]"):
+            depth -= 1
+            if depth < 0:
+                _fail("unbalanced brackets: a closing bracket has no opening one")
+        if t.text in ("-", "+") and (prev is None or (prev.kind == "op" and prev.text not in (")", "]"))):
+            run += 1
+            if run > LIMITS["max_unary_run"]:
+                _fail("too many signs in a row")
+        else:
+            run = 0
+        prev = t
+    if depth != 0:
+        _fail("unbalanced brackets: an opening bracket is never closed")
+
+
+_BINOPS = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
+_CMPOPS = {ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan, ast.Gt: sp.StrictGreaterThan,
+           ast.GtE: sp.GreaterThan, ast.Eq: sp.Eq, ast.NotEq: sp.Ne}
+
+
+def _number(text: str) -> sp.Expr:
+    if re.fullmatch(r"\d+", text):
+        return sp.Integer(int(text))
+    # exact decimal: 0.1 -> 1/10; exponent bounded by the digit limit
+    mant, _, exp = text.lower().partition("e")
+    e = int(exp) if exp else 0
+    if abs(e) > LIMITS["max_number_digits"]:
+        _fail(f"number {text!r} is out of range")
+    if "." in mant:
+        whole, frac = mant.split(".")
+        num = int((whole or "0") + frac)
+        e -= len(frac)
+    else:
+        num = int(mant)
+    return sp.Rational(num * 10 ** max(e, 0), 10 ** max(-e, 0))
+
+
+def _digits(v: sp.Basic) -> int:
+    if v.is_Integer:
+        return len(str(abs(int(v))))
+    if v.is_Rational:
+        return max(_digits(sp.Integer(v.p)), _digits(sp.Integer(v.q)))
+    return 0
+
+
+def _safe_pow(base: sp.Expr, ex: sp.Expr) -> sp.Expr:
+    if ex.is_Number:
+        if not ex.is_Rational or abs(ex) > LIMITS["max_exponent"]:
+            if abs(ex) > LIMITS["max_exponent"]:
+                _fail(f"exponent {ex} is too large (limit {LIMITS['max_exponent']})")
+        if base.is_Rational:
+            bound = max(_digits(base), 1) * abs(ex)
+            if bound > LIMITS["max_result_digits"]:
+                _fail("power is too large to compute")
+    elif base.is_Number and abs(base) > 1 and ex.free_symbols == set():
+        _fail("power with a non-numeric exponent is not allowed here")
+    return sp.Pow(base, ex)
+
+
+def _to_sympy(tree: ast.AST) -> sp.Basic:
+    """Iterative post-order walk over a whitelisted AST."""
+    count = 0
+    for _node in ast.walk(tree):
+        count += 1
+        if count > LIMITS["max_nodes"]:
+            _fail("formula is too large")
+    symbols_seen: set[str] = set()
+    # stack of (node, visited?)
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    values: dict[int, sp.Basic] = {}
+    while stack:
+        node, visited = stack.pop()
+        children = _children(node)
+        if not visited:
+            stack.append((node, True))
+            for c in reversed(children):
+                stack.append((c, False))
+            continue
+        args = [values.pop(id(c)) for c in children]
+        values[id(node)] = _build(node, args, symbols_seen)
+    return values[id(tree)]
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Expression):
+        return [node.body]
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINOPS:
+            _fail("operator not allowed")
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            _fail("operator not allowed")
+        return [node.operand]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Compare):
+        for op in node.ops:
+            if type(op) not in _CMPOPS:
+                _fail("comparison not allowed")
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.BoolOp):
+        return list(node.values)
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            _fail("only calls of known functions with plain arguments are allowed")
+        if node.func.id not in FUNCTIONS:
+            _fail(f"unknown function {node.func.id!r}")
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                _fail("starred arguments are not allowed")
+        return list(node.args)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        for a in node.elts:
+            if isinstance(a, ast.Starred):
+                _fail("starred items are not allowed")
+        return list(node.elts)
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return []
+    _fail(f"{type(node).__name__} is not allowed in a formula")
+    return []  # pragma: no cover
+
+
+def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Basic:
+    if isinstance(node, ast.Expression):
+        return args[0]
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool):
+            return sp.true if v else sp.false
+        if not isinstance(v, (int, float)):
+            _fail("only numbers are allowed as constants")
+        return _number(str(getattr(node, "_cp_text", v)))
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS:
+            _fail(f"function {name!r} needs an argument in brackets")
+        symbols_seen.add(name)
+        if len(symbols_seen) > LIMITS["max_symbols"]:
+            _fail("too many different names")
+        return symbol(name)
+    for a in args:
+        if not isinstance(node, (ast.Compare, ast.BoolOp, ast.Tuple, ast.List, ast.Call)) and (
+            _is_non_expr(a)
+        ):
+            _fail("arithmetic on a comparison, list or point is not allowed")
+    if isinstance(node, ast.UnaryOp):
+        return -args[0] if isinstance(node.op, ast.USub) else args[0]
+    if isinstance(node, ast.BinOp):
+        a, b = args
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            r = a * b
+        elif isinstance(node.op, ast.Div):
+            if b == 0:
+                _fail("division by zero")
+            r = a / b
+        else:
+            r = _safe_pow(a, b)
+        if r.has(sp.zoo, sp.nan):
+            _fail("the formula is undefined (division by zero)")
+        if r.is_Rational and _digits(r) > LIMITS["max_result_digits"]:
+            _fail("number is too large")
+        return r
+    if isinstance(node, ast.Compare):
+        rels = []
+        left = args[0]
+        for op, right in zip(node.ops, args[1:]):
+            rels.append(_CMPOPS[type(op)](left, right, evaluate=False))
+            left = right
+        return sp.And(*rels, evaluate=False) if len(rels) > 1 else rels[0]
+    if isinstance(node, ast.BoolOp):
+        return sp.And(*args) if isinstance(node.op, ast.And) else sp.Or(*args)
+    if isinstance(node, ast.Call):
+        fname = node.func.id
+        func, arity = FUNCTIONS[fname]
+        if fname == "Piecewise":
+            pairs = []
+            for a in args:
+                if not isinstance(a, sp.Tuple) or len(a) != 2:
+                    _fail("Piecewise takes pairs (value, condition)")
+                pairs.append((a[0], a[1]))
+            if not pairs:
+                _fail("Piecewise needs at least one piece")
+            return sp.Piecewise(*pairs)
+        if arity is not None and len(args) != arity:
+            _fail(f"{fname} takes {arity} argument{'s' if arity > 1 else ''}")
+        if arity is None and len(args) < 1:
+            _fail(f"{fname} needs at least one argument")
+        if fname in ("log", "ln") and args[0] == 0:
+            _fail("log(0) is undefined")
+        return func(*args)
+    if isinstance(node, ast.Tuple):
+        return sp.Tuple(*args)
+    if isinstance(node, ast.List):
+        if args and all(isinstance(a, sp.Tuple) and getattr(a, "_cp_list", False) for a in args):
+            pass
+        return _ListValue(*args)
+    _fail(f"{type(node).__name__} is not allowed")
+    return sp.S.Zero  # pragma: no cover
+
+
+def _is_non_expr(v: sp.Basic) -> bool:
+    return not isinstance(v, sp.Expr) or isinstance(v, (sp.Tuple, sp.MatrixBase))
+
+
+class _ListValue(sp.Tuple):
+    """A bracketed list (row of a matrix or a vector)."""
+
+
+def _parse_tree(text: str) -> sp.Basic:
+    tokens = tokenize(normalise(text))
+    if not tokens:
+        _fail("empty input")
+    _check_structure(tokens)
+    source = " ".join(t.text for t in tokens)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        _fail("not a valid formula")
+    # keep the literal text of numbers so 0.1 stays exactly 1/10
+    numbers = iter(t.text for t in tokens if t.kind == "number")
+    consts = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Constant) and not isinstance(n.value, bool)),
+                    key=lambda n: (n.lineno, n.col_offset))
+    for node in consts:
+        node._cp_text = next(numbers, str(node.value))  # type: ignore[attr-defined]
+    try:
+        return _to_sympy(tree)
+    except ParseError:
+        raise
+    except (RecursionError, MemoryError, OverflowError):
+        _fail("formula is too complex")
+    except (TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
+        _fail(f"cannot build this formula ({type(exc).__name__})")
+    return sp.S.Zero  # pragma: no cover
+
+
+def _finish(value: sp.Basic) -> sp.Basic:
+    if isinstance(value, _ListValue):
+        rows = list(value.args)
+        if rows and all(isinstance(r, _ListValue) for r in rows):
+            widths = {len(r.args) for r in rows}
+            if len(widths) != 1:
+                _fail("matrix rows have different lengths")
+            return sp.ImmutableMatrix([list(r.args) for r in rows])
+        return sp.ImmutableMatrix([list(rows)]).T  # column vector
+    return value
+
+
+def parse_expr(text: str, *, allowed: set[str] | None = None) -> sp.Expr:
+    """Parse an arithmetic expression (no comparisons, lists or points)."""
+    value = _parse_tree(text)
+    if _is_non_expr(value):
+        _fail("expected an expression such as x**2 + 1, not a comparison, list or point")
+    if value.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        _fail("the expression is infinite or undefined")
+    _check_names(value, allowed)
+    return value
+
+
+def parse_condition(text: str, *, allowed: set[str] | None = None) -> sp.Basic:
+    """Parse a condition such as ``0 < p < 1`` or ``lam >= 3`` (And of relations)."""
+    value = _parse_tree(text)
+    if isinstance(value, sp.Expr) or not isinstance(value, sp.logic.boolalg.Boolean) or value in (sp.true, sp.false):
+        _fail("expected a condition such as 0 < p < 1")
+    _check_names(value, allowed)
+    return value
+
+
+def parse_any(text: str, *, allowed: set[str] | None = None) -> sp.Basic:
+    """Parse an answer: an expression, a condition, a point (tuple) or a matrix."""
+    value = _finish(_parse_tree(text))
+    _check_names(value, allowed)
+    return value
+
+
+def _check_names(value: sp.Basic, allowed: set[str] | None) -> None:
+    if allowed is None:
+        return
+    bad = sorted(s.name for s in value.free_symbols if s.name not in allowed)
+    if bad:
+        _fail(f"unknown name{'s' if len(bad) > 1 else ''} {', '.join(bad)}; expected only "
+              f"{', '.join(sorted(allowed)) or 'numbers'}")
+
+
+def parse_name(text: str) -> str:
+    """Validate a variable or parameter name (used for --wrt and exercise files)."""
+    tokens = tokenize(normalise(text.strip()))
+    if len(tokens) != 1 or tokens[0].kind != "name" or tokens[0].text in CONSTANTS or tokens[0].text in FUNCTIONS:
+        _fail(f"{text[:40]!r} is not a valid variable name")
+    return tokens[0].text

@@ -1,0 +1,127 @@
+"""Rendering step trees and documents through Jinja templates.
+
+One environment per format, both with ``StrictUndefined``:
+
+* ``md``: Markdown that reads well in a terminal; mathematics as Unicode text.
+* ``tex``: LaTeX.  Delimiters are ``<< >>``, ``<% %>`` and ``<# #>`` so they do
+  not clash with TeX braces.  Every value is escaped by ``finalize`` unless it
+  is ``Markup``; only the ``m`` filter (``sympy.latex`` of a validated SymPy
+  object) and already-rendered step bodies are Markup.
+
+Exercise text is data: it is passed to templates as values and never compiled
+as a template, so ``{% raw %}`` in a statement is printed, not run.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import mathtext
+from .resources import data_dir
+from .steps import Step
+
+FORMATS = ("md", "tex")
+
+_TEX_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+    "#": r"\#", "^": r"\textasciicircum{}", "_": r"\_", "~": r"\textasciitilde{}",
+    "%": r"\%", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+_TEX_UNICODE = {
+    "λ": r"$\lambda$", "μ": r"$\mu$", "θ": r"$\theta$", "η": r"$\eta$", "κ": r"$\kappa$",
+    "σ": r"$\sigma$", "α": r"$\alpha$", "β": r"$\beta$", "ε": r"$\varepsilon$",
+    "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "−": "-", "·": r"$\cdot$",
+    "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "⁴": r"\textsuperscript{4}",
+    "×": r"$\times$", "→": r"$\to$", "∞": r"$\infty$", "√": r"$\surd$", "′": "'", "″": "''",
+    "‖": r"$\|$", "∈": r"$\in$", "ᵀ": r"\textsuperscript{T}", "…": r"\ldots{}",
+    "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "∂": r"$\partial$",
+    "∇": r"$\nabla$", "Σ": r"$\Sigma$", "≈": r"$\approx$", "⁻": r"\textsuperscript{-}",
+    "¹": r"\textsuperscript{1}", "½": r"$\frac12$",
+}
+_TEX_RE = re.compile("|".join(re.escape(k) for k in list(_TEX_ESCAPES) + list(_TEX_UNICODE)))
+
+
+def tex_escape(text: str) -> str:
+    """Escape prose for LaTeX: every TeX special character, and Unicode we can map."""
+    out = _TEX_RE.sub(lambda m: _TEX_ESCAPES.get(m.group(), _TEX_UNICODE.get(m.group(), "")), str(text))
+    # anything else outside Latin-1 would break pdflatex: drop to '?'
+    return "".join(c if ord(c) < 256 else "?" for c in out)
+
+
+def md_escape(text: str) -> str:
+    """Markdown prose: neutralise HTML and template-looking text; keep it readable."""
+    return str(text).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _tex_finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return ""
+    return tex_escape(str(value))
+
+
+def _md_finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    return md_escape(value) if isinstance(value, str) else mathtext.unicode(value)
+
+
+def _m_md(obj: Any) -> Markup:
+    return Markup(mathtext.unicode(obj))
+
+
+def _m_tex(obj: Any) -> Markup:
+    return Markup(mathtext.latex(obj))
+
+
+@lru_cache(maxsize=None)
+def environment(fmt: str) -> jinja2.Environment:
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    loader = jinja2.FileSystemLoader(str(data_dir("templates") / fmt))
+    if fmt == "tex":
+        env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+            block_start_string="<%", block_end_string="%>",
+            variable_start_string="<<", variable_end_string=">>",
+            comment_start_string="<#", comment_end_string="#>",
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            finalize=_tex_finalize,
+        )
+        env.filters["m"] = _m_tex
+        env.filters["esc"] = lambda s: Markup(tex_escape(s))
+    else:
+        env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            finalize=_md_finalize,
+        )
+        env.filters["m"] = _m_md
+        env.filters["esc"] = lambda s: Markup(md_escape(s))
+    env.filters["u"] = mathtext.unicode
+    return env
+
+
+def render_step(step: Step, fmt: str, depth: int = 0) -> Markup:
+    """Render one step and (post-order) its children with ``<kind>.j2``."""
+    env = environment(fmt)
+    body = Markup("").join(render_step(c, fmt, depth + 1) for c in step.children)
+    tmpl = env.get_template(f"{step.kind}.j2")
+    return Markup(tmpl.render(step=step, body=body, depth=depth, rule=step.rule, **step.fields()))
+
+
+def render_steps(steps: list[Step], fmt: str) -> Markup:
+    return Markup("").join(render_step(s, fmt) for s in steps)
+
+
+def render_document(template: str, fmt: str, **context: Any) -> str:
+    """Render a whole document template (``solution.j2``, ``proof.j2``, ``handout.j2`` ...)."""
+    return environment(fmt).get_template(template).render(**context)

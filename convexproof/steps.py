@@ -1,0 +1,110 @@
+"""Steps as data: the tree a solution or proof is made of.
+
+Modelled on SymPy's ``manualintegrate``: one small class per rule, each with a
+one-line docstring stating the rule.  A step holds SymPy objects and plain
+strings (prose), never rendered text; ``render`` picks the template
+``templates/<fmt>/<kind>.j2`` for each step, where ``kind`` is the class's
+``kind`` attribute.  Modules may define further step classes (the engine does,
+in ``convexproof/analyse/``); each needs a template per format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+
+@dataclass
+class Step:
+    """Base class: a node of the step tree."""
+
+    kind: ClassVar[str] = "step"
+    children: list["Step"] = field(default_factory=list, kw_only=True)
+
+    def fields(self) -> dict[str, Any]:
+        """The step's own data (everything but ``children``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "children"}
+
+    @property
+    def rule(self) -> str:
+        return (type(self).__doc__ or "").strip().splitlines()[0] if type(self).__doc__ else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for k, v in self.fields().items():
+            out[k] = to_jsonable(v)
+        if self.children:
+            out["children"] = [c.to_dict() for c in self.children]
+        return out
+
+
+def to_jsonable(v: Any) -> Any:
+    """SymPy objects become SymPy-syntax strings; containers recurse."""
+    import sympy as sp
+
+    if isinstance(v, Step):
+        return v.to_dict()
+    if isinstance(v, (list, tuple)):
+        return [to_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): to_jsonable(x) for k, x in v.items()}
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, sp.Basic) or hasattr(v, "free_symbols"):
+        return sp.sstr(v)
+    return str(v)
+
+
+@dataclass
+class Section(Step):
+    """A titled group of steps."""
+
+    kind: ClassVar[str] = "section"
+    title: str
+
+
+@dataclass
+class Paragraph(Step):
+    """Prose that explains the reasoning (plain text, escaped on output)."""
+
+    kind: ClassVar[str] = "paragraph"
+    text: str
+
+
+@dataclass
+class Equation(Step):
+    """An identity lhs = rhs, with an optional short justification."""
+
+    kind: ClassVar[str] = "equation"
+    lhs: Any
+    rhs: Any
+    note: str = ""
+
+
+@dataclass
+class Claim(Step):
+    """A mathematical statement (a SymPy relation or expression) with prose around it."""
+
+    kind: ClassVar[str] = "claim"
+    text: str
+    math: Any = None
+    after: str = ""
+
+
+@dataclass
+class Answer(Step):
+    """The final answer of one part."""
+
+    kind: ClassVar[str] = "answer"
+    part: str
+    value: Any
+    text: str = ""
+
+
+def walk(step: Step):
+    """All steps of a tree, depth first."""
+    stack = [step]
+    while stack:
+        s = stack.pop()
+        yield s
+        stack.extend(reversed(s.children))
