@@ -1,0 +1,283 @@
+"""The command line: thin click commands over the library API.
+
+Every command calls the library and catches :class:`ConvexproofError`; the CLI
+prints one line on stderr and exits with 2.  Usage errors (bad options) get one
+line and exit 2 too.  Heavy modules are imported inside the commands so that
+``convexproof list`` does not pay for the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .errors import ConvexproofError
+
+EXERCISES_OPT = click.option(
+    "--exercises", "exercises_dir", type=click.Path(file_okay=False), default=None,
+    help="Folder of the teacher's own exercise files (also CONVEXPROOF_EXERCISES); "
+    "they are searched before the shipped ones.")
+SEED_OPT = click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
+                        help="Reproducible variant with other parameters; no seed gives the canonical values.")
+OUTPUT_OPT = click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                          help="Write to FILE instead of standard output (atomically).")
+
+
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Print, or write FILE via a temporary file and a rename, never half a file."""
+    if output is None:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            click.echo(text, nl=not text.endswith("\n"))
+        return
+    path = Path(output)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConvexproofError(f"cannot write {output}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ConvexproofError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+class _Group(click.Group):
+    """A click group whose every error is one line on stderr with exit code 2.
+
+    Overriding ``main`` (rather than wrapping it) means click's CliRunner in the
+    tests goes through exactly the same handling as the console script.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "convexproof", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            _fail("aborted", 130)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), 2)
+        except ConvexproofError as exc:
+            _fail(exc.one_line(), 2)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except (RecursionError, MemoryError):
+            _fail("input is too complex", 2)
+        except Exception as exc:  # a bug: still one line, never a traceback
+            _fail(f"internal error ({type(exc).__name__}: {exc}); please report this", 3)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo("convexproof: " + " ".join(str(message).split())[:400], err=True)
+    sys.exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="convexproof", message="convexproof %(version)s")
+def cli() -> None:
+    """convexproof: convexity proofs, worked solutions and answer checking.
+
+    \b
+    Exercises:  list, show, solve, handout, export, selftest
+    Engine:     prove, regularize
+    Grading:    check, grade
+    """
+
+
+# ---------------------------------------------------------------- exercises
+@cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@EXERCISES_OPT
+def list_cmd(fmt: str, exercises_dir: str | None) -> None:
+    """List the exercises, one line each (id and title)."""
+    from .library import list_exercises
+
+    exs = list_exercises(exercises_dir)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([{"id": e.id, "title": e.title, "tags": e.tags, "parts": list(e.parts)} for e in exs],
+                              ensure_ascii=False, indent=2))
+    else:
+        width = max((len(e.id) for e in exs), default=0)
+        for e in exs:
+            click.echo(f"{e.id:<{width}}  {e.title}")
+
+
+@cli.command()
+@click.argument("exercise")
+@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
+@SEED_OPT
+@EXERCISES_OPT
+def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -> None:
+    """Show an exercise's statement and hints, without the solution."""
+    from .documents import statement_document
+    from .library import load_exercise
+
+    ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
+    click.echo(statement_document(ex, fmt), nl=False)
+
+
+@cli.command()
+@click.argument("exercise")
+@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True,
+              help="md reads well in a terminal; latex is a standalone document for pdflatex.")
+@SEED_OPT
+@OUTPUT_OPT
+@EXERCISES_OPT
+def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercises_dir: str | None) -> None:
+    """Print the worked solution of EXERCISE (every result computed by the engine)."""
+    from .documents import solution_document
+    from .library import load_exercise
+    from .solvers import solve as run_solver
+
+    ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
+    write_output(solution_document(ex, run_solver(ex), fmt), output)
+
+
+@cli.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="All exercises.")
+@click.option("--solutions/--no-solutions", default=True, show_default=True)
+@click.option("--key", "key", is_flag=True, help="Put the solutions in an answer key at the end.")
+@click.option("--format", "fmt", type=click.Choice(["md", "latex", "pdf"]), default="md", show_default=True)
+@SEED_OPT
+@click.option("--title", default="Convexity exercises", show_default=True)
+@click.option("--roster", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV with a 'student' column: one variant per student plus one answer key.")
+@OUTPUT_OPT
+@EXERCISES_OPT
+def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, exercises_dir) -> None:
+    """Build a handout of EXERCISES (numbered), optionally with solutions."""
+    from .documents import handout_document
+
+    data = handout_document(list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt, seed=seed,
+                            title=title, roster=roster, exercises_dir=exercises_dir)
+    write_output(data, output)
+
+
+@cli.command()
+@click.argument("exercises", nargs=-1, required=True)
+@click.option("--to", "target", type=click.Choice(["moodle"]), default="moodle", show_default=True)
+@SEED_OPT
+@OUTPUT_OPT
+@EXERCISES_OPT
+def export(exercises, target, seed, output, exercises_dir) -> None:
+    """Export EXERCISES as Moodle XML questions."""
+    from .documents import moodle_export
+
+    write_output(moodle_export(list(exercises), seed=seed, exercises_dir=exercises_dir), output)
+
+
+@cli.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--seeds", default=50, show_default=True, type=click.IntRange(0, 1000),
+              help="Also solve every exercise for seeds 1..N.")
+@EXERCISES_OPT
+def selftest(exercises, seeds, exercises_dir) -> None:
+    """Run the exercises' self-tests against the engine; exit 1 on any failure."""
+    from .documents import run_selftests
+
+    ok = run_selftests(list(exercises), seeds=seeds, exercises_dir=exercises_dir, echo=click.echo)
+    sys.exit(0 if ok else 1)
+
+
+# ------------------------------------------------------------------- engine
+def _split_names(values) -> list[str] | None:
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    return names or None
+
+
+@cli.command()
+@click.argument("expr")
+@click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
+@click.option("--where", multiple=True, help='Domain or parameter range, e.g. "0 < p < 1" (repeatable).')
+@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
+              help="Seconds before the analysis gives up with 'unknown'.")
+@OUTPUT_OPT
+def prove(expr, wrt, where, fmt, timeout, output) -> None:
+    """Decide whether EXPR is convex: a proof, a verified witness, or 'unknown'."""
+    from .analyse import prove as run_prove
+    from .documents import proof_document
+
+    result = run_prove(expr, wrt=_split_names(wrt), where=list(where), timeout=timeout)
+    write_output(proof_document(result, fmt), output)
+
+
+@cli.command()
+@click.argument("expr")
+@click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
+@click.option("--where", multiple=True, help="Domain of the variables (repeatable).")
+@click.option("--penalty", default=None, help="Penalty containing lam; default lam*(sum of squares of the variables).")
+@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True)
+@OUTPUT_OPT
+def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
+    """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
+    from .analyse import regularize as run_regularize
+    from .documents import proof_document
+
+    result = run_regularize(expr, wrt=_split_names(wrt), where=list(where), penalty=penalty, timeout=timeout)
+    write_output(proof_document(result, fmt), output)
+
+
+# ------------------------------------------------------------------ grading
+@cli.command()
+@click.argument("exercise")
+@click.option("--answer", required=True, help="The student's answer, as typed.")
+@click.option("--part", default=None, help="Answer part (default: the exercise's main part).")
+@SEED_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--reveal", is_flag=True, help="Include the correct answer in the feedback.")
+@EXERCISES_OPT
+def check(exercise, answer, part, seed, fmt, reveal, exercises_dir) -> None:
+    """Check one answer. Exit 0 correct, 1 incorrect, 2 invalid."""
+    from .check import check as run_check
+
+    result = run_check(exercise, answer, part=part, seed=seed, reveal=reveal, exercises_dir=exercises_dir)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.to_text())
+    sys.exit({"correct": 0, "incorrect": 1}.get(result.status, 2))
+
+
+@cli.command()
+@click.option("--answers", "answers_file", required=True, type=click.Path(dir_okay=False),
+              help="CSV with columns student,exercise,part,answer[,seed].")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv", show_default=True)
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
+@OUTPUT_OPT
+@EXERCISES_OPT
+def grade(answers_file, fmt, jobs, output, exercises_dir) -> None:
+    """Grade a CSV of answers; bad rows are reported as invalid, never abort."""
+    from .grade import grade_file
+
+    write_output(grade_file(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir), output)
+
+
+# --------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> None:
+    """Entry point (console script and ``python -m convexproof``)."""
+    cli.main(args=argv, prog_name="convexproof")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""The exercise library: loading, validating and instantiating exercise files.
+
+An exercise is a TOML file in ``exercises/`` (shipped in the wheel), in a
+teacher's folder given by ``--exercises DIR`` or ``CONVEXPROOF_EXERCISES``.
+The format is documented in ``docs/exercise-format.md``.  Files are untrusted:
+every formula goes through :mod:`convexproof.parse`, every name through
+:func:`convexproof.parse.parse_name`, and every error names the file, the
+field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import ConvexproofError, ExerciseError
+from .resources import data_dir
+
+PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix", "text")
+MAX_FILE_BYTES = 200_000
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_REF_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class Part:
+    name: str
+    type: str
+    default: bool = False
+    tolerance: float = 1e-9
+    accept: list[str] = field(default_factory=list)  # verdict words accepted as correct
+    reject: list[str] = field(default_factory=list)  # verdict words known to be wrong
+    accept_condition: bool = False  # "minimal λ" parts: "λ ≥ 3" also correct
+    variables: list[str] = field(default_factory=list)  # names an answer may use
+    assume: list[str] = field(default_factory=list)  # domain, e.g. "0 < p < 1"
+    description: str = ""
+
+
+@dataclass
+class Mistake:
+    part: str
+    answer: str  # formula (may use parameters) or verdict word
+    note: str  # short code, e.g. "slip-f2-at-0"
+    feedback: str  # prose; {name} refers to math entries and parameters
+
+
+@dataclass
+class SelfTest:
+    part: str
+    answer: str
+    expect: str  # "correct" | "incorrect" | "invalid"
+    note: str | None = None
+
+
+@dataclass
+class Param:
+    name: str
+    default: Fraction
+    choices: list[Fraction]
+
+
+@dataclass
+class Exercise:
+    """An exercise file, validated.  ``values`` holds the parameters of this variant."""
+
+    id: str
+    title: str
+    path: Path
+    tags: list[str]
+    statement: str
+    hints: list[str]
+    solver: dict[str, Any]
+    params: dict[str, Param]
+    parts: dict[str, Part]
+    mistakes: list[Mistake]
+    selftests: list[SelfTest]
+    math: dict[str, str]
+    seed: int | None = None
+    values: dict[str, Fraction] = field(default_factory=dict)
+
+    @property
+    def default_part(self) -> Part:
+        for p in self.parts.values():
+            if p.default:
+                return p
+        return next(iter(self.parts.values()))
+
+    def part(self, name: str | None) -> Part:
+        if name is None:
+            return self.default_part
+        if name not in self.parts:
+            raise ExerciseError(f"exercise {self.id} has no part {name!r}; parts: {', '.join(self.parts)}")
+        return self.parts[name]
+
+    def subs(self) -> dict:
+        """SymPy substitution mapping parameter symbols to this variant's values."""
+        import sympy as sp
+
+        from .parse import symbol
+
+        return {symbol(k): sp.Rational(v.numerator, v.denominator) for k, v in self.values.items()}
+
+    def formula(self, text: str, *, where: str = "formula"):
+        """Parse a formula of this exercise file and substitute the parameters."""
+        from .parse import parse_any
+
+        try:
+            value = parse_any(text)
+        except ConvexproofError as exc:
+            raise ExerciseError(f"{self.path.name}: {where}: {exc}") from None
+        return value.subs(self.subs()) if self.values else value
+
+    def math_entry(self, name: str):
+        if name in self.math:
+            return self.formula(self.math[name], where=f"math.{name}")
+        if name in self.values:
+            import sympy as sp
+
+            v = self.values[name]
+            return sp.Rational(v.numerator, v.denominator)
+        raise ExerciseError(f"{self.path.name}: unknown reference {{{name}}}")
+
+    def prose_segments(self, text: str) -> list[tuple[str, Any]]:
+        """Split prose at ``{name}`` references: [("text", str) | ("math", sympy)]."""
+        out: list[tuple[str, Any]] = []
+        pos = 0
+        for m in _REF_RE.finditer(text):
+            if m.start() > pos:
+                out.append(("text", text[pos:m.start()]))
+            out.append(("math", self.math_entry(m.group(1))))
+            pos = m.end()
+        if pos < len(text):
+            out.append(("text", text[pos:]))
+        return out
+
+
+# --------------------------------------------------------------------------
+# Finding exercise files
+# --------------------------------------------------------------------------
+def search_dirs(extra: str | os.PathLike | None = None) -> list[Path]:
+    """The teacher's folder (option, then environment variable) before the shipped one."""
+    dirs: list[Path] = []
+    for d in (extra, os.environ.get("CONVEXPROOF_EXERCISES")):
+        if d:
+            p = Path(d)
+            if not p.is_dir():
+                raise ExerciseError(f"exercise folder {str(p)[:200]!r} does not exist")
+            dirs.append(p)
+    dirs.append(data_dir("exercises"))
+    return dirs
+
+
+def exercise_files(extra=None) -> dict[str, Path]:
+    """id -> file; a teacher's file overrides a shipped one with the same name."""
+    found: dict[str, Path] = {}
+    for d in reversed(search_dirs(extra)):
+        for f in sorted(d.glob("*.toml")):
+            found[f.stem] = f
+    return dict(sorted(found.items(), key=lambda kv: _natural_key(kv[0])))
+
+
+def _natural_key(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def load_exercise(ex_id: str, *, seed: int | None = None, exercises_dir=None) -> Exercise:
+    """Load and validate one exercise; ``seed`` picks a reproducible variant."""
+    if not isinstance(ex_id, str) or not _ID_RE.match(ex_id):
+        raise ExerciseError(f"unknown exercise {str(ex_id)[:60]!r}")
+    files = exercise_files(exercises_dir)
+    if ex_id not in files:
+        raise ExerciseError(f"unknown exercise {ex_id!r}; try 'convexproof list'")
+    ex = read_exercise(files[ex_id])
+    return instantiate(ex, seed)
+
+
+def list_exercises(exercises_dir=None) -> list[Exercise]:
+    return [read_exercise(p) for p in exercise_files(exercises_dir).values()]
+
+
+def instantiate(ex: Exercise, seed: int | None) -> Exercise:
+    """Fix the parameter values: defaults without a seed, a seeded choice otherwise."""
+    import copy
+
+    out = copy.copy(ex)
+    out.seed = seed
+    if seed is None:
+        out.values = {k: p.default for k, p in ex.params.items()}
+    else:
+        if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**63):
+            raise ExerciseError("seed must be a non-negative integer")
+        rng = random.Random(f"{ex.id}:{seed}")
+        out.values = {k: rng.choice(p.choices) for k, p in ex.params.items()}
+    return out
+
+
+# --------------------------------------------------------------------------
+# Reading and validating
+# --------------------------------------------------------------------------
+class _Reader:
+    def __init__(self, path: Path, data: dict):
+        self.path, self.data = path, data
+
+    def fail(self, fld: str, what: str):
+        raise ExerciseError(f"{self.path.name}: field '{fld}': {what}")
+
+    def get(self, table: dict, key: str, typ, fld: str, default=...):
+        if key not in table:
+            if default is ...:
+                self.fail(fld, "is missing")
+            return default
+        v = table[key]
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
+            name = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+            self.fail(fld, f"must be {name}, not {type(v).__name__}")
+        return v
+
+    def text(self, table, key, fld, default=..., limit=20_000):
+        v = self.get(table, key, str, fld, default)
+        if isinstance(v, str) and len(v) > limit:
+            self.fail(fld, f"is longer than {limit} characters")
+        return v
+
+    def strings(self, table, key, fld):
+        v = self.get(table, key, list, fld, [])
+        for i, s in enumerate(v):
+            if not isinstance(s, str):
+                self.fail(f"{fld}[{i}]", "must be text")
+        return v
+
+    def tables(self, key):
+        v = self.get(self.data, key, list, key, [])
+        for i, t in enumerate(v):
+            if not isinstance(t, dict):
+                self.fail(f"{key}[{i}]", "must be a table")
+        return v
+
+
+def _fraction(r: _Reader, v, fld: str) -> Fraction:
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        r.fail(fld, "must be a number")
+    try:
+        f = Fraction(v) if not isinstance(v, float) else Fraction(str(v))
+    except (ValueError, ZeroDivisionError):
+        r.fail(fld, f"{str(v)[:40]!r} is not a number")
+    if abs(f) > 10**6 or f.denominator > 10**6:
+        r.fail(fld, "is out of range")
+    return f
+
+
+def read_exercise(path: Path) -> Exercise:
+    """Read and validate one exercise file (no solving)."""
+    from .parse import parse_any, parse_name
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ExerciseError(f"{path.name}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ExerciseError(f"{path.name}: file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ExerciseError(f"{path.name}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ExerciseError(f"{path.name}: not valid TOML ({exc})") from None
+    r = _Reader(path, data)
+
+    ex_id = r.text(data, "id", "id")
+    if not _ID_RE.match(ex_id):
+        r.fail("id", "must be letters, digits, '-' or '_'")
+    if ex_id != path.stem:
+        r.fail("id", f"{ex_id!r} does not match the file name {path.stem!r}")
+    title = r.text(data, "title", "title", limit=200)
+    statement = r.text(data, "statement", "statement")
+
+    math: dict[str, str] = {}
+    for k, v in r.get(data, "math", dict, "math", {}).items():
+        if not isinstance(v, str):
+            r.fail(f"math.{k}", "must be a formula in quotes")
+        try:
+            parse_name(k)
+            parse_any(v)
+        except ConvexproofError as exc:
+            r.fail(f"math.{k}", str(exc))
+        math[k] = v
+
+    params: dict[str, Param] = {}
+    for k, spec in r.get(data, "params", dict, "params", {}).items():
+        fld = f"params.{k}"
+        try:
+            name = parse_name(k)
+        except ConvexproofError as exc:
+            r.fail(fld, str(exc))
+        if not isinstance(spec, dict):
+            r.fail(fld, "must be a table with 'default' and 'choices'")
+        default = _fraction(r, r.get(spec, "default", (int, float, str), fld + ".default"), fld + ".default")
+        choices = [_fraction(r, c, f"{fld}.choices") for c in r.get(spec, "choices", list, fld + ".choices", [])]
+        if not choices:
+            choices = [default]
+        params[name] = Param(name, default, choices)
+
+    solver = r.get(data, "solver", dict, "solver")
+    from .solvers import known_kinds
+
+    kind = r.text(solver, "kind", "solver.kind")
+    if kind not in known_kinds():
+        r.fail("solver.kind", f"unknown solver {kind[:40]!r}; known: {', '.join(sorted(known_kinds()))}")
+    for k, v in solver.items():
+        if isinstance(v, str) and k not in ("kind",) and not k.endswith("_text"):
+            if k in ("var", "variable"):
+                try:
+                    parse_name(v)
+                except ConvexproofError as exc:
+                    r.fail(f"solver.{k}", str(exc))
+            else:
+                try:
+                    parse_any(v)
+                except ConvexproofError as exc:
+                    r.fail(f"solver.{k}", str(exc))
+
+    parts: dict[str, Part] = {}
+    for i, t in enumerate(r.tables("parts")):
+        fld = f"parts[{i}]"
+        name = r.text(t, "name", fld + ".name", limit=40)
+        if not _ID_RE.match(name):
+            r.fail(fld + ".name", "must be letters, digits, '-' or '_'")
+        typ = r.text(t, "type", fld + ".type")
+        if typ not in PART_TYPES:
+            r.fail(fld + ".type", f"must be one of {', '.join(PART_TYPES)}")
+        variables = r.strings(t, "variables", fld + ".variables")
+        for v in variables:
+            try:
+                parse_name(v)
+            except ConvexproofError as exc:
+                r.fail(fld + ".variables", str(exc))
+        assume = r.strings(t, "assume", fld + ".assume")
+        for a in assume:
+            try:
+                from .parse import parse_condition
+
+                parse_condition(a)
+            except ConvexproofError as exc:
+                r.fail(fld + ".assume", str(exc))
+        parts[name] = Part(
+            name=name, type=typ,
+            default=r.get(t, "default", bool, fld + ".default", False),
+            tolerance=r.get(t, "tolerance", float, fld + ".tolerance", 1e-9),
+            accept=[s.lower() for s in r.strings(t, "accept", fld + ".accept")],
+            reject=[s.lower() for s in r.strings(t, "reject", fld + ".reject")],
+            accept_condition=r.get(t, "accept_condition", bool, fld + ".accept_condition", False),
+            variables=variables, assume=assume,
+            description=r.text(t, "description", fld + ".description", "", limit=500),
+        )
+    if not parts:
+        r.fail("parts", "an exercise needs at least one answer part")
+
+    mistakes = []
+    for i, t in enumerate(r.tables("mistakes")):
+        fld = f"mistakes[{i}]"
+        part = r.text(t, "part", fld + ".part")
+        if part not in parts:
+            r.fail(fld + ".part", f"no part named {part!r}")
+        mistakes.append(Mistake(part, r.text(t, "answer", fld + ".answer", limit=500),
+                                r.text(t, "note", fld + ".note", limit=60),
+                                r.text(t, "feedback", fld + ".feedback", limit=2000)))
+
+    selftests = []
+    for i, t in enumerate(r.tables("selftests")):
+        fld = f"selftests[{i}]"
+        part = r.text(t, "part", fld + ".part", next(iter(parts)))
+        if part not in parts:
+            r.fail(fld + ".part", f"no part named {part!r}")
+        expect = r.text(t, "expect", fld + ".expect")
+        if expect not in ("correct", "incorrect", "invalid"):
+            r.fail(fld + ".expect", "must be correct, incorrect or invalid")
+        selftests.append(SelfTest(part, r.text(t, "answer", fld + ".answer", limit=2000), expect,
+                                  r.text(t, "note", fld + ".note", None, limit=60)))
+
+    return Exercise(
+        id=ex_id, title=title, path=path,
+        tags=r.strings(data, "tags", "tags"), statement=statement,
+        hints=r.strings(data, "hints", "hints"), solver=solver, params=params,
+        parts=parts, mistakes=mistakes, selftests=selftests, math=math,
+    )
