@@ -163,7 +163,7 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 @EXERCISES_OPT
 def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, exercises_dir) -> None:
     """Build a handout of EXERCISES (numbered), optionally with solutions."""
-    from .documents import handout_document
+    from .handout import handout_document
 
     data = handout_document(list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt, seed=seed,
                             title=title, roster=roster, exercises_dir=exercises_dir)
@@ -178,7 +178,7 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, e
 @EXERCISES_OPT
 def export(exercises, target, seed, output, exercises_dir) -> None:
     """Export EXERCISES as Moodle XML questions."""
-    from .documents import moodle_export
+    from .export import moodle_export
 
     write_output(moodle_export(list(exercises), seed=seed, exercises_dir=exercises_dir), output)
 
@@ -190,7 +190,7 @@ def export(exercises, target, seed, output, exercises_dir) -> None:
 @EXERCISES_OPT
 def selftest(exercises, seeds, exercises_dir) -> None:
     """Run the exercises' self-tests against the engine; exit 1 on any failure."""
-    from .documents import run_selftests
+    from .selftest import run_selftests
 
     ok = run_selftests(list(exercises), seeds=seeds, exercises_dir=exercises_dir, echo=click.echo)
     sys.exit(0 if ok else 1)
@@ -213,7 +213,7 @@ def _split_names(values) -> list[str] | None:
 def prove(expr, wrt, where, fmt, timeout, output) -> None:
     """Decide whether EXPR is convex: a proof, a verified witness, or 'unknown'."""
     from .analyse import prove as run_prove
-    from .documents import proof_document
+    from .analyse.report import proof_document
 
     result = run_prove(expr, wrt=_split_names(wrt), where=list(where), timeout=timeout)
     write_output(proof_document(result, fmt), output)
@@ -230,7 +230,7 @@ def prove(expr, wrt, where, fmt, timeout, output) -> None:
 def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
     """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
     from .analyse import regularize as run_regularize
-    from .documents import proof_document
+    from .analyse.report import proof_document
 
     result = run_regularize(expr, wrt=_split_names(wrt), where=list(where), penalty=penalty, timeout=timeout)
     write_output(proof_document(result, fmt), output)

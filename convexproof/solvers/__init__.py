@@ -2,7 +2,7 @@
 
 A solver computes every result with SymPy at run time; nothing in an exercise
 file or a template is a result.  Register a solver with ``@register("kind")``
-in a module of this package and list the module in ``_MODULES``.
+in any module of this package; modules are discovered automatically.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from ..errors import ExerciseError
 from ..library import Exercise
 from ..steps import Step
 
-_MODULES: tuple[str, ...] = ()  # e.g. ("convexity", "regularization", ...)
 _SOLVERS: dict[str, Callable[[Exercise], "Solution"]] = {}
 
 
@@ -55,8 +54,10 @@ def register(kind: str):
 
 
 def _load_all() -> None:
-    for m in _MODULES:
-        importlib.import_module(f"{__name__}.{m}")
+    import pkgutil
+
+    for m in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{m.name}")
 
 
 def known_kinds() -> set[str]:
