@@ -43,7 +43,10 @@ LIMITS = {
     "max_unary_run": 8,  # consecutive unary signs, e.g. "--x"
     "max_nodes": 1200,  # AST nodes
     "max_number_digits": 60,  # digits in one numeric literal
-    "max_exponent": 200,  # |exponent| of a power with a numeric exponent
+    "max_exponent": 200,  # |exponent| of a numeric power, also after SymPy combines (x**100)**100
+    "max_exponent_digits": 12,  # digits of a rational exponent's numerator or denominator
+    "max_exp_argument": 1000,  # |a| for exp(a), sinh(a), cosh(a), b**a with constant a (e**1000 ~ 10**434)
+    "max_ast_depth": 100,  # nesting of operations (x**x**x**..., f(f(f(...))))
     "max_result_digits": 400,  # digits of an integer produced by folding
     "max_name_length": 24,
     "max_symbols": 12,
@@ -119,8 +122,22 @@ def _fail(message: str) -> None:
     raise ParseError(message)
 
 
+def _refuse_char(ch: str, why: str) -> None:
+    name = unicodedata.name(ch, "").lower() or "unnamed character"
+    _fail(f"{why} U+{ord(ch):04X} ({name}) is not allowed")
+
+
 def normalise(text: str) -> str:
-    """Map what people type to the ASCII our scanner knows, refusing the rest."""
+    """Map what people type to the ASCII our scanner knows, refusing the rest.
+
+    Each character is handled on its own: controls and invisible characters
+    (NUL, zero-width spaces, bidirectional overrides ...) are refused, never
+    silently dropped; superscript digits become ``^(...)``; ``−``, ``≤``, ``λ``
+    and friends are mapped; everything else is NFKC-normalised *per character*
+    (full-width ``ｘ`` and mathematical italic ``𝑥`` become ``x``, ``µ`` becomes
+    ``μ`` and then ``mu``) and must end up ASCII.  Superscript *letters*
+    (``xⁿ``) are refused rather than read as ``xn``.
+    """
     if not isinstance(text, str):
         _fail("input must be text")
     if len(text) > LIMITS["max_length"]:
@@ -137,26 +154,38 @@ def normalise(text: str) -> str:
             out.append("^(" + "".join(_SUPERSCRIPTS[c] for c in text[i:j]) + ")")
             i = j
             continue
+        i += 1
+        if ch < "\x7f" and (ch >= " " or ch in "\t\n\r"):
+            out.append(" " if ch in "\t\n\r" else ch)
+            continue
         if ch in _SUBSCRIPTS:
             out.append(_SUBSCRIPTS[ch])
-        elif ch in _CHAR_MAP:
-            out.append(" " + _CHAR_MAP[ch] + " " if _CHAR_MAP[ch].isalpha() else _CHAR_MAP[ch])
-        elif ch in ALIASES:
-            out.append(" " + ALIASES[ch] + " ")
-        elif ch in "\t\n\r":
+            continue
+        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+            _refuse_char(ch, "invisible or control character")
+        if ch.isspace():
             out.append(" ")
-        elif unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
-            name = unicodedata.name(ch, "control character")
-            _fail(f"invisible or control character U+{ord(ch):04X} ({name.lower()}) is not allowed")
-        else:
-            out.append(ch)
-        i += 1
-    result = unicodedata.normalize("NFKC", "".join(out))
-    # NFKC may produce new superscript-free text; anything non-ASCII left is refused
-    for ch in result:
-        if ord(ch) > 127:
-            _fail(f"unexpected character {ch!r}")
-    return result
+            continue
+        decomposition = unicodedata.decomposition(ch)
+        if decomposition.startswith(("<super>", "<sub>")):
+            _refuse_char(ch, "superscript or subscript letter (write x^n)")
+        mapped = unicodedata.normalize("NFKC", ch)
+        if decomposition.startswith("<fraction>"):
+            mapped = "(" + mapped.replace("\u2044", "/") + ")"
+        for c in mapped:
+            if c in _CHAR_MAP:
+                m = _CHAR_MAP[c]
+                out.append(" " + m + " " if m.isalpha() else m)
+            elif c in ALIASES:
+                out.append(" " + ALIASES[c] + " ")
+            elif " " <= c < "\x7f":
+                out.append(c)
+            elif c.isspace():
+                out.append(" ")
+            else:
+                kind = "look-alike or unsupported character" if c.isalpha() else "unexpected character"
+                _refuse_char(ch, kind)
+    return "".join(out)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -176,6 +205,8 @@ def tokenize(text: str) -> list[Token]:
             digits = sum(c.isdigit() for c in tok)
             if digits > LIMITS["max_number_digits"]:
                 _fail(f"number with {digits} digits is too large (limit {LIMITS['max_number_digits']})")
+            if tok.isdigit():
+                tok = tok.lstrip("0") or "0"  # "007" is 7 (Python itself refuses it)
         if kind == "name":
             if tok in ALIASES:
                 tok = ALIASES[tok]
@@ -192,6 +223,7 @@ def tokenize(text: str) -> list[Token]:
         raw.append(Token(kind, tok))
         if len(raw) > LIMITS["max_tokens"]:
             _fail(f"formula is too long (more than {LIMITS['max_tokens']} tokens)")
+    raw = _function_powers(raw)
     out: list[Token] = []
     for tok in raw:
         if (out and tok.text == "(" and out[-1].kind == "name" and len(out[-1].text) > 1
@@ -201,6 +233,42 @@ def tokenize(text: str) -> list[Token]:
             out.append(Token("op", "*"))
         out.append(tok)
     return out
+
+
+def _function_powers(raw: list[Token]) -> list[Token]:
+    """``sin²(x)`` / ``sin^2(x)`` mean ``sin(x)**2``; ``sin⁻¹(x)`` is refused as ambiguous."""
+    i = 0
+    while i < len(raw) - 2:
+        t = raw[i]
+        if not (t.kind == "name" and t.text in FUNCTIONS and raw[i + 1].text == "**"):
+            i += 1
+            continue
+        j = i + 2
+        if raw[j].text == "(":
+            m = j
+            while m < len(raw) and raw[m].text != ")":
+                m += 1
+            power_tokens, j = raw[j + 1:m], m + 1
+        else:
+            power_tokens, j = [raw[j]], j + 1
+        if j >= len(raw) or raw[j].text != "(":
+            i += 1
+            continue
+        power = power_tokens[0] if len(power_tokens) == 1 else Token("op", "?")
+        if power.kind != "number" or not power.text.isdigit():
+            _fail(f"write {t.text}(x)^k, not {t.text}^k(x), for a power of {t.text} "
+                  f"(and the inverse function by its name, e.g. arcsin)")
+        depth, k = 0, j
+        while k < len(raw):
+            depth += {"(": 1, ")": -1}.get(raw[k].text, 0)
+            if depth == 0:
+                break
+            k += 1
+        if depth:
+            _fail("unbalanced brackets: an opening bracket is never closed")
+        raw = raw[:i + 1] + raw[j:k + 1] + [Token("op", "**"), power] + raw[k + 1:]
+        i += 1
+    return raw
 
 
 def _is_operand_end(t: Token) -> bool:
@@ -273,27 +341,76 @@ def _digits(v: sp.Basic) -> int:
     return 0
 
 
+def _constant(v: sp.Basic) -> bool:
+    return isinstance(v, sp.Expr) and not v.free_symbols
+
+
+def _check_exp_argument(arg: sp.Expr) -> None:
+    """exp(a) with a constant a: refuse |a| > max_exp_argument (towers like exp(exp(10**100)))."""
+    if not _constant(arg):
+        return
+    try:
+        size = abs(complex(sp.N(arg, 15)))
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        _fail("cannot evaluate a constant in this formula")
+    if not size <= LIMITS["max_exp_argument"]:  # also catches nan
+        _fail(f"number is too large (an exponential of a constant above {LIMITS['max_exp_argument']})")
+
+
+def _check_powers(r: sp.Basic) -> None:
+    """Exponents after SymPy combined them: (x**100)**100 is x**10000, x**150*x**150 is x**300."""
+    for term in (r, *r.args) if isinstance(r, (sp.Pow, sp.Mul)) else (r,):
+        if isinstance(term, sp.Pow) and term.exp.is_Number and abs(term.exp) > LIMITS["max_exponent"]:
+            _fail(f"exponent {term.exp} is too large (limit {LIMITS['max_exponent']})")
+
+
 def _safe_pow(base: sp.Expr, ex: sp.Expr) -> sp.Expr:
     if ex.is_Number:
-        if not ex.is_Rational or abs(ex) > LIMITS["max_exponent"]:
-            if abs(ex) > LIMITS["max_exponent"]:
-                _fail(f"exponent {ex} is too large (limit {LIMITS['max_exponent']})")
+        if abs(ex) > LIMITS["max_exponent"]:
+            _fail(f"exponent {ex} is too large (limit {LIMITS['max_exponent']})")
+        if ex.is_Rational and _digits(ex) > LIMITS["max_exponent_digits"]:
+            _fail("exponent has too many digits")
         if base.is_Rational:
             bound = max(_digits(base), 1) * abs(ex)
             if bound > LIMITS["max_result_digits"]:
                 _fail("power is too large to compute")
-    elif base.is_Number and abs(base) > 1 and ex.free_symbols == set():
-        _fail("power with a non-numeric exponent is not allowed here")
-    return sp.Pow(base, ex)
+    elif _constant(ex) and _constant(base):
+        # b**a with a constant, non-numeric a (2**pi, e**(10**100)): bound a*log|b|
+        if base == sp.E:
+            _check_exp_argument(ex)
+        elif base.is_zero:
+            pass
+        else:
+            _check_exp_argument(ex * sp.log(sp.Abs(base)))
+    r = sp.Pow(base, ex)
+    _check_powers(r)
+    return r
+
+
+def _check_tree_size(tree: ast.AST) -> None:
+    """Node count and operation depth, iteratively (no recursion on hostile input).
+
+    A left-leaning chain of + - * / (how ``a + b + c`` parses) does not count as
+    nesting, since SymPy flattens it; everything else does.
+    """
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > LIMITS["max_nodes"]:
+            _fail("formula is too large")
+        if depth > LIMITS["max_ast_depth"]:
+            _fail(f"formula is nested too deeply (limit {LIMITS['max_ast_depth']})")
+        flat = isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div))
+        for child in ast.iter_child_nodes(node):
+            same_chain = flat and child is node.left and isinstance(child, ast.BinOp)
+            stack.append((child, depth if same_chain else depth + 1))
 
 
 def _to_sympy(tree: ast.AST) -> sp.Basic:
     """Iterative post-order walk over a whitelisted AST."""
-    count = 0
-    for _node in ast.walk(tree):
-        count += 1
-        if count > LIMITS["max_nodes"]:
-            _fail("formula is too large")
+    _check_tree_size(tree)
     symbols_seen: set[str] = set()
     # stack of (node, visited?)
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
@@ -386,18 +503,22 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Ba
             return a - b
         if isinstance(node.op, ast.Mult):
             r = a * b
+            _check_powers(r)
         elif isinstance(node.op, ast.Div):
             if b == 0:
                 _fail("division by zero")
             r = a / b
         else:
             r = _safe_pow(a, b)
+            _check_real(r)
         if r.has(sp.zoo, sp.nan):
             _fail("the formula is undefined (division by zero)")
         if r.is_Rational and _digits(r) > LIMITS["max_result_digits"]:
             _fail("number is too large")
         return r
     if isinstance(node, ast.Compare):
+        if any(_is_non_expr(a) for a in args):
+            _fail("a comparison must compare numbers or expressions, e.g. 0 < p < 1")
         rels = []
         left = args[0]
         for op, right in zip(node.ops, args[1:]):
@@ -405,6 +526,9 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Ba
             left = right
         return sp.And(*rels, evaluate=False) if len(rels) > 1 else rels[0]
     if isinstance(node, ast.BoolOp):
+        for a in args:
+            if not isinstance(a, (sp.core.relational.Relational, sp.And, sp.Or)):
+                _fail("'and'/'or' join comparisons such as x > 0 and x < 1")
         return sp.And(*args) if isinstance(node.op, ast.And) else sp.Or(*args)
     if isinstance(node, ast.Call):
         fname = node.func.id
@@ -412,19 +536,36 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Ba
         if fname == "Piecewise":
             pairs = []
             for a in args:
-                if not isinstance(a, sp.Tuple) or len(a) != 2:
+                if not isinstance(a, sp.Tuple) or isinstance(a, _ListValue) or len(a) != 2:
                     _fail("Piecewise takes pairs (value, condition)")
-                pairs.append((a[0], a[1]))
+                value, cond = a.args
+                if _is_non_expr(value):
+                    _fail("a Piecewise value must be an expression")
+                if not (cond in (sp.true, sp.false)
+                        or isinstance(cond, (sp.core.relational.Relational, sp.And, sp.Or))):
+                    _fail("a Piecewise condition must be a comparison such as x > 0, or True")
+                pairs.append((value, cond))
             if not pairs:
                 _fail("Piecewise needs at least one piece")
+            if len(pairs) > 20:
+                _fail("Piecewise has too many pieces (limit 20)")
             return sp.Piecewise(*pairs)
         if arity is not None and len(args) != arity:
             _fail(f"{fname} takes {arity} argument{'s' if arity > 1 else ''}")
         if arity is None and len(args) < 1:
             _fail(f"{fname} needs at least one argument")
+        for a in args:
+            if _is_non_expr(a):
+                _fail(f"{fname} takes expressions, not a comparison, list or point")
         if fname in ("log", "ln") and args[0] == 0:
             _fail("log(0) is undefined")
-        return func(*args)
+        if fname in ("exp", "sinh", "cosh", "sigmoid"):
+            _check_exp_argument(args[0])
+        r = func(*args)
+        if r.has(sp.zoo, sp.nan):
+            _fail(f"{fname} is undefined here")
+        _check_real(r)
+        return r
     if isinstance(node, ast.Tuple):
         return sp.Tuple(*args)
     if isinstance(node, ast.List):
@@ -433,6 +574,12 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Ba
         return _ListValue(*args)
     _fail(f"{type(node).__name__} is not allowed")
     return sp.S.Zero  # pragma: no cover
+
+
+def _check_real(r: sp.Basic) -> None:
+    """Refuse constants that are not real numbers: sqrt(-1), log(-2), asin(2), (-8)**(1/3)."""
+    if _constant(r) and not r.has(sp.oo, -sp.oo, sp.zoo, sp.nan) and r.is_extended_real is False:
+        _fail(f"{sp.sstr(r)[:40]} is not a real number; convexproof works over the reals")
 
 
 def _is_non_expr(v: sp.Basic) -> bool:
