@@ -48,8 +48,9 @@ LIMITS = {
     "max_exp_argument": 1000,  # |a| for exp(a), sinh(a), cosh(a), b**a with constant a (e**1000 ~ 10**434)
     "max_ast_depth": 100,  # nesting of operations (x**x**x**..., f(f(f(...))))
     "max_result_digits": 400,  # digits of an integer produced by folding
-    "max_name_length": 24,
-    "max_symbols": 12,
+    "max_name_length": 24,  # characters of one name
+    "max_symbols": 12,  # different names in one formula
+    "max_piecewise_pieces": 20,  # (value, condition) pairs in one Piecewise
 }
 
 # Functions a user may call, mapped to SymPy constructors, with arity.
@@ -224,6 +225,13 @@ def tokenize(text: str) -> list[Token]:
         if len(raw) > LIMITS["max_tokens"]:
             _fail(f"formula is too long (more than {LIMITS['max_tokens']} tokens)")
     raw = _function_powers(raw)
+    # "√x", "√2": the root of the next number or name (write √(x+1) for more)
+    i = 0
+    while i < len(raw) - 1:
+        if (raw[i].text == "sqrt" and raw[i + 1].kind in ("number", "name")
+                and raw[i + 1].text not in FUNCTIONS):
+            raw[i + 1:i + 2] = [Token("op", "("), raw[i + 1], Token("op", ")")]
+        i += 1
     out: list[Token] = []
     for tok in raw:
         if (out and tok.text == "(" and out[-1].kind == "name" and len(out[-1].text) > 1
@@ -365,6 +373,9 @@ def _check_powers(r: sp.Basic) -> None:
 
 
 def _safe_pow(base: sp.Expr, ex: sp.Expr) -> sp.Expr:
+    if base == sp.E:  # e**a is exp(a)
+        _check_exp_argument(ex)
+        return sp.exp(ex)
     if ex.is_Number:
         if abs(ex) > LIMITS["max_exponent"]:
             _fail(f"exponent {ex} is too large (limit {LIMITS['max_exponent']})")
@@ -547,8 +558,8 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Ba
                 pairs.append((value, cond))
             if not pairs:
                 _fail("Piecewise needs at least one piece")
-            if len(pairs) > 20:
-                _fail("Piecewise has too many pieces (limit 20)")
+            if len(pairs) > LIMITS["max_piecewise_pieces"]:
+                _fail(f"Piecewise has too many pieces (limit {LIMITS['max_piecewise_pieces']})")
             return sp.Piecewise(*pairs)
         if arity is not None and len(args) != arity:
             _fail(f"{fname} takes {arity} argument{'s' if arity > 1 else ''}")
