@@ -1,0 +1,438 @@
+"""Shared tools for the exercise-library solvers (no solver is registered here).
+
+* Two step kinds: :class:`Sentence` (a sentence mixing text and mathematics) and
+  :class:`Table` (a small table whose cells are text or mathematics).
+* Reading solver inputs from an exercise file through :mod:`convexproof.parse`
+  (never ``sympify``), with the variant's parameters substituted.
+* Sound one-variable convexity: a proof (each smooth piece has f'' >= 0, the
+  function is continuous and its slope only jumps upwards at the kinks) or a
+  witness verified exactly / in 50-digit arithmetic; otherwise "unknown".
+* Positive-semidefiniteness of constant symmetric matrices from exact eigenvalues.
+
+Every claim these helpers return is computed here with SymPy; callers turn
+them into steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sympy as sp
+
+from ..errors import ExerciseError
+from ..library import Exercise
+from ..parse import symbol
+from ..steps import Step
+
+PREC = 50  # digits for high-precision checks of witnesses
+MARGIN = sp.Rational(1, 10**30)
+
+
+# ---------------------------------------------------------------- steps
+@dataclass
+class Sentence(Step):
+    """A sentence of a worked solution: plain-text pieces (escaped) interleaved with typeset mathematics."""
+
+    kind: ClassVar[str] = "sentence"
+    segments: list = field(default_factory=list)  # [("text", str) | ("math", sympy) | ("eq", (lhs, rhs))]
+
+
+@dataclass
+class Table(Step):
+    """A small table; each cell is text or mathematics."""
+
+    kind: ClassVar[str] = "table"
+    header: list = field(default_factory=list)  # [str]
+    rows: list = field(default_factory=list)  # [[("text", str) | ("math", sympy)]]
+
+
+class E(tuple):
+    """``E(lhs, rhs)``: an equation inside a sentence, typeset as one formula (``op`` "=" or "≈")."""
+
+    def __new__(cls, lhs, rhs, op: str = "="):
+        return super().__new__(cls, (lhs, rhs, op))
+
+
+_FUNCS: dict[str, type] = {}
+
+
+def fn_at(name: str, *args):
+    """``f''(-1)`` typeset as such in both formats (a SymPy function named ``name``)."""
+    if name not in _FUNCS:
+        def _latex(self, printer, _n=name):
+            base, primes = _n.rstrip("'"), _n[len(_n.rstrip("'")):]
+            inner = ", ".join(printer._print(a) for a in self.args)
+            return f"{printer._print(sp.Symbol(base))}{primes}\\left({inner}\\right)"
+        _FUNCS[name] = type(name, (sp.Function,), {"_latex": _latex})
+    return _FUNCS[name](*args)
+
+
+def _seg(v) -> tuple[str, Any]:
+    if isinstance(v, E):
+        return ("eq", tuple(v))
+    if isinstance(v, str):
+        return ("text", v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return ("math", sp.sympify(v))
+    return ("math", v)
+
+
+def P(*pieces) -> Sentence:
+    """``P("The minimum is ", value, ".")``: strings are prose, everything else is maths."""
+    segs = [_seg(p) for p in pieces if not (isinstance(p, str) and p == "")]
+    return Sentence(segments=segs)
+
+
+def T(header: list[str], rows: list[list]) -> Table:
+    return Table(header=list(header), rows=[[_seg(c) for c in row] for row in rows])
+
+
+# ---------------------------------------------------------------- inputs
+def field_text(ex: Exercise, key: str, default: Any = ...) -> Any:
+    if key not in ex.solver:
+        if default is ...:
+            raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': is missing")
+        return default
+    return ex.solver[key]
+
+
+def formula(ex: Exercise, key: str, default: Any = ...):
+    """A formula field of the solver table, parsed and with the parameters substituted."""
+    text = field_text(ex, key, default)
+    if text is default and default is not ...:
+        return default
+    if not isinstance(text, str):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a formula in quotes")
+    return ex.formula(text, where=f"solver.{key}")
+
+
+def formula_of(ex: Exercise, text: Any, where: str):
+    if not isinstance(text, str):
+        raise ExerciseError(f"{ex.path.name}: field '{where}': must be a formula in quotes")
+    return ex.formula(text, where=where)
+
+
+def name_field(ex: Exercise, key: str, default: str | None = None) -> sp.Symbol:
+    from ..parse import parse_name
+
+    text = ex.solver.get(key, default)
+    if not isinstance(text, str):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a variable name")
+    try:
+        return symbol(parse_name(text))
+    except Exception as exc:  # ParseError
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': {exc}") from None
+
+
+def names_field(ex: Exercise, key: str, default: list[str] | None = None) -> list[sp.Symbol]:
+    from ..parse import parse_name
+
+    v = ex.solver.get(key, default)
+    if not isinstance(v, list) or not v or not all(isinstance(s, str) for s in v):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a list of variable names")
+    try:
+        return [symbol(parse_name(s)) for s in v]
+    except Exception as exc:
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': {exc}") from None
+
+
+def items_field(ex: Exercise, key: str) -> list[dict]:
+    v = ex.solver.get(key)
+    if not isinstance(v, list) or not v or not all(isinstance(t, dict) for t in v):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a list of tables")
+    return v
+
+
+def want(ex: Exercise, answers: dict) -> dict:
+    """Keep the answers the exercise's parts ask for; a part without one is an error."""
+    missing = [p for p in ex.parts if p not in answers]
+    if missing:
+        raise ExerciseError(f"{ex.path.name}: field 'parts': the solver {ex.solver.get('kind')!r} computes no "
+                            f"answer for {', '.join(missing)}; it computes {', '.join(sorted(answers))}")
+    return {p: answers[p] for p in ex.parts}
+
+
+# ---------------------------------------------------------------- signs
+def hp(value) -> sp.Float:
+    """A real number in 50-digit arithmetic (raises if it is not real)."""
+    v = sp.N(value, PREC)
+    if not v.is_real:
+        raise ValueError(f"not a real number: {value}")
+    return v
+
+
+def is_negative(value) -> bool:
+    """True only when ``value`` is certainly negative (exact, or below -1e-30 at 50 digits)."""
+    value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
+    if value.is_negative is True:
+        return True
+    if value.is_negative is False:
+        return False
+    try:
+        return bool(hp(value) < -MARGIN)
+    except (ValueError, TypeError):
+        return False
+
+
+def is_positive(value) -> bool:
+    if value.is_positive is True:
+        return True
+    if value.is_positive is False:
+        return False
+    try:
+        return bool(hp(value) > MARGIN)
+    except (ValueError, TypeError):
+        return False
+
+
+def nonneg_on(expr, x: sp.Symbol, interval: sp.Interval) -> bool | None:
+    """Prove ``expr >= 0`` for x in ``interval``: True (proved), False (refuted), None (unknown)."""
+    expr = sp.simplify(expr)
+    if not expr.has(x):
+        if expr.is_nonnegative is True:
+            return True
+        if expr.is_negative is True:
+            return False
+        return None
+    if interval == sp.S.Reals and expr.is_nonnegative is True:
+        return True
+    if sp.together(expr).is_rational_function(x):
+        try:
+            bad = sp.solveset(sp.together(expr) < 0, x, interval)
+        except (NotImplementedError, ValueError, TypeError):
+            bad = None
+        if bad is not None and not isinstance(bad, sp.ConditionSet):
+            return bad == sp.S.EmptySet
+    # substitution x = a + t (or a + exp(..)) is overkill here; try assumptions on the interval
+    if interval.left.is_finite and interval.left == 0 and interval.right == sp.oo:
+        t = sp.Symbol("t_pos", positive=True)
+        v = expr.subs(x, t)
+        if v.is_nonnegative is True:
+            return True
+    return None
+
+
+def find_negative_point(expr, x: sp.Symbol, interval: sp.Interval, candidates=None):
+    """A point of ``interval`` where ``expr`` is verified negative, or None."""
+    pts = candidates or [sp.Rational(p, q) for q in (1, 2, 4) for p in range(-16, 17)]
+    pts = sorted(set(pts), key=lambda v: (sp.Rational(v).q, abs(v), v))
+    for p in pts:
+        if not interval.contains(p) == sp.true:
+            continue
+        try:
+            val = expr.subs(x, p)
+        except (ValueError, TypeError, ZeroDivisionError):
+            continue
+        if val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            continue
+        if is_negative(val):
+            return p
+    return None
+
+
+def jensen_witness(f, point_vars: list[sp.Symbol], centre: list, direction: list, interval_ok=None):
+    """Points a = c - h d, b = c + h d with f(c) > (f(a) + f(b))/2, verified; or None."""
+    for h in [sp.Rational(1, 2**k) for k in range(0, 8)]:
+        a = [c - h * d for c, d in zip(centre, direction)]
+        b = [c + h * d for c, d in zip(centre, direction)]
+        if interval_ok is not None and not (interval_ok(a) and interval_ok(b)):
+            continue
+        fa = f.subs(dict(zip(point_vars, a)))
+        fb = f.subs(dict(zip(point_vars, b)))
+        fc = f.subs(dict(zip(point_vars, centre)))
+        gap = sp.simplify(fc - (fa + fb) / 2)
+        if is_positive(gap):
+            return a, b, fa, fb, fc, gap
+    return None
+
+
+# ---------------------------------------------------------------- one variable
+@dataclass
+class Piece:
+    lo: Any
+    hi: Any
+    expr: Any
+    d1: Any
+    d2: Any
+    nonneg: bool | None
+
+
+@dataclass
+class Verdict1D:
+    """The outcome of :func:`convexity_1d` (everything computed, nothing assumed)."""
+
+    convex: bool | None  # True proved, False refuted with a witness, None unknown
+    f: Any
+    d1: Any
+    d2: Any  # second derivative where f is smooth (None for a piecewise function)
+    pieces: list[Piece]
+    kinks: list[tuple[Any, Any, Any]]  # (point, left slope, right slope)
+    witness: Any = None  # point where f'' < 0
+    witness_d2: Any = None
+    chord: Any = None  # (a, b, f(a), f(b), f(mid), gap)
+    strict: bool = False
+
+
+def _as_piecewise(f, x):
+    g = f.rewrite(sp.Piecewise) if f.has(sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign) else f
+    return sp.piecewise_fold(g)
+
+
+def _breakpoints(g, x) -> list:
+    pts = set()
+    for pw in g.atoms(sp.Piecewise):
+        for _e, c in pw.args:
+            for rel in (c.atoms(sp.core.relational.Relational) if c not in (sp.true, sp.false) else []):
+                sol = sp.solve(sp.Eq(rel.lhs, rel.rhs), x)
+                pts.update(s for s in sol if s.is_real)
+    return sorted(pts, key=lambda v: float(v))
+
+
+def convexity_1d(f, x: sp.Symbol, domain: sp.Interval = sp.S.Reals) -> Verdict1D:
+    """Decide convexity of f on ``domain`` soundly (see the module docstring)."""
+    g = _as_piecewise(f, x)
+    d1 = sp.diff(f, x)
+    if not g.has(sp.Piecewise):
+        d2 = sp.simplify(sp.diff(f, x, 2))
+        ok = nonneg_on(d2, x, domain)
+        piece = Piece(domain.left, domain.right, f, sp.simplify(d1), d2, ok)
+        v = Verdict1D(None, f, sp.simplify(d1), d2, [piece], [])
+        if ok:
+            v.convex = True
+            # strict: f'' > 0 except at isolated points (polynomial or positive expression)
+            # strict: f'' > 0 except at finitely many points
+            v.strict = bool(is_positive(d2) if not d2.has(x) else
+                            d2.is_positive or (d2.is_polynomial(x) and not d2.is_zero))
+            return v
+        w = find_negative_point(d2, x, domain)
+        if w is not None:
+            v.convex, v.witness, v.witness_d2 = False, w, sp.simplify(d2.subs(x, w))
+            v.chord = jensen_witness(f, [x], [w], [1], lambda p: domain.contains(p[0]) == sp.true)
+        return v
+    # piecewise: split the domain at the breakpoints
+    pts = [p for p in _breakpoints(g, x) if domain.contains(p) == sp.true and p not in (domain.left, domain.right)]
+    edges = [domain.left, *pts, domain.right]
+    pieces: list[Piece] = []
+    for lo, hi in zip(edges, edges[1:]):
+        probe = _probe(lo, hi)
+        e = _piece_at(g, x, probe)
+        d2 = sp.simplify(sp.diff(e, x, 2))
+        pieces.append(Piece(lo, hi, e, sp.simplify(sp.diff(e, x)), d2, nonneg_on(d2, x, sp.Interval.open(lo, hi))))
+    kinks = []
+    v = Verdict1D(None, f, d1, None, pieces, kinks)
+    continuous = True
+    for c, left, right in zip(pts, pieces, pieces[1:]):
+        if sp.simplify(left.expr.subs(x, c) - right.expr.subs(x, c)) != 0:
+            continuous = False
+        kinks.append((c, sp.simplify(left.d1.subs(x, c)), sp.simplify(right.d1.subs(x, c))))
+    if continuous and all(p.nonneg for p in pieces) and all((r - l).is_nonnegative for _c, l, r in kinks):
+        v.convex = True
+        return v
+    for p in pieces:
+        if p.nonneg is False:
+            w = find_negative_point(p.d2, x, sp.Interval.open(p.lo, p.hi))
+            if w is not None:
+                v.convex, v.witness, v.witness_d2 = False, w, sp.simplify(p.d2.subs(x, w))
+                v.chord = jensen_witness(f, [x], [w], [1], lambda q: domain.contains(q[0]) == sp.true)
+                return v
+    for c, l, r in kinks:
+        if is_negative(r - l):
+            ch = jensen_witness(f, [x], [c], [1], lambda q: domain.contains(q[0]) == sp.true)
+            if ch is not None:
+                v.convex, v.chord = False, ch
+                return v
+    return v
+
+
+def _probe(lo, hi):
+    if lo == -sp.oo and hi == sp.oo:
+        return sp.S.Zero
+    if lo == -sp.oo:
+        return hi - 1
+    if hi == sp.oo:
+        return lo + 1
+    return (lo + hi) / 2
+
+
+def _piece_at(g, x, probe):
+    """The smooth expression g equals on the open piece containing ``probe``."""
+    def pick(e):
+        if isinstance(e, sp.Piecewise):
+            for val, cond in e.args:
+                if cond == sp.true or bool(cond.subs(x, probe)):
+                    return pick(val)
+            raise ValueError("no piece")
+        if e.args and e.has(sp.Piecewise):
+            return e.func(*[pick(a) for a in e.args])
+        return e
+    return sp.simplify(pick(g))
+
+
+# ---------------------------------------------------------------- matrices
+def definiteness(H: sp.Matrix) -> dict:
+    """Eigenvalues (exact, with multiplicity) of a constant symmetric matrix and its class."""
+    H = sp.Matrix(H)
+    ev = []
+    for val, mult in H.eigenvals().items():
+        ev += [sp.nsimplify(sp.simplify(val))] * mult
+    ev.sort(key=lambda v: float(v))
+    pos = all(is_positive(v) for v in ev)
+    nonneg = all(v.is_nonnegative is True or is_positive(v) or v == 0 for v in ev)
+    neg = any(is_negative(v) for v in ev)
+    cls = ("positive definite" if pos else "positive semidefinite" if nonneg and not neg
+           else "indefinite" if neg and any(is_positive(v) for v in ev)
+           else "negative semidefinite" if neg else "unknown")
+    return {"eigenvalues": ev, "class": cls, "psd": nonneg and not neg, "pd": pos, "indefinite": cls == "indefinite"}
+
+
+def eigenvector(H: sp.Matrix, value) -> sp.Matrix:
+    for val, _m, vecs in sp.Matrix(H).eigenvects():
+        if sp.simplify(val - value) == 0:
+            v = vecs[0]
+            # clear denominators for a tidy vector
+            den = sp.ilcm(*[sp.fraction(sp.nsimplify(c))[1] for c in v]) if all(c.is_Rational for c in v) else 1
+            return sp.ImmutableMatrix(v * den)
+    raise ValueError("no such eigenvalue")
+
+
+def principal_minors(H: sp.Matrix) -> list:
+    n = H.shape[0]
+    return [sp.simplify(H[:k, :k].det()) for k in range(1, n + 1)]
+
+
+def point(*coords) -> sp.Tuple:
+    return sp.Tuple(*[sp.nsimplify(c) if isinstance(c, float) else c for c in coords])
+
+
+def curve(label: str, expr, var) -> dict:
+    return {"label": label, "expr": expr, "var": var}
+
+
+def answer_steps(answers: dict) -> list[Step]:
+    """One ``Answer`` step per part (verdict words become the answer's text)."""
+    from ..steps import Answer
+
+    out: list[Step] = []
+    for k, v in answers.items():
+        if isinstance(v, str):
+            out.append(Answer(part=k, value=sp.Symbol("verdict"), text=v))  # placeholder, replaced below
+            out[-1] = P(f"Answer ({k}): {v}.")
+        else:
+            out.append(Answer(part=k, value=v))
+    return out
+
+
+_NAMED: dict[tuple[str, str], Any] = {}
+
+
+def named(text: str, tex: str):
+    """A symbol printed as ``text`` in Markdown and as the LaTeX ``tex`` (e.g. vᵀHv, ∇f)."""
+    key = (text, tex)
+    if key not in _NAMED:
+        cls = type("Named", (sp.Symbol,), {"_latex": lambda self, printer, _t=tex: _t})
+        _NAMED[key] = cls(text)
+    return _NAMED[key]
+
+
+VHV = ("vᵀHv", r"v^{\top} H v")
