@@ -256,6 +256,43 @@ def _fraction(r: _Reader, v, fld: str) -> Fraction:
     return f
 
 
+# [solver] inputs holding a variable or parameter name rather than a formula
+SOLVER_NAME_FIELDS = ("variable", "var", "parameter", "data", "name")
+
+
+def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth: int = 0) -> None:
+    """Solver inputs: names, formulas, numbers, lists of those, or one level of named formulas."""
+    from .parse import parse_any, parse_name
+
+    if isinstance(v, str):
+        try:
+            parse_name(v) if is_name else parse_any(v)
+        except ConvexproofError as exc:
+            r.fail(fld, str(exc))
+    elif isinstance(v, bool):
+        return
+    elif isinstance(v, (int, float)):
+        _fraction(r, v, fld)
+    elif isinstance(v, list) and depth == 0:
+        if len(v) > 50:
+            r.fail(fld, "has more than 50 entries")
+        for i, item in enumerate(v):
+            _check_solver_input(r, f"{fld}[{i}]", item, depth=1)
+    elif isinstance(v, dict) and depth == 0:
+        if len(v) > 50:
+            r.fail(fld, "has more than 50 entries")
+        for k, item in v.items():
+            try:
+                parse_name(k)
+            except ConvexproofError as exc:
+                r.fail(f"{fld}.{k}", str(exc))
+            if not isinstance(item, str):
+                r.fail(f"{fld}.{k}", "must be a formula in quotes")
+            _check_solver_input(r, f"{fld}.{k}", item, depth=1)
+    else:
+        r.fail(fld, f"must be a formula in quotes, a number or a list of those, not {type(v).__name__}")
+
+
 def read_exercise(path: Path) -> Exercise:
     """Read and validate one exercise file (no solving)."""
     from .parse import parse_any, parse_name
@@ -316,17 +353,9 @@ def read_exercise(path: Path) -> Exercise:
     if kind not in known_kinds():
         r.fail("solver.kind", f"unknown solver {kind[:40]!r}; known: {', '.join(sorted(known_kinds()))}")
     for k, v in solver.items():
-        if isinstance(v, str) and k not in ("kind",) and not k.endswith("_text"):
-            if k in ("var", "variable"):
-                try:
-                    parse_name(v)
-                except ConvexproofError as exc:
-                    r.fail(f"solver.{k}", str(exc))
-            else:
-                try:
-                    parse_any(v)
-                except ConvexproofError as exc:
-                    r.fail(f"solver.{k}", str(exc))
+        if k == "kind" or k.endswith("_text"):
+            continue
+        _check_solver_input(r, f"solver.{k}", v, is_name=k in SOLVER_NAME_FIELDS)
 
     parts: dict[str, Part] = {}
     for i, t in enumerate(r.tables("parts")):

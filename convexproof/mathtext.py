@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 GREEK = {"lam": "λ", "mu": "μ", "theta": "θ", "alpha": "α", "beta": "β", "gamma": "γ",
@@ -18,10 +20,69 @@ _GREEK_RE = re.compile(r"(?<![A-Za-z_])(" + "|".join(sorted(GREEK, key=len, reve
 _LATEX_NAMES = {"lam": r"\lambda"}
 
 
+def _primes(expr) -> str | None:
+    """f''(x) for a derivative of an undefined function in one variable (order <= 3)."""
+    if (isinstance(expr, sp.Derivative) and isinstance(expr.expr, sp.core.function.AppliedUndef)
+            and len(expr.variable_count) == 1 and expr.expr.args == (expr.variable_count[0][0],)
+            and 1 <= expr.variable_count[0][1] <= 3):
+        return "'" * int(expr.variable_count[0][1])
+    return None
+
+
+class _StrPrinter(StrPrinter):
+    """sstr, but |x| for Abs, f''(x) for derivatives and readable cases for Piecewise."""
+
+    def _print_Abs(self, expr):
+        return "|" + self._print(expr.args[0]) + "|"
+
+    def _print_Derivative(self, expr):
+        marks = _primes(expr)
+        if marks is None:
+            return super()._print_Derivative(expr)
+        f = expr.expr
+        return f"{f.func.__name__}{marks}({self._print(f.args[0])})"
+
+    def _print_Piecewise(self, expr):
+        pieces = []
+        for value, cond in expr.args:
+            v = self._print(value)
+            pieces.append(v + ("" if cond == sp.true else " if " + self._print(cond)))
+        if len(pieces) > 1 and expr.args[-1][1] == sp.true:
+            pieces[-1] += " otherwise"
+        return "{" + "; ".join(pieces) + "}"
+
+
+class _LatexPrinter(LatexPrinter):
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, sp.core.function.AppliedUndef) and exp is None:
+            args = ", ".join(self._print(a) for a in expr.args)
+            return f"{self._print(sp.Symbol(expr.func.__name__))}\\left({args}\\right)"
+        return super()._print_Function(expr, exp)
+
+    def _print_Derivative(self, expr):
+        marks = _primes(expr)
+        if marks is None:
+            return super()._print_Derivative(expr)
+        f = expr.expr
+        return f"{self._print(sp.Symbol(f.func.__name__))}{marks}\\left({self._print(f.args[0])}\\right)"
+
+
+def _order(obj) -> str | None:
+    """Polynomials print by descending degree (x⁴ + λx² − 3x²); other expressions in SymPy's "old" order."""
+    try:
+        exprs = [obj] if isinstance(obj, sp.Expr) else [a for a in getattr(obj, "args", ()) if isinstance(a, sp.Expr)]
+        if exprs and all(e.is_polynomial() and not e.has(sp.Derivative) for e in exprs):
+            return "grlex"
+    except Exception:  # noqa: BLE001 - printing must never fail on the ordering heuristic
+        pass
+    return "old"
+
+
 def _sstr(obj) -> str:
     if isinstance(obj, sp.MatrixBase):
         return "[" + ", ".join("[" + ", ".join(_sstr(v) for v in obj.row(i)) + "]" for i in range(obj.rows)) + "]"
-    return sp.sstr(obj)
+    order = _order(obj)
+    return (_StrPrinter({"order": order}) if order else _StrPrinter()).doprint(obj)
 
 
 def unicode(obj) -> str:
@@ -91,4 +152,7 @@ def latex(obj) -> str:
         return r" \text{ and } ".join(latex(a) if isinstance(a, sp.Basic) else _chain_text(a, latex) for a in _chain(obj))
     if isinstance(obj, (list, tuple)):
         return r"\left(" + ", ".join(latex(o) for o in obj) + r"\right)"
-    return sp.latex(obj, symbol_names=names)
+    settings = {"symbol_names": names}
+    if _order(obj):
+        settings["order"] = _order(obj)
+    return _LatexPrinter(settings).doprint(obj)

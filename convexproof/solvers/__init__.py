@@ -22,13 +22,19 @@ _SOLVERS: dict[str, Callable[[Exercise], "Solution"]] = {}
 class Figure:
     """Data for a pgfplots figure (LaTeX only): curves of one variable or contours."""
 
-    title: str
-    curves: list[dict[str, Any]] = field(default_factory=list)  # {"label", "expr", "var"}
+    title: str  # prose
+    # each curve: {"label": prose or SymPy, "expr": SymPy, "var": Symbol} (sampled on [xmin, xmax],
+    # plus optional "breaks": x values that must be sampled, e.g. kinks), or {"label", "points": [(x, y)]}
+    curves: list[dict[str, Any]] = field(default_factory=list)
     xmin: float = -2.0
     xmax: float = 2.0
     ymin: float | None = None
     ymax: float | None = None
     kind: str = "curves"  # or "contour"
+    xlabel: str = "x"  # prose
+    ylabel: str = ""  # prose
+    samples: int = 61
+    equal_axes: bool = False
 
 
 @dataclass
@@ -71,4 +77,10 @@ def solve(ex: Exercise) -> Solution:
         fn = _SOLVERS[ex.solver["kind"]]
     except KeyError:
         raise ExerciseError(f"{ex.path.name}: unknown solver kind {ex.solver.get('kind')!r}") from None
-    return fn(ex)
+    solution = fn(ex)
+    missing = [p for p in ex.parts if p not in solution.answers]
+    if missing:
+        raise ExerciseError(f"{ex.path.name}: field 'parts': solver {ex.solver['kind']!r} gives no answer for "
+                            f"{', '.join(missing)}")
+    solution.answers = {p: solution.answers[p] for p in ex.parts}
+    return solution

@@ -1,0 +1,201 @@
+"""Statement and solution documents in Markdown, LaTeX and JSON.
+
+``statement_document(ex, fmt)`` and ``solution_document(ex, solution, fmt)``
+build whole documents; ``exercise_context``, ``statement_text``,
+``render_exercise_body``, ``render_solution_body`` and ``figure_context`` are
+the pieces handouts and exports reuse.  Formats are ``md``, ``latex`` and
+``json``.  Exercise prose is data: it is split at ``{name}`` references
+(typeset as mathematics) and passed to the templates as values, never
+compiled as a template.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+from .errors import ConvexproofError
+
+FORMATS = ("md", "latex", "json")
+_ENV = {"md": "md", "latex": "tex", "tex": "tex"}
+
+
+def _env_name(fmt: str) -> str:
+    if fmt not in _ENV:
+        raise ConvexproofError(f"unknown format {str(fmt)[:20]!r}; use one of {', '.join(FORMATS)}")
+    return _ENV[fmt]
+
+
+# ------------------------------------------------------------------ context
+
+
+def param_equations(ex) -> list:
+    """``a = 3`` for every parameter of this variant, as SymPy equations."""
+    import sympy as sp
+
+    from .parse import symbol
+
+    return [sp.Eq(symbol(k), sp.Rational(v.numerator, v.denominator), evaluate=False)
+            for k, v in ex.values.items()]
+
+
+def exercise_context(ex, *, show_hints: bool = True, show_parts: bool = True) -> dict[str, Any]:
+    """What the statement templates need: prose as segments, parameters, hints, parts."""
+    return {
+        "id": ex.id,
+        "title": ex.title,
+        "seed": ex.seed,
+        "statement": ex.prose_segments(ex.statement.strip()),
+        "hints": [ex.prose_segments(h) for h in ex.hints],
+        "parts": list(ex.parts.values()),
+        "params": param_equations(ex),
+        "show_params": ex.seed is not None,
+        "show_hints": show_hints,
+        "show_parts": show_parts,
+    }
+
+
+def segments_text(segments) -> str:
+    """Prose segments as plain Unicode text (JSON, Moodle)."""
+    from .mathtext import unicode
+
+    return "".join(v if k == "text" else unicode(v) for k, v in segments)
+
+
+def statement_text(ex) -> str:
+    return segments_text(ex.prose_segments(ex.statement.strip()))
+
+
+def _fmt_number(v: float) -> str:
+    text = f"{v:.6g}"
+    return "0" if text in ("-0", "0") else text
+
+
+def _sample(expr, var, xs: list[Fraction]) -> list[tuple[float, float]]:
+    """Values of ``expr`` at the points ``xs``: exact for polynomials, else exact substitution."""
+    import sympy as sp
+
+    try:
+        poly = sp.Poly(expr, var)
+        coeffs = [Fraction(int(c.p), int(c.q)) for c in poly.all_coeffs()] if all(
+            c.is_Rational for c in poly.all_coeffs()) else None
+    except sp.PolynomialError:
+        coeffs = None
+    out = []
+    for x in xs:
+        if coeffs is not None:
+            y = Fraction(0)
+            for c in coeffs:
+                y = y * x + c
+            out.append((float(x), float(y)))
+        else:
+            val = expr.subs(var, sp.Rational(x.numerator, x.denominator))
+            val = val.evalf(20)
+            if val.is_real and val.is_finite:
+                out.append((float(x), float(val)))
+    return out
+
+
+_STYLES = ["thick, blue", "thick, red, dashed", "thick, black!60!green, dotted", "thick, orange",
+           "thick, violet, dashdotted"]
+
+
+def figure_context(fig) -> dict[str, Any]:
+    """A Figure with its curves sampled into pgfplots coordinates (computed here, from the engine's data)."""
+    from markupsafe import Markup
+
+    lo, hi = Fraction(str(fig.xmin)), Fraction(str(fig.xmax))
+    n = max(int(fig.samples), 2)
+    grid = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    curves = []
+    for i, c in enumerate(fig.curves):
+        if "points" in c:
+            pts = [(float(x), float(y)) for x, y in c["points"]]
+        else:
+            xs = sorted(set(grid) | {Fraction(str(float(b))) for b in c.get("breaks", ()) if lo <= b <= hi})
+            pts = _sample(c["expr"], c["var"], xs)
+        coords = " ".join(f"({_fmt_number(x)},{_fmt_number(y)})" for x, y in pts)
+        curves.append({"label": c.get("label", ""), "points": pts, "coordinates": Markup(coords),
+                       "style": Markup(c.get("style", _STYLES[i % len(_STYLES)]))})
+    return {"title": fig.title, "xmin": _fmt_number(fig.xmin), "xmax": _fmt_number(fig.xmax),
+            "ymin": None if fig.ymin is None else _fmt_number(fig.ymin),
+            "ymax": None if fig.ymax is None else _fmt_number(fig.ymax),
+            "xlabel": fig.xlabel, "ylabel": fig.ylabel, "equal_axes": fig.equal_axes, "curves": curves}
+
+
+# ----------------------------------------------------------------- renderers
+
+
+def render_exercise_body(ex, fmt: str, **options) -> str:
+    """The statement (and hints, parts) of one exercise, without a document around it."""
+    from .render import render_document
+
+    return render_document("exercise_body.j2", _env_name(fmt), **exercise_context(ex, **options))
+
+
+def render_solution_body(solution, fmt: str) -> str:
+    """The worked solution's steps, without a document around them."""
+    from .render import render_steps
+
+    return str(render_steps(solution.steps, _env_name(fmt)))
+
+
+def statement_document(ex, fmt: str = "md") -> str:
+    """The statement and hints of ``ex`` (no solution) as a whole document."""
+    if fmt == "json":
+        return _json({
+            "exercise": ex.id, "title": ex.title, "seed": ex.seed, "params": _params_json(ex),
+            "statement": statement_text(ex), "hints": [segments_text(ex.prose_segments(h)) for h in ex.hints],
+            "parts": [{"name": p.name, "type": p.type, "default": p.default, "description": p.description}
+                      for p in ex.parts.values()],
+            "tags": ex.tags,
+        })
+    from .render import render_document
+
+    text = render_document("statement.j2", _env_name(fmt), **exercise_context(ex))
+    return tidy_markdown(text) if fmt == "md" else text
+
+
+def solution_document(ex, solution, fmt: str = "md") -> str:
+    """The worked solution as a whole document (md: terminal-friendly; latex: standalone for pdflatex)."""
+    if fmt == "json":
+        return _json({
+            "exercise": ex.id, "title": ex.title, "seed": ex.seed, "params": _params_json(ex),
+            "statement": statement_text(ex), "hints": [segments_text(ex.prose_segments(h)) for h in ex.hints],
+            "steps": [s.to_dict() for s in solution.steps],
+            "answers": solution.answers_text(),
+        })
+    from markupsafe import Markup
+
+    from .render import render_document
+
+    env = _env_name(fmt)
+    ctx = exercise_context(ex, show_hints=False, show_parts=False)
+    ctx["body"] = Markup(render_solution_body(solution, fmt))
+    ctx["figures"] = [figure_context(f) for f in solution.figures] if env == "tex" else solution.figures
+    text = render_document("solution.j2", env, **ctx)
+    return tidy_markdown(text) if env == "md" else text
+
+
+def tidy_markdown(text: str) -> str:
+    """A blank line between an indented (code) block and the prose after it; at most one blank line."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if (out and line.strip() and not line.startswith("    ") and out[-1].startswith("    ")
+                and not line.lstrip().startswith(("- ", "* "))):
+            out.append("")
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip())
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _params_json(ex) -> dict[str, str]:
+    return {k: str(v) for k, v in ex.values.items()}
+
+
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,282 @@
+"""Solver kinds built on the second derivative of a function of one variable.
+
+``second-derivative-convexity``
+    Prove that ``function`` is (strictly) convex in ``variable`` on the domain
+    ``where`` by computing its second derivative and arguing the sign of each
+    term, factor by factor (sign rule on a box domain), then showing the terms
+    never vanish together.  Answers: ``second_derivative``, ``first_derivative``,
+    ``verdict`` ("strictly convex", "convex" or "unknown").
+
+``minimal-regularisation``
+    The smallest ``parameter`` >= 0 such that ``function + penalty`` is convex
+    in ``variable``, for a polynomial ``function`` and a penalty whose second
+    derivative is a positive constant times the parameter (``lam x^2``).
+    Shows the minimum of f'' over x, the condition, the check at the optimum
+    and, for each known wrong smaller value (the part's ``[[mistakes]]``, or
+    half the optimum), a verified witness: f''(x0) < 0 and a chord violating
+    Jensen's inequality.  Answers: ``lambda_min``, ``second_derivative``.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+
+from ..errors import ExerciseError
+from ..mathtext import unicode as U
+from ..steps import Answer, Claim, Equation, Paragraph, Section
+from . import Figure, Solution, register
+from .common import (CurvatureWitness, Minimum, Prose, SignArgument, box, can_vanish, chord_witness, deriv,
+                     factor_sign, fn, function_name, inputs, numeric, relation)
+
+_SIGN_PRODUCT = {("pos", "pos"): "pos", ("pos", "nonneg"): "nonneg", ("nonneg", "nonneg"): "nonneg",
+                 ("pos", "neg"): "neg", ("pos", "nonpos"): "nonpos", ("neg", "neg"): "pos",
+                 ("neg", "nonpos"): "nonneg", ("nonpos", "nonpos"): "nonneg", ("nonneg", "neg"): "nonpos",
+                 ("nonneg", "nonpos"): "nonpos"}
+
+
+def _combine(a: str, b: str) -> str:
+    return _SIGN_PRODUCT.get((a, b)) or _SIGN_PRODUCT[(b, a)]
+
+
+def _term_sign(term: sp.Expr, bounds: dict):
+    """(sign, [(factor, factor_sign)], vanishing numerator factors) of one term, or None."""
+    num, den = term.as_numer_denom()
+    sign = "pos"
+    facts = []
+    vanish = []
+    for where, part in (("num", num), ("den", den)):
+        for factor in sp.Mul.make_args(part):
+            if factor == 1:
+                continue
+            fs = factor_sign(factor, bounds)
+            if fs is None:
+                return None
+            s, _reason = fs
+            if where == "den" and s not in ("pos", "neg"):
+                return None  # a denominator that may vanish: not our business here
+            if s in ("nonneg", "nonpos") and can_vanish(factor, bounds):
+                vanish.append(factor)
+            sign = _combine(sign, s)
+            shown = factor if where == "num" or not numeric(factor) else factor
+            facts.append((shown, s))
+    return sign, facts, vanish
+
+
+def _never_all_zero(vanishing: list[list[sp.Expr]], conditions, bounds) -> bool:
+    """True when no choice of one vanishing factor per term can vanish simultaneously on the domain."""
+    for choice in itertools.product(*vanishing):
+        syms = sorted(set().union(*(c.free_symbols for c in choice)), key=sp.default_sort_key)
+        sols = sp.solve(list(choice), syms, dict=True)
+        for sol in sols:
+            if any(not numeric(v) for v in sol.values()) or len(sol) < len(syms):
+                return False  # a family of common zeros: cannot exclude it cheaply
+            ok = True
+            for s, v in sol.items():
+                b = bounds.get(s)
+                if b is None:
+                    continue
+                if v < b.lo or v > b.hi or (v == b.lo and b.lo_open) or (v == b.hi and b.hi_open):
+                    ok = False
+            if ok:
+                return False
+    return True
+
+
+@register("second-derivative-convexity")
+def second_derivative_convexity(ex) -> Solution:
+    inp = inputs(ex, "function", "variable", optional=("where",))
+    f, x = inp["function"], inp["variable"]
+    where = inp.get("where", [])
+    if not isinstance(where, list):
+        where = [where]
+    name = function_name(ex)
+    if x not in f.free_symbols:
+        raise ExerciseError(f"{ex.path.name}: field 'solver.function': does not depend on {U(x)}")
+    bounds = box(where)
+
+    d1 = sp.diff(f, x)
+    d1_shown = sp.factor(d1) if sp.count_ops(sp.factor(d1)) < sp.count_ops(d1) else d1
+    d2 = sp.diff(d1, x)
+    steps = [Section("Derivatives", children=[
+        Paragraph("SymPy differentiates the function twice:"),
+        Equation(fn(name, x), f),
+        Equation(deriv(name, x, 1), d1_shown),
+        Equation(deriv(name, x, 2), d2),
+    ])]
+
+    analysis = None
+    for form in dict.fromkeys((d2, sp.expand(d2), sp.factor(d2))):
+        terms = sp.Add.make_args(form)
+        signs = [_term_sign(t, bounds) for t in terms]
+        if all(s is not None and s[0] in ("pos", "nonneg") for s in signs):
+            analysis = (form, terms, signs)
+            break
+
+    domain_text = [("text", "On the domain ")]
+    for i, c in enumerate(where):
+        domain_text += ([("text", ", ")] if i else []) + [("math", c)]
+    if analysis is None:
+        verdict = "unknown"
+        steps.append(Section("Sign of the second derivative", children=[
+            Prose(domain_text + [("text", " the sign of each term could not be settled by the sign rule, "
+                                          "so this solver makes no claim (unknown).")])]))
+    else:
+        form, terms, signs = analysis
+        children = [Prose(domain_text + [("text", ", each term of the second derivative has a known sign:")])]
+        for t, (s, facts, _v) in zip(terms, signs):
+            children.append(SignArgument(relation(t, s), [relation(fa, fs) for fa, fs in facts]))
+        strict = any(s[0] == "pos" for s in signs)
+        sec = [Section("Sign of each term", children=children)]
+        if strict:
+            pos = [t for t, s in zip(terms, signs) if s[0] == "pos"][0]
+            zero_children = [Claim("The term", pos, " is strictly positive, so the sum is strictly positive.")]
+        else:
+            vanishing = [s[2] for s in signs]
+            zero_children = []
+            for t, vs in zip(terms, vanishing):
+                cond = sp.Or(*[sp.Eq(v, 0) for v in vs]) if len(vs) > 1 else sp.Eq(vs[0], 0, evaluate=False)
+                zero_children.append(Prose([("text", "The term "), ("math", t), ("text", " vanishes only when "),
+                                            ("math", cond), ("text", ".")]))
+            strict = _never_all_zero(vanishing, where, bounds)
+            if strict:
+                zero_children.append(Paragraph("These conditions cannot hold at the same time (the equations "
+                                               "have no common solution on the domain), so the terms are "
+                                               "never all zero."))
+            else:
+                zero_children.append(Paragraph("The terms can vanish together somewhere on the domain, so "
+                                               "only convexity follows, not strict convexity."))
+        sec.append(Section("When can the second derivative vanish?", children=zero_children))
+        rel = relation(deriv(name, x, 2), "pos" if strict else "nonneg")
+        verdict = "strictly convex" if strict else "convex"
+        sec.append(Section("Conclusion", children=[
+            Claim("Therefore", rel, f" at every point of the domain, for all values of the other symbols allowed "
+                  f"there. A twice-differentiable function on an interval with this property is {verdict}."),
+        ]))
+        steps.extend(sec)
+
+    answers = {"second_derivative": d2, "first_derivative": d1, "verdict": verdict}
+    steps.append(Section("Answers", children=[Answer(p, answers[p]) for p in ex.parts if p in answers]))
+    facts = {"function": f, "variable": x, "first_derivative": d1, "second_derivative": d2,
+             "where": where, "verdict": verdict}
+    return Solution(ex, steps, answers, [], facts)
+
+
+# ---------------------------------------------------------------- regularisation
+
+
+def _minimum_over_real_line(expr: sp.Expr, x: sp.Symbol):
+    """(critical points, argmin, min) of a polynomial with numeric coefficients bounded below."""
+    poly = sp.Poly(expr, x)
+    deg = poly.degree()
+    if deg <= 0:
+        return [], sp.Integer(0), poly.as_expr()
+    if deg % 2 or poly.LC() <= 0:
+        return None
+    dpoly = poly.diff(x)
+    roots = [r for r in sp.roots(dpoly, filter="R") if r.is_real]
+    if len(roots) < len(dpoly.real_roots()) or not roots:
+        roots = dpoly.real_roots()
+    values = [(sp.nsimplify(poly.eval(r)) if r.is_Rational else sp.simplify(poly.as_expr().subs(x, r)), r)
+              for r in roots]
+    best_value, best_point = min(values, key=lambda vr: float(vr[0]))
+    return sorted(roots, key=float), best_point, best_value
+
+
+@register("minimal-regularisation")
+def minimal_regularisation(ex) -> Solution:
+    inp = inputs(ex, "function", "penalty", "variable", "parameter", optional=("plot",))
+    f0, pen, x, lam = inp["function"], inp["penalty"], inp["variable"], inp["parameter"]
+    name = function_name(ex)
+    bad = (f0.free_symbols | pen.free_symbols) - {x, lam}
+    if bad:
+        raise ExerciseError(f"{ex.path.name}: field 'solver.function': unknown symbols "
+                            f"{', '.join(sorted(s.name for s in bad))} (declare them under [params])")
+    f = f0 + pen
+    d1 = sp.expand(sp.diff(f, x))
+    d2 = sp.expand(sp.diff(d1, x))
+    A = d2.subs(lam, 0)
+    B = sp.expand(d2 - A) / lam
+    B = sp.simplify(B)
+    if not (numeric(B) and B > 0) or not A.is_polynomial(x):
+        raise ExerciseError(f"{ex.path.name}: solver minimal-regularisation needs a polynomial function and a "
+                            f"penalty whose second derivative is a positive constant times {U(lam)}")
+    found = _minimum_over_real_line(A, x)
+    if found is None:
+        raise ExerciseError(f"{ex.path.name}: the second derivative of the function is not bounded below, "
+                            f"no {U(lam)} makes it convex")
+    critical, x0, m = found
+    min_d2 = m + B * lam
+    lam_star = sp.Max(sp.Integer(0), -m / B)
+    steps = [Section("The second derivative", children=[
+        Equation(fn(name, x), f),
+        Equation(deriv(name, x, 1), d1),
+        Equation(deriv(name, x, 2), d2, "computed by SymPy"),
+        Paragraph(f"{name} is convex exactly when {name}''({U(x)}) ≥ 0 for every real {U(x)}, that is, when the "
+                  f"minimum of {name}''({U(x)}) over {U(x)} is ≥ 0."),
+    ])]
+    d3 = sp.diff(A, x)
+    steps.append(Section(f"The minimum of {name}''({U(x)}) over {U(x)}", children=[
+        Prose([("text", "The term "), ("math", sp.expand(B * lam)), ("text", f" does not depend on {U(x)}. "
+               "The rest is a polynomial of even degree with a positive leading coefficient, so its minimum is "
+               "attained where its derivative "), ("math", d3), ("text", " vanishes.")]),
+        Minimum(d2, x, critical, x0, min_d2),
+    ]))
+    steps.append(Section(f"The condition on {U(lam)}", children=[
+        Prose([("text", "Convexity holds exactly when "), ("math", sp.GreaterThan(min_d2, 0, evaluate=False)),
+               ("text", ", that is, when "), ("math", sp.GreaterThan(lam, -m / B, evaluate=False)),
+               ("text", f". The smallest such value is {U(lam)}* = "), ("math", lam_star), ("text", ".")]),
+    ]))
+    d2_star = sp.expand(d2.subs(lam, lam_star))
+    check = _minimum_over_real_line(d2_star, x)
+    assert check is not None and check[2] >= 0  # follows from the algebra above
+    steps.append(Section(f"Check at {U(lam)} = {U(lam)}*", children=[
+        Equation(deriv(name, x, 2), d2_star, f"{U(lam)} = {U(lam_star)}"),
+        Claim(f"Its minimum over {U(x)} is", check[2], f", attained at {U(x)} = {U(check[1])}, so {name}''({U(x)}) ≥ 0 for "
+              f"every {U(x)} and {name} is convex."),
+    ]))
+
+    # Smaller values: the known wrong answers of the lambda_min part, else lam*/2.
+    wrong: list[tuple[sp.Expr, object]] = []
+    for mk in ex.mistakes:
+        if mk.part != "lambda_min":
+            continue
+        try:
+            v = ex.formula(mk.answer, where="mistakes.answer")
+        except ExerciseError:
+            continue
+        if isinstance(v, sp.Expr) and numeric(v) and v.is_real and v < lam_star:
+            wrong.append((sp.nsimplify(v), mk))
+    if not wrong and lam_star > 0:
+        wrong.append((lam_star / 2, None))
+    for v, mk in wrong:
+        fv = sp.expand(f.subs(lam, v))
+        d2v = sp.expand(d2.subs(lam, v))
+        value = d2v.subs(x, x0)
+        children = [Equation(fn(name, x), fv, f"{U(lam)} = {U(v)}"), Equation(deriv(name, x, 2), d2v)]
+        if value < 0:
+            children.append(CurvatureWitness(name, x, x0, value))
+        chord = chord_witness(name, fv, x, x0)
+        if chord is not None:
+            children.append(chord)
+        else:
+            children.append(Paragraph("No chord violating Jensen's inequality was found by the exact search."))
+        if mk is not None and mk.feedback:
+            children.append(Paragraph("Where this value comes from:"))
+            children.append(Prose(ex.prose_segments(mk.feedback)))
+        steps.append(Section(f"Why {U(lam)} = {U(v)} is not enough", children=children))
+
+    answers = {"lambda_min": lam_star, "second_derivative": d2}
+    steps.append(Section("Answers", children=[Answer(p, answers[p]) for p in ex.parts if p in answers]))
+
+    plot = inp.get("plot") or [sp.Integer(-2), sp.Integer(2)]
+    lam_values = list(dict.fromkeys([sp.Integer(0), lam_star / 2, lam_star]))
+    figure = Figure(
+        title=f"The second derivative {name}''({U(x)}) for {U(lam)} = " + ", ".join(U(v) for v in lam_values),
+        curves=[{"label": sp.Eq(lam, v, evaluate=False), "expr": d2.subs(lam, v), "var": x} for v in lam_values],
+        xmin=float(plot[0]), xmax=float(plot[1]), xlabel=str(x), ylabel=f"{name}''({U(x)})",
+    )
+    facts = {"function": f, "variable": x, "parameter": lam, "second_derivative": d2, "lambda_min": lam_star,
+             "minimum_point": x0, "minimum_value": min_d2}
+    return Solution(ex, steps, answers, [figure], facts)
