@@ -1,0 +1,365 @@
+"""Batch grading: ``convexproof grade --answers FILE.csv``.
+
+Input: a CSV with a header naming the columns ``student, exercise, part,
+answer`` and optionally ``seed`` (any order, case and surrounding spaces
+ignored; other columns are ignored).  A file without a header is read in that
+order.  The file may be UTF-8 with or without a BOM, UTF-16 with a BOM, or
+Windows-1252/Latin-1 (a file that is not valid UTF-8 is decoded as such), with
+any line ends.
+
+Output: one row per input row (``student, exercise, part, answer, status,
+score, feedback, note``), in input order, and a summary (counts per status and
+per mistake note, per-student totals).  ``csv`` and ``json`` hold the rows
+only (JSON is a list of row objects) and the CLI prints the summary on
+standard error; ``md`` has the rows and the summary.
+
+A bad row (wrong number of fields, empty answer, unknown exercise or part, an
+answer that cannot be read, a bad seed, or one that runs over the per-row time
+limit) is graded ``invalid`` with the reason as feedback; it never stops the
+batch.  Identical answers are checked once.  Large batches run in worker
+processes (all cores by default); each worker keeps the exercises and
+solutions it has loaded, and each row runs under a time limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import ConvexproofError
+
+COLUMNS = ("student", "exercise", "part", "answer", "seed")
+OUTPUT_COLUMNS = ("student", "exercise", "part", "answer", "status", "score", "feedback", "note")
+MAX_FILE_BYTES = 50_000_000
+MAX_ROWS = 200_000
+ROW_TIMEOUT = 10.0  # seconds for checking one answer
+PARALLEL_THRESHOLD = 24  # fewer distinct answers than this are checked in-process
+
+
+@dataclass
+class Row:
+    line: int
+    student: str = ""
+    exercise: str = ""
+    part: str = ""
+    answer: str = ""
+    seed: int | None = None
+    error: str | None = None  # a reason the row cannot be graded
+
+    def key(self) -> tuple:
+        return (self.exercise, self.seed if self.seed is not None else -1, self.part, self.answer)
+
+
+# --------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------
+def decode(raw: bytes) -> str:
+    """Text of a CSV file: BOMs, UTF-8, then Windows-1252, then Latin-1 (never fails)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def read_rows(path) -> list[Row]:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConvexproofError(f"{p.name}: file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConvexproofError(f"cannot read {str(path)[:200]}: {exc.strerror or exc}") from None
+    return parse_rows(decode(raw), name=p.name)
+
+
+def parse_rows(text: str, name: str = "answers") -> list[Row]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text), strict=False)
+    header: list[str] | None = None
+    rows: list[Row] = []
+    line = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line = reader.line_num
+            if header is None:
+                raise ConvexproofError(f"{name}: line {line}: cannot read the header ({exc})") from None
+            rows.append(Row(line, error=f"cannot read this line ({exc})"))
+            continue
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue  # blank line
+        if header is None:
+            names = [f.strip().strip("\ufeff").lower() for f in fields]
+            if "answer" in names or "exercise" in names:
+                header = names
+                missing = [c for c in ("exercise", "answer") if c not in header]
+                if missing:
+                    raise ConvexproofError(f"{name}: the header has no column {', '.join(missing)}; "
+                                           f"expected student,exercise,part,answer[,seed]")
+                continue
+            if len(fields) in (4, 5):
+                header = list(COLUMNS[: len(fields)])
+            else:
+                raise ConvexproofError(f"{name}: line {line}: expected a header student,exercise,part,answer[,seed]")
+        rows.append(_row(fields, header, line))
+        if len(rows) > MAX_ROWS:
+            raise ConvexproofError(f"{name}: more than {MAX_ROWS} rows")
+    return rows
+
+
+def _row(fields: list[str], header: list[str], line: int) -> Row:
+    values = dict(zip(header, fields))
+    row = Row(line, student=values.get("student", "").strip(), exercise=values.get("exercise", "").strip(),
+              part=values.get("part", "").strip(), answer=values.get("answer", "").strip())
+    if len(fields) != len(header):
+        extra = fields[len(header):]
+        absent = header[len(fields):]
+        if not (all(not f.strip() for f in extra) and all(c not in ("exercise", "answer") for c in absent)):
+            row.error = (f"the row has {len(fields)} fields, the header has {len(header)}"
+                         + (" (quote answers that contain commas)" if len(fields) > len(header) else ""))
+            return row
+    seed = values.get("seed", "").strip()
+    if seed:
+        if not seed.isdigit() or len(seed) > 18:
+            row.error = f"seed {seed[:20]!r} is not a non-negative integer"
+            return row
+        row.seed = int(seed)
+    if not row.exercise:
+        row.error = "no exercise given"
+    elif not row.answer:
+        row.error = "empty answer"
+    return row
+
+
+# --------------------------------------------------------------------------
+# Grading
+# --------------------------------------------------------------------------
+def _invalid(reason: str) -> dict:
+    return {"status": "invalid", "score": 0.0, "feedback": reason, "note": None, "part": None}
+
+
+def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> dict:
+    """Check one distinct answer; every failure becomes an invalid result (never raises)."""
+    from .check import check
+    from .errors import AnalysisTimeout
+
+    exercise, seed, part, answer = key
+    try:
+        # check() keeps this worker's exercises and solutions cached and checks
+        # the answer in a child process killed at the time limit
+        r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
+                  exercises_dir=exercises_dir, timeout=timeout)
+        return {"status": r.status, "score": r.score, "feedback": r.feedback, "note": r.note, "part": r.part}
+    except AnalysisTimeout as exc:
+        return _invalid(f"timed out: {exc.one_line()}")
+    except ConvexproofError as exc:
+        return _invalid(exc.one_line())
+    except (RecursionError, MemoryError, OverflowError):
+        return _invalid("the answer is too complex to check")
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch
+        return _invalid(f"internal error ({type(exc).__name__}); please report this")
+
+
+def _check_chunk(args) -> list[tuple[tuple, dict]]:
+    keys, exercises_dir, timeout = args
+    return [(k, check_key(k, exercises_dir, timeout)) for k in keys]
+
+
+def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
+               timeout: float = ROW_TIMEOUT) -> list[dict]:
+    """One output row (dict with OUTPUT_COLUMNS) per input row, in order."""
+    keys = sorted({r.key() for r in rows if r.error is None}, key=lambda k: (k[0], k[1], k[2], k[3]))
+    done: dict[tuple, dict] = {}
+    ncpu = os.cpu_count() or 1
+    jobs = max(1, min(jobs or ncpu, 64))
+    if jobs == 1 or len(keys) < PARALLEL_THRESHOLD:
+        for k in keys:
+            done[k] = check_key(k, exercises_dir, timeout)
+    else:
+        done = _parallel(keys, jobs, exercises_dir, timeout)
+    out = []
+    for r in rows:
+        res = _invalid(r.error) if r.error is not None else done[r.key()]
+        out.append({"student": r.student, "exercise": r.exercise, "part": res.get("part") or r.part,
+                    "answer": r.answer, "status": res["status"], "score": res["score"],
+                    "feedback": res["feedback"], "note": res["note"]})
+    return out
+
+
+def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> dict[tuple, dict]:
+    import multiprocessing as mp
+
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # no fork (Windows, macOS default): spawn works too, just slower to start
+        ctx = mp.get_context("spawn")
+    nchunks = min(len(keys), jobs * 6)
+    size = -(-len(keys) // nchunks)
+    chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
+    done: dict[tuple, dict] = {}
+    pool = ctx.Pool(jobs)
+    try:
+        pending = [(c, pool.apply_async(_check_chunk, ((c, exercises_dir, timeout),))) for c in chunks]
+        for chunk, res in pending:
+            try:
+                for k, v in res.get(timeout=len(chunk) * (timeout * 3 + 30) + 60):
+                    done[k] = v
+            except mp.TimeoutError:
+                for k in chunk:
+                    done.setdefault(k, _invalid("timed out (the worker was stopped)"))
+            except Exception as exc:  # noqa: BLE001 - a crashed worker: the rows are invalid, the batch goes on
+                for k in chunk:
+                    done.setdefault(k, _invalid(f"internal error ({type(exc).__name__}); please report this"))
+    finally:
+        pool.terminate()
+        pool.join()
+    return done
+
+
+# --------------------------------------------------------------------------
+# Summary and output
+# --------------------------------------------------------------------------
+def summarize(results: list[dict]) -> dict[str, Any]:
+    status = Counter({"correct": 0, "incorrect": 0, "invalid": 0})
+    notes: Counter = Counter()
+    students: "OrderedDict[str, dict]" = OrderedDict()
+    for r in results:
+        status[r["status"]] += 1
+        if r["note"]:
+            notes[r["note"]] += 1
+        s = students.setdefault(r["student"], {"rows": 0, "correct": 0, "incorrect": 0, "invalid": 0, "score": 0.0})
+        s["rows"] += 1
+        s[r["status"]] += 1
+        s["score"] += float(r["score"])
+    return {"rows": len(results), "status": dict(status), "notes": dict(notes.most_common()),
+            "students": dict(students)}
+
+
+def summary_text(summary: dict, max_students: int = 30) -> str:
+    st = summary["status"]
+    lines = [f"graded {summary['rows']} rows: {st.get('correct', 0)} correct, {st.get('incorrect', 0)} incorrect, "
+             f"{st.get('invalid', 0)} invalid"]
+    if summary["notes"]:
+        lines.append("mistakes: " + ", ".join(f"{k} {v}" for k, v in summary["notes"].items()))
+    items = list(summary["students"].items())
+    for name, s in items[:max_students]:
+        lines.append(f"  {name or '(no name)'}: {_num(s['score'])}/{s['rows']} "
+                     f"({s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid)")
+    if len(items) > max_students:
+        lines.append(f"  ... and {len(items) - max_students} more students (all are in --format md)")
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+_DANGEROUS_START = ("=", "@", "\t", "\r")
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in free text from students."""
+    if value.startswith(_DANGEROUS_START) or (value[:1] in "+-" and any(c in value for c in "|!")):
+        return "'" + value
+    return value
+
+
+def to_csv(results: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(OUTPUT_COLUMNS)
+    for r in results:
+        w.writerow([_csv_safe(str(r["student"])), r["exercise"], r["part"], _csv_safe(str(r["answer"])), r["status"],
+                    _num(r["score"]), r["feedback"], r["note"] or ""])
+    return buf.getvalue()
+
+
+def to_json(results: list[dict]) -> str:
+    return json.dumps(results, ensure_ascii=False, indent=2) + "\n"
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#{}!~"})
+
+
+def md_escape(text: str) -> str:
+    return " ".join(str(text).split()).translate(_MD_SPECIAL)
+
+
+def to_md(results: list[dict], summary: dict) -> str:
+    st = summary["status"]
+    out = ["# Grading report", "",
+           f"{summary['rows']} answers: {st.get('correct', 0)} correct, {st.get('incorrect', 0)} incorrect, "
+           f"{st.get('invalid', 0)} invalid.", "", "## Answers", "",
+           "| " + " | ".join(OUTPUT_COLUMNS) + " |", "|" + "---|" * len(OUTPUT_COLUMNS)]
+    for r in results:
+        cells = [r["student"], r["exercise"], r["part"], r["answer"], r["status"], _num(r["score"]), r["feedback"],
+                 r["note"] or ""]
+        out.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
+    out += ["", "## Mistakes", ""]
+    if summary["notes"]:
+        out += ["| note | count |", "|---|---|"] + [f"| {md_escape(k)} | {v} |" for k, v in summary["notes"].items()]
+    else:
+        out.append("No known mistakes.")
+    out += ["", "## Students", "", "| student | score | rows | correct | incorrect | invalid |", "|---|---|---|---|---|---|"]
+    for name, s in summary["students"].items():
+        out.append(f"| {md_escape(name)} | {_num(s['score'])} | {s['rows']} | {s['correct']} | {s['incorrect']} | "
+                   f"{s['invalid']} |")
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class GradeReport:
+    rows: list[dict]
+    summary: dict
+
+    def render(self, fmt: str) -> str:
+        if fmt == "csv":
+            return to_csv(self.rows)
+        if fmt == "json":
+            return to_json(self.rows)
+        if fmt == "md":
+            return to_md(self.rows, self.summary)
+        raise ConvexproofError(f"unknown format {fmt!r}")
+
+
+def grade(path, jobs: int | None = None, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> GradeReport:
+    """Grade a CSV file of answers (see the module docstring)."""
+    rows = read_rows(path)
+    results = grade_rows(rows, jobs=jobs, exercises_dir=exercises_dir, timeout=timeout)
+    return GradeReport(results, summarize(results))
+
+
+def grade_file(path, fmt: str = "csv", jobs: int | None = None, exercises_dir=None,
+               on_summary: Callable[[str], None] | None = None) -> str:
+    """The CLI's entry point: the rendered report; the summary text goes to ``on_summary`` (csv/json)."""
+    if fmt not in ("csv", "json", "md"):
+        raise ConvexproofError(f"unknown format {fmt!r}")
+    if exercises_dir:
+        from .library import search_dirs
+
+        search_dirs(exercises_dir)  # a missing folder is one error for the file, not one per row
+    report = grade(path, jobs=jobs, exercises_dir=exercises_dir)
+    if on_summary is not None and fmt != "md":
+        on_summary(summary_text(report.summary))
+    return report.render(fmt)
