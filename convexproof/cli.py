@@ -197,6 +197,16 @@ def selftest(exercises, seeds, exercises_dir) -> None:
 
 
 # ------------------------------------------------------------------- engine
+class _Seconds(click.FloatRange):
+    """A FloatRange that also refuses nan (nan passes every comparison-based range check)."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return rv
+
+
 def _split_names(values) -> list[str] | None:
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     return names or None
@@ -207,7 +217,7 @@ def _split_names(values) -> list[str] | None:
 @click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
 @click.option("--where", multiple=True, help='Domain or parameter range, e.g. "0 < p < 1" (repeatable).')
 @click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
+@click.option("--timeout", type=_Seconds(0.1, 600), default=10.0, show_default=True,
               help="Seconds before the analysis gives up with 'unknown'.")
 @OUTPUT_OPT
 def prove(expr, wrt, where, fmt, timeout, output) -> None:
@@ -225,7 +235,7 @@ def prove(expr, wrt, where, fmt, timeout, output) -> None:
 @click.option("--where", multiple=True, help="Domain of the variables (repeatable).")
 @click.option("--penalty", default=None, help="Penalty containing lam; default lam*(sum of squares of the variables).")
 @click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True)
+@click.option("--timeout", type=_Seconds(0.1, 600), default=10.0, show_default=True)
 @OUTPUT_OPT
 def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
     """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
