@@ -97,9 +97,15 @@ def _bound(rel) -> tuple[str, str, sp.Expr] | None:
     return None
 
 
-def read_number(text: str, names: set[str], allow_bound: bool) -> Answer:
-    """A number, ``lam = 3``, or (if allowed) a bound ``lam >= 3``."""
+def _parse(text: str, subs: dict | None):
+    """parse_any, then the exercise's parameters replaced by this variant's values."""
     value = parse_any(text)
+    return value.xreplace(subs) if subs else value
+
+
+def read_number(text: str, names: set[str], allow_bound: bool, subs: dict | None = None) -> Answer:
+    """A number, ``lam = 3``, or (if allowed) a bound ``lam >= 3``."""
+    value = _parse(text, subs)
     if isinstance(value, sp.Expr) and not isinstance(value, (sp.Tuple, sp.MatrixBase)):
         if value.free_symbols:
             raise ParseError(f"expected a number, not an expression in {', '.join(sorted(s.name for s in value.free_symbols))}")
@@ -126,8 +132,8 @@ def _check_finite(v) -> None:
         raise ParseError("the number is not real")
 
 
-def read_expression(text: str, names: set[str] | None) -> Answer:
-    value = parse_any(text)
+def read_expression(text: str, names: set[str] | None, subs: dict | None = None) -> Answer:
+    value = _parse(text, subs)
     if isinstance(value, sp.Equality) and value.lhs.is_Symbol and isinstance(value.rhs, sp.Expr):
         value = value.rhs  # "f'' = 12x^2 - 6" is fine: the right-hand side is the answer
     if not isinstance(value, sp.Expr) or isinstance(value, (sp.Tuple, sp.MatrixBase)):
@@ -138,16 +144,16 @@ def read_expression(text: str, names: set[str] | None) -> Answer:
     return Answer("expression", value)
 
 
-def read_condition(text: str, names: set[str] | None) -> Answer:
-    value = parse_any(text)
+def read_condition(text: str, names: set[str] | None, subs: dict | None = None) -> Answer:
+    value = _parse(text, subs)
     if isinstance(value, sp.Expr) or not isinstance(value, sp.logic.boolalg.Boolean) or value in (sp.true, sp.false):
         raise ParseError("expected a condition such as -2 <= c <= 2")
     _check_names(value, names)
     return Answer("condition", value)
 
 
-def read_point(text: str, names: set[str] | None, order: list[str]) -> Answer:
-    value = parse_any(text)
+def read_point(text: str, names: set[str] | None, order: list[str], subs: dict | None = None) -> Answer:
+    value = _parse(text, subs)
     if isinstance(value, sp.MatrixBase) and 1 in value.shape:
         items = list(value)
     elif isinstance(value, sp.Tuple):
@@ -167,8 +173,8 @@ def read_point(text: str, names: set[str] | None, order: list[str]) -> Answer:
     return Answer("point", items)
 
 
-def read_matrix(text: str, names: set[str] | None) -> Answer:
-    value = parse_any(text)
+def read_matrix(text: str, names: set[str] | None, subs: dict | None = None) -> Answer:
+    value = _parse(text, subs)
     if not isinstance(value, sp.MatrixBase):
         if isinstance(value, sp.Expr) and not isinstance(value, sp.Tuple):
             value = sp.ImmutableMatrix([[value]])
@@ -442,14 +448,12 @@ def _symbolic_zero(diff, domain: Domain) -> bool:
 
 
 def same_number(a, b, rtol: float) -> bool:
-    """Exact equality of two numbers, else within the relative tolerance (30 digits)."""
+    """Exact equality of two numbers, else |a - b| <= rtol * max(1, |a|, |b|) (at 30 digits)."""
     d = sp.nsimplify(a - b) if (a - b).is_Float else a - b
     if d == 0:
         return True
     va, vb = value_at(a, {}), value_at(b, {})
     if va is None or vb is None:
-        return False
-    if a.is_Rational and b.is_Rational and rtol <= 1e-12:
         return False
     return close(va, vb, rtol, atol=rtol)
 

@@ -157,10 +157,10 @@ def _invalid(result: CheckResult, reason: str) -> None:
 def _u(obj) -> str:
     from .mathtext import unicode
 
+    if isinstance(obj, sp.Rational) and (abs(obj.p) > 10**9 or obj.q > 10**6):
+        obj = sp.Float(obj, 6)  # 1/100000000000000000 reads better as 1e-17
     if isinstance(obj, sp.Float):
-        obj = sp.Float(obj, 6)
-        s = unicode(obj).rstrip("0").rstrip(".")
-        return s
+        return f"{float(obj):.6g}".replace("-", "−")
     return unicode(obj)
 
 
@@ -186,6 +186,8 @@ class _Checker:
             raise ExerciseError(f"{self.ex.path.name}: the solver gives no answer for part {part.name!r}")
         self.correct = answers[part.name]
         self.seed_key = f"{self.ex.id}:{self.ex.seed}:{part.name}"
+        self.subs = self.ex.subs() if self.ex.values else {}
+        self.param_names = {s.name for s in self.subs}
 
     # ---------------------------------------------------------------- helpers
     def set(self, status: str, feedback: str = "", note: str | None = None, method: str | None = None) -> None:
@@ -224,6 +226,9 @@ class _Checker:
             return {s.name for s in c.free_symbols} | {s.name for s in self.domain().low} | {
                 s.name for s in self.domain().high}
         return None
+
+    def _with_params(self, names):
+        return None if names is None else names | self.param_names
 
     def parameter(self):
         lam = self.facts.get("parameter")
@@ -296,7 +301,7 @@ class _Checker:
     def check_number(self) -> None:
         lam = self.parameter()
         names = set(self.part.variables) | ({lam.name} if lam is not None else set())
-        ans = A.read_number(self.text, names, self.part.accept_condition)
+        ans = A.read_number(self.text, names | self.param_names, self.part.accept_condition, self.subs)
         correct = _as_number(self.correct)
         rtol = max(self.part.tolerance, 1e-15)
         if ans.kind == "number" and A.same_number(ans.value, correct, rtol):
@@ -381,7 +386,7 @@ class _Checker:
 
     # ------------------------------------------------------------ expressions
     def check_expression(self) -> None:
-        ans = A.read_expression(self.text, self.names())
+        ans = A.read_expression(self.text, self._with_params(self.names()), self.subs)
         s, c = ans.value, _as_expr(self.correct)
         dom = self.domain()
         rtol = max(self.part.tolerance, 1e-12)
@@ -445,7 +450,7 @@ class _Checker:
 
     # ------------------------------------------------------------- conditions
     def check_condition(self) -> None:
-        ans = A.read_condition(self.text, self.names_for_condition())
+        ans = A.read_condition(self.text, self._with_params(self.names_for_condition()), self.subs)
         correct = self.correct
         syms = sorted({*ans.value.free_symbols, *getattr(correct, "free_symbols", set())}, key=lambda s: s.name)
         if isinstance(correct, sp.Set):
@@ -485,15 +490,29 @@ class _Checker:
         correct = _as_list(self.correct)
         order = list(self.part.variables) or [s.name for s in self.facts.get("variables", [])
                                               if isinstance(s, sp.Symbol)]
-        ans = A.read_point(self.text, self.names_point(), order)
+        ans = A.read_point(self.text, self._with_params(self.names_point()), order, self.subs)
         if len(ans.value) != len(correct):
             self.set("incorrect", f"Expected a point with {len(correct)} coordinates, not {len(ans.value)}.",
                      "wrong-shape")
             return
-        wrong = self.wrong_entries(ans.value, correct)
+        mine = ans.value
+        unordered = "eigen" in (self.part.name + " " + self.part.description).lower()
+        if unordered and all(_is_number(v) for v in [*mine, *correct]):
+            # eigenvalues: a list in any order
+            mine = sorted(mine, key=lambda v: float(v))
+            correct = sorted((_as_expr(v) for v in correct), key=lambda v: float(v))
+        wrong = self.wrong_entries(mine, correct)
         if not wrong:
             self.set("correct", "", None, "exact")
             return
+        for m in self.mistakes():
+            try:
+                mv = _as_list(self.ex.formula(m.answer, where="mistakes.answer"))
+            except ConvexproofError:
+                continue
+            if len(mv) == len(ans.value) and not self.wrong_entries(ans.value, mv):
+                self.set("incorrect", self.mistake_feedback(m), m.note)
+                return
         which = ", ".join(str(i + 1) for i in wrong)
         self.set("incorrect", f"Coordinate{'s' if len(wrong) > 1 else ''} {which} "
                  f"{'are' if len(wrong) > 1 else 'is'} not right.", "wrong-entry")
@@ -516,7 +535,7 @@ class _Checker:
         correct = self.correct
         if not isinstance(correct, sp.MatrixBase):
             correct = sp.ImmutableMatrix(correct)
-        ans = A.read_matrix(self.text, self.names_matrix(correct))
+        ans = A.read_matrix(self.text, self._with_params(self.names_matrix(correct)), self.subs)
         M = ans.value
         if M.shape != correct.shape:
             self.set("incorrect", f"Expected a {correct.rows}×{correct.cols} matrix, not {M.rows}×{M.cols}.",
@@ -573,6 +592,14 @@ def _as_expr(v):
     if isinstance(v, sp.Basic):
         return v
     raise ExerciseError(f"cannot compare with a solver answer of type {type(v).__name__}")
+
+
+def _is_number(v) -> bool:
+    try:
+        v = _as_expr(v)
+    except ConvexproofError:
+        return False
+    return isinstance(v, sp.Expr) and not v.free_symbols and v.is_real is True
 
 
 def _as_list(v) -> list:

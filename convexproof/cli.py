@@ -264,6 +264,8 @@ def check(exercise, answer, part, seed, fmt, reveal, exercises_dir) -> None:
         import json
 
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    elif result.status == "invalid":  # bad input: one line on stderr, like every other error
+        _fail(result.to_text(), 2)
     else:
         click.echo(result.to_text())
     sys.exit({"correct": 0, "incorrect": 1}.get(result.status, 2))
@@ -280,7 +282,8 @@ def grade(answers_file, fmt, jobs, output, exercises_dir) -> None:
     """Grade a CSV of answers; bad rows are reported as invalid, never abort."""
     from .grade import grade_file
 
-    write_output(grade_file(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir), output)
+    write_output(grade_file(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir,
+                            on_summary=lambda text: click.echo(text, err=True)), output)
 
 
 # --------------------------------------------------------------------- main
