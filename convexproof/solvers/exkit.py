@@ -436,3 +436,92 @@ def named(text: str, tex: str):
 
 
 VHV = ("vᵀHv", r"v^{\top} H v")
+
+
+# ---------------------------------------------------------------- contour figures
+_LEVEL_STYLES = ["blue", "blue!75!red", "blue!50!red", "blue!25!red", "red", "red!70!orange", "orange",
+                 "orange!60!black", "black!60"]
+
+
+def _march(F, xs, ys, level):
+    """Marching squares: segments of {F = level}; end points are keyed by grid edge, so they chain exactly."""
+    cache: dict = {}
+
+    def cross(p, q):
+        k = (min(p, q), max(p, q))
+        if k not in cache:
+            (i0, j0), (i1, j1) = k
+            a, b = F[j0][i0], F[j1][i1]
+            t = (level - a) / (b - a)
+            cache[k] = (xs[i0] + t * (xs[i1] - xs[i0]), ys[j0] + t * (ys[j1] - ys[j0]))
+        return k
+
+    segs = []
+    for j in range(len(ys) - 1):
+        for i in range(len(xs) - 1):
+            corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
+            hits = []
+            for k in range(4):
+                p, q = corners[k], corners[(k + 1) % 4]
+                a, b = F[p[1]][p[0]], F[q[1]][q[0]]
+                if (a >= level) != (b >= level):
+                    hits.append(cross(p, q))
+            if len(hits) == 2:
+                segs.append((hits[0], hits[1]))
+            elif len(hits) == 4:
+                segs.append((hits[0], hits[1]))
+                segs.append((hits[2], hits[3]))
+    return segs, cache
+
+
+def _chain(segs):
+    """Join segments sharing an end (a grid-edge key) into polylines."""
+    ends: dict = {}
+    for idx, (a, b) in enumerate(segs):
+        ends.setdefault(a, []).append(idx)
+        ends.setdefault(b, []).append(idx)
+    used = [False] * len(segs)
+    lines = []
+    for idx in range(len(segs)):
+        if used[idx]:
+            continue
+        used[idx] = True
+        line = [segs[idx][0], segs[idx][1]]
+        for forward in (True, False):
+            while True:
+                tip = line[-1] if forward else line[0]
+                nxt = next((j for j in ends.get(tip, []) if not used[j]), None)
+                if nxt is None:
+                    break
+                used[nxt] = True
+                a, b = segs[nxt]
+                new = b if a == tip else a
+                if forward:
+                    line.append(new)
+                else:
+                    line.insert(0, new)
+        lines.append(line)
+    return lines
+
+
+def contour_figure(title: str, f, xs, lo: float, hi: float, levels: int = 7, grid: int = 41):
+    """A pgfplots figure of contour lines of f(x, y) on [lo, hi]², computed here (no extra dependency)."""
+    from . import Figure
+
+    fn = sp.lambdify(list(xs), f, modules="math")
+    pts = [lo + (hi - lo) * i / (grid - 1) for i in range(grid)]
+    F = [[float(fn(x, y)) for x in pts] for y in pts]
+    flat = sorted(v for row in F for v in row)
+    qs = [flat[int(len(flat) * q)] for q in [(k + 0.5) / (levels + 1) for k in range(levels)]]
+    qs = sorted(set(round(q, 3) for q in qs))
+    curves = []
+    for k, level in enumerate(qs):
+        style = f"thin, {_LEVEL_STYLES[min(k * len(_LEVEL_STYLES) // max(len(qs), 1), len(_LEVEL_STYLES) - 1)]}"
+        segs, where = _march(F, pts, pts, level)
+        for line in _chain(segs):
+            if len(line) < 3:
+                continue
+            coords = [where[k] for k in line]
+            curves.append({"label": "", "points": [(round(x, 4), round(y, 4)) for x, y in coords], "style": style})
+    return Figure(title=f"{title}: contour lines, from low (blue) to high (red)", curves=curves, xmin=lo, xmax=hi,
+                  ymin=lo, ymax=hi, kind="contour", xlabel=str(xs[0]), ylabel=str(xs[1]), equal_axes=True)

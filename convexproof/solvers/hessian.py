@@ -107,8 +107,9 @@ def _join(vals):
 
 
 def contour_figure(title, f, xs, lo, hi) -> Figure:
-    return Figure(title=title, curves=[{"label": "f", "expr": f, "vars": tuple(xs)}], xmin=lo, xmax=hi,
-                  ymin=lo, ymax=hi, kind="contour")
+    from .exkit import contour_figure as _cf
+
+    return _cf(title, f, xs, lo, hi)
 
 
 @register("hessian_test")
