@@ -35,6 +35,12 @@ class _StrPrinter(StrPrinter):
     def _print_Abs(self, expr):
         return "|" + self._print(expr.args[0]) + "|"
 
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
     def _print_Derivative(self, expr):
         marks = _primes(expr)
         if marks is None:
