@@ -18,6 +18,8 @@ Feedback never states the solver's answer unless ``reveal=True``.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -729,3 +731,18 @@ def _constant_ratio(s, c, dom: A.Domain, seed_key: str):
         if q.is_Rational and q.q <= 100 and abs(float(q - r0)) < 1e-15 * max(1, abs(float(r0))) + 1e-20:
             return q
     return None
+
+
+class _CallableModule(types.ModuleType):
+    """``convexproof.check(...)`` works even after ``import convexproof.check``.
+
+    Importing the submodule sets the package attribute ``check`` to this
+    module, shadowing the lazy function in ``convexproof/__init__.py``;
+    making the module callable keeps the documented API working either way.
+    """
+
+    def __call__(self, *args, **kwargs) -> CheckResult:
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,389 @@
+"""Checking student answers: status, mistake notes and computed feedback.
+
+The table runs over the shipped exercises 3-7, 14 and 15 and over fixture
+exercises in tests/fixtures/exercises (fx1 is the logistic-loss exercise,
+standing in for exercise1 until that file ships; fxh a Hessian and minimiser,
+fxc a parameter range).  Every correct answer in the table is a different
+way of writing what the solver computes, and every wrong one is checked for
+its status and, where it has one, its mistake note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
+from convexproof.check import CheckResult, check
+from convexproof.cli import cli
+from convexproof.errors import ExerciseError
+from convexproof.parse import symbol
+
+FIX = str(Path(__file__).parent / "fixtures" / "exercises")
+
+C, I, V = "correct", "incorrect", "invalid"
+
+# (exercise, part, answer, expected status, expected note or None)
+CASES = [
+    # ---- exercise3: the smallest λ making x⁴ − 3x² + λx² convex (λ* = 3)
+    ("exercise3", None, "3", C, None),
+    ("exercise3", None, "3.0", C, None),
+    ("exercise3", None, "6/2", C, None),
+    ("exercise3", None, "sqrt(9)", C, None),
+    ("exercise3", None, "λ = 3", C, None),
+    ("exercise3", None, "lambda = 3", C, None),
+    ("exercise3", None, "λ ≥ 3", C, None),
+    ("exercise3", None, "lambda >= 3", C, None),
+    ("exercise3", None, "3 <= lam", C, None),
+    ("exercise3", None, "３", C, None),  # full-width digit (NFKC)
+    ("exercise3", None, "3/2", I, "slip-f2-at-0"),
+    ("exercise3", None, "λ ≥ 3/2", I, "slip-f2-at-0"),
+    ("exercise3", None, "1.5", I, "slip-f2-at-0"),
+    ("exercise3", None, "6", I, "forgot-factor-2-of-lam"),
+    ("exercise3", None, "2", I, "lambda-too-small"),
+    ("exercise3", None, "2.999", I, "lambda-too-small"),  # near miss
+    ("exercise3", None, "3.000001", I, "lambda-not-minimal"),  # near miss
+    ("exercise3", None, "4", I, "lambda-not-minimal"),
+    ("exercise3", None, "λ > 3", I, "strict-bound"),
+    ("exercise3", None, "λ <= 3", I, "wrong-direction"),
+    ("exercise3", None, "x", V, None),
+    ("exercise3", None, "μ = 3", V, None),
+    ("exercise3", None, "3 +", V, None),
+    ("exercise3", "second_derivative", "12x^2-6+2λ", C, None),
+    ("exercise3", "second_derivative", "12*x**2 - 6 + 2*lambda", C, None),
+    ("exercise3", "second_derivative", "2(6x² − 3 + λ)", C, None),
+    ("exercise3", "second_derivative", "f''(x) = 12x^2 - 6 + 2lam", V, None),  # f'' is not a formula
+    ("exercise3", "second_derivative", "12x^2 - 6 + 2 lam", C, None),
+    ("exercise3", "second_derivative", "4x^3 - 6x + 2λx", I, "first-derivative"),
+    ("exercise3", "second_derivative", "12x^2 - 6", I, "dropped-term"),
+    ("exercise3", "second_derivative", "12x^2 + 6 + 2λ", I, "sign-error-term"),
+    ("exercise3", "second_derivative", "24x^2 - 12 + 4λ", I, "factor-2"),
+    ("exercise3", "second_derivative", "12x^2 - 6 + 2λ + 1e-6", I, "differs"),  # near miss
+    ("exercise3", "second_derivative", "12x^2 - 6 + 2y", V, None),
+    # ---- fx1: the logistic loss L(p) = −y log p − (1−y) log(1−p), 0 < p < 1 (exercise1's question)
+    ("fx1", None, "y/p**2 + (1-y)/(1-p)**2", C, None),
+    ("fx1", None, "y/p^2+(1-y)/(1-p)^2", C, None),
+    ("fx1", None, "(y*(1-p)^2+(1-y)*p^2)/(p^2*(1-p)^2)", C, None),
+    ("fx1", None, "y/p² + (1−y)/(1−p)²", C, None),
+    ("fx1", None, "y p^-2 + (1-y)(1-p)^-2", C, None),
+    ("fx1", None, "(1-y)/(p-1)^2 + y/p^2", C, None),
+    ("fx1", None, "-y/p + (1-y)/(1-p)", I, "first-derivative"),
+    ("fx1", None, "y/p^2", I, "dropped-term"),
+    ("fx1", None, "y/p^2 - (1-y)/(1-p)^2", I, "sign-error-term"),
+    ("fx1", None, "-y/p^2 - (1-y)/(1-p)^2", I, "sign-error"),
+    ("fx1", None, "y/p^2 + (1-y)/(1-p)", I, "differs"),
+    ("fx1", None, "y/p^2 + (1-y)/(1-p)^2 + q", V, None),
+    ("fx1", "verdict", "convex", C, None),
+    ("fx1", "verdict", "Convex.", C, None),
+    ("fx1", "verdict", "YES", C, None),
+    ("fx1", "verdict", "strictly convex", C, None),
+    ("fx1", "verdict", "concave", I, "concave-log"),
+    ("fx1", "verdict", "not convex", I, "wrong-verdict"),
+    ("fx1", "verdict", "perhaps", V, None),
+    # ---- exercise4: verdicts and second derivatives
+    ("exercise4", "verdict_absval", "convex", C, None),
+    ("exercise4", "verdict_absval", "not convex", I, "kink-means-not-convex"),
+    ("exercise4", "verdict_absval", "unknown", I, "test-alone-at-kink"),
+    ("exercise4", "f2_square", "2", C, None),
+    ("exercise4", "f2_expo", "e^x", C, None),
+    ("exercise4", "f2_expo", "exp(x)", C, None),
+    ("exercise4", "f2_expo", "2.718281828459045^x", C, None),  # e to 16 digits: within tolerance
+    ("exercise4", "f2_expo", "2.718^x", I, "differs"),  # near miss: e to 4 digits
+    ("exercise4", "verdict_cube", "not convex", C, None),
+    ("exercise4", "verdict_cube", "convex", I, "cube-only-positive-side"),
+    # ---- exercise5
+    ("exercise5", "argmin_bowl", "3", C, None),
+    ("exercise5", "argmin_bowl", "θ = 3", V, None),  # theta is not the part's name for a number
+    ("exercise5", "argmin_bowl", "-3", I, "sign-of-shift"),
+    ("exercise5", "min_bowl", "1", C, None),
+    ("exercise5", "f2_bowl", "2", C, None),
+    ("exercise5", "verdict_wave", "convex", I, "sampled-too-coarsely"),
+    # ---- exercise6: eigenvalues (any order), a Hessian
+    ("exercise6", "eigenvalues_bowl", "(1, 3)", C, None),
+    ("exercise6", "eigenvalues_bowl", "(3, 1)", C, None),
+    ("exercise6", "eigenvalues_bowl", "(2, 2)", I, "diagonal-read-as-eigenvalues"),
+    ("exercise6", "eigenvalues_bowl", "(1, 3, 0)", I, "wrong-shape"),
+    ("exercise6", "hessian_saddle", "[[2,0],[0,-2]]", C, None),
+    ("exercise6", "hessian_saddle", "[[2,0],[0,2]]", I, "wrong-entry"),
+    ("exercise6", "hessian_saddle", "[[2,0,0],[0,-2,0]]", I, "wrong-shape"),
+    ("exercise6", "hessian_saddle", "[[2,0],[0]]", V, None),
+    ("exercise6", "verdict_saddle", "convex", I, "convex-in-x-only"),
+    # ---- exercise7
+    ("exercise7", "verdict", "positive semidefinite", C, None),
+    ("exercise7", "verdict", "PSD", C, None),
+    ("exercise7", "verdict", "positive definite", I, "positive-entries-means-pd"),
+    ("exercise7", "min_eigenvalue", "0", C, None),
+    ("exercise7", "min_eigenvalue", "1e-17", C, None),  # within the part's tolerance 1e-12
+    ("exercise7", "min_eigenvalue", "1e-6", I, "wrong-value"),
+    # ---- exercise14 (points) and exercise15 (conditions)
+    ("exercise14", "minimizer", "(0, -1)", C, None),
+    ("exercise14", "minimizer", "[0, -1]", C, None),
+    ("exercise14", "minimizer", "(0, 1)", I, "wrong-entry"),
+    ("exercise14", "minimizer", "(0, -1", V, None),
+    ("exercise15", "eta_condition", "0 < η < 1", C, None),
+    ("exercise15", "eta_condition", "eta > 0 and eta < 1", C, None),
+    ("exercise15", "eta_condition", "0 < eta <= 1", I, "wrong-condition"),  # near miss: the boundary
+    ("exercise15", "eta_condition", "eta < 1", I, "wrong-condition"),
+    ("exercise15", "eta_condition", "0 < x < 1", V, None),
+    # ---- fixtures: a Hessian, a point written with names, a condition
+    ("fxh", None, "[[2,1],[1,2]]", C, None),
+    ("fxh", None, "[[2,1],[0,2]]", I, "not-symmetric"),
+    ("fxh", "minimiser", "(0, -1)", C, None),
+    ("fxh", "minimiser", "(x = 0, y = -1)", C, None),
+    ("fxc", None, "-2 <= c <= 2", C, None),
+    ("fxc", None, "c^2 <= 4", C, None),
+    ("fxc", None, "c >= -2 and c <= 2", C, None),
+    ("fxc", None, "-2 < c < 2", I, "wrong-condition"),
+    ("fxc", None, "c <= 2", I, "wrong-condition"),
+]
+
+HOSTILE = [
+    "__import__('os').system('touch pwned')",
+    "x.diff.__globals__",
+    "().__class__.__base__.__subclasses__()",
+    "lambda: 1",
+    "[x for x in (1, 2)]",
+    "f'{1}'",
+    "(y:=1)",
+    "x; import os",
+    "10**10**10",
+    "((9**9)**9999)**9999",
+    "factorial(10**9)",
+    "9" * 5000,
+    "1e309",
+    "1/0",
+    "(" * 400 + "1" + ")" * 400,
+    "+".join(["x"] * 5000),
+    "-" * 10000 + "1",
+    "3\x00",
+    "3\u200b",
+    "eval('3')",
+    "open('/etc/passwd')",
+    "",
+    "   ",
+]
+
+
+def _run(ex, part, answer, **kw):
+    return check(ex, answer, part=part, exercises_dir=FIX if ex.startswith("fx") else None, **kw)
+
+
+@pytest.mark.parametrize("ex, part, answer, status, note", CASES,
+                         ids=[f"{c[0]}-{c[1] or 'main'}-{c[2][:30]}" for c in CASES])
+def test_check_table(ex, part, answer, status, note):
+    r = _run(ex, part, answer)
+    assert (r.status, r.note) == (status, note), r.feedback
+    assert r.score == (1.0 if status == C else 0.0)
+    if status == I:
+        assert r.feedback, "a wrong answer gets feedback"
+    if status == V:
+        assert r.feedback and "\n" not in r.feedback
+
+
+def test_table_is_large_enough():
+    assert len(CASES) >= 60
+    assert len({c[0] for c in CASES}) >= 5
+
+
+@pytest.mark.parametrize("answer", HOSTILE, ids=[repr(h[:20]) for h in HOSTILE])
+def test_hostile_answer_is_invalid_and_nothing_runs(answer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = check("exercise3", answer)
+    assert r.status == V and r.score == 0.0 and r.feedback
+    assert not (tmp_path / "pwned").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- feedback
+lam, x = symbol("lam"), symbol("x")
+
+
+@pytest.mark.parametrize("v", [sp.Integer(2), sp.Integer(0), sp.Rational(5, 2), sp.Integer(1)])
+def test_lambda_too_small_shows_negative_curvature_and_a_chord_that_checks_out(v):
+    """The feedback's numbers are recomputed here from f = x⁴ − 3x² + λx²."""
+    import re
+
+    r = check("exercise3", str(v))
+    assert r.status == I
+    f = x**4 - 3 * x**2 + v * x**2
+    f2 = sp.diff(f, x, 2)
+    m = re.search(r"f''\((\S+)\) = (\S+) < 0", r.feedback)
+    assert m, r.feedback
+    from convexproof.parse import parse_expr
+
+    x0, val = parse_expr(m.group(1)), parse_expr(m.group(2))
+    assert f2.subs(x, x0) == val < 0
+    m = re.search(r"chord from x = (\S+) to x = (\S+) passes below", r.feedback)
+    assert m, r.feedback
+    a, b = parse_expr(m.group(1)), parse_expr(m.group(2))
+    assert f.subs(x, (a + b) / 2) > (f.subs(x, a) + f.subs(x, b)) / 2  # Jensen fails, exactly
+
+
+def test_lambda_two_reads_like_a_ta():
+    r = check("exercise3", "2")
+    assert "with λ = 2, f''(0) = −2 < 0" in r.feedback.lower()
+
+
+def test_lambda_above_is_convex_but_not_minimal():
+    r = check("exercise3", "4")
+    assert "convex" in r.feedback and "not the smallest" in r.feedback
+    assert "12x² + 2" in r.feedback  # f'' with λ = 4, computed
+
+
+def test_known_mistake_uses_the_variant_parameters():
+    """With seed 1 the parameter a changes; the slip a/2 is recognised for that a."""
+    from convexproof.library import load_exercise
+    from convexproof.solvers import solve
+
+    ex = load_exercise("exercise3", seed=1)
+    a = ex.subs()[symbol("a")]
+    star = solve(ex).answers["lambda_min"]
+    assert check("exercise3", str(star), seed=1).status == C
+    r = check("exercise3", str(a / 2), seed=1)
+    assert (r.status, r.note) == (I, "slip-f2-at-0")
+
+
+def test_expression_feedback_gives_a_point_with_both_values():
+    r = check("exercise3", "12x^2 - 6", part="second_derivative")
+    assert "at λ = 1/2, x = 1/2" in r.feedback
+    # the values are right: student 12/4 - 6 = -3, correct -3 + 1 = -2
+    assert "your answer = −3" in r.feedback and "correct value = −2" in r.feedback
+
+
+@pytest.mark.parametrize("ex, part, answer", [
+    ("exercise3", None, "2"), ("exercise3", None, "4"), ("exercise3", None, "λ > 3"),
+    ("exercise3", "second_derivative", "12x^2 - 6"), ("exercise3", "second_derivative", "24x^2 - 12 + 4λ"),
+    ("fx1", None, "y/p^2"), ("fxc", None, "c <= 2"), ("fxh", None, "[[2,1],[1,3]]"),
+])
+def test_feedback_does_not_reveal_the_answer_unless_asked(ex, part, answer):
+    from convexproof.mathtext import unicode
+
+    hidden = _run(ex, part, answer)
+    shown = _run(ex, part, answer, reveal=True)
+    assert "correct answer is" not in hidden.feedback.lower()
+    assert "correct answer is" in shown.feedback.lower()
+    ctx_answer = shown.feedback.split("The correct answer is ")[1].rstrip(".")
+    if ex == "exercise3" and part is None:
+        assert "λ = 3" in ctx_answer
+    else:
+        assert ctx_answer not in hidden.feedback
+    if ex == "exercise3" and part is None and "3" not in answer:
+        assert "λ = 3" not in hidden.feedback and "λ ≥ 3" not in hidden.feedback
+
+
+def test_exact_and_numeric_layers():
+    exact = check("exercise3", "12x^2-6+2λ", part="second_derivative")
+    assert exact.method == "exact"
+    # an identity SymPy proves only after simplification, under the part's assumptions
+    r = check("fx1", "(y - 2*p*y + p^2)/(p^2*(1-p)^2)", exercises_dir=FIX)
+    assert r.status == C and r.method in ("exact", "numeric")
+
+
+def test_unknown_exercise_or_part_raises():
+    with pytest.raises(ExerciseError):
+        check("no-such-exercise", "3")
+    with pytest.raises(ExerciseError):
+        check("exercise3", "3", part="nope")
+
+
+def test_timeout_makes_the_answer_invalid_not_a_hang(monkeypatch):
+    import time
+
+    import convexproof.answers as A
+
+    def slow(*a, **k):
+        time.sleep(30)
+
+    monkeypatch.setattr(A, "compare_expressions", slow)
+    start = time.perf_counter()
+    r = check("exercise3", "12x^2", part="second_derivative", timeout=1.0)
+    assert r.status == V and "timed out" in r.feedback
+    assert time.perf_counter() - start < 10
+
+
+def test_result_dict_has_the_documented_keys():
+    d = check("exercise3", "3").to_dict()
+    assert set(d) == {"exercise", "part", "answer", "status", "score", "feedback", "note"}
+    assert d["part"] == "lambda_min" and d["exercise"] == "exercise3"
+
+
+def test_package_api():
+    import convexproof
+
+    assert isinstance(convexproof.check("exercise3", "3"), CheckResult)
+    from convexproof import check as imported
+
+    assert imported("exercise3", "2").status == "incorrect"
+
+
+# --------------------------------------------------------------------- CLI
+@pytest.mark.parametrize("args, code", [
+    (["check", "exercise3", "--answer", "3"], 0),
+    (["check", "exercise3", "--answer", "λ ≥ 3"], 0),
+    (["check", "exercise3", "--answer", "2"], 1),
+    (["check", "exercise3", "--answer", "3/2"], 1),
+    (["check", "exercise3", "--answer", "3 +"], 2),
+    (["check", "exercise3", "--answer", "__import__('os').system('id')"], 2),
+    (["check", "exercise3", "--answer", "3", "--part", "nope"], 2),
+    (["check", "nonexistent", "--answer", "3"], 2),
+    (["check", "exercise3", "--part", "second_derivative", "--answer", "12x^2-6+2λ"], 0),
+    (["check", "exercise3", "--answer", "3", "--seed", "4"], None),
+])
+def test_cli_exit_codes(args, code):
+    r = CliRunner().invoke(cli, args)
+    assert "Traceback" not in r.output
+    if code is None:  # a seeded variant: correct iff 3 is that variant's λ*
+        from convexproof.library import load_exercise
+        from convexproof.solvers import solve
+
+        star = solve(load_exercise("exercise3", seed=4)).answers["lambda_min"]
+        code = 0 if star == 3 else 1
+    assert r.exit_code == code, r.output
+    if code == 2:
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("convexproof: ")
+
+
+@pytest.mark.parametrize("answer, status, note, code", [
+    ("3/2", "incorrect", "slip-f2-at-0", 1),
+    ("3", "correct", None, 0),
+    ("x +", "invalid", None, 2),
+])
+def test_cli_json(answer, status, note, code):
+    r = CliRunner().invoke(cli, ["check", "exercise3", "--answer", answer, "--format", "json"])
+    assert r.exit_code == code
+    data = json.loads(r.stdout)
+    assert data["status"] == status and data["note"] == note and data["answer"] == answer
+    assert data["score"] == (1.0 if status == "correct" else 0.0)
+    assert set(data) == {"exercise", "part", "answer", "status", "score", "feedback", "note"}
+
+
+def test_cli_reveal():
+    r = CliRunner().invoke(cli, ["check", "exercise3", "--answer", "2", "--reveal"])
+    assert r.exit_code == 1 and "The correct answer is λ = 3" in r.stdout
+    r = CliRunner().invoke(cli, ["check", "exercise3", "--answer", "2"])
+    assert "correct answer" not in r.stdout
+
+
+def test_cli_teacher_folder():
+    r = CliRunner().invoke(cli, ["check", "fxc", "--answer", "-2 <= c <= 2", "--exercises", FIX])
+    assert r.exit_code == 0, r.output
+
+
+def test_no_numpy_on_the_check_path():
+    """A single check does not import numpy (speed)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from convexproof.check import check; r = check('exercise3', '2'); "
+            "print(r.status, 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(Path(__file__).parent.parent), env={**os.environ, "PYTHONPATH": "."})
+    assert out.stdout.split()[0] == "incorrect", out.stderr
+    if out.stdout.split()[1] == "True":
+        pytest.skip("numpy is imported by a module outside check (solvers/engine)")
