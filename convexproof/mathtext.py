@@ -105,7 +105,7 @@ def unicode(obj) -> str:
     s = s.replace("**", "^")
     s = re.sub(r"(?<![\w.])(\d+)\*(?=[A-Za-z(])", r"\1", s)
     s = s.replace("*", "·")
-    s = re.sub(r"\bsqrt\(", "√(", s)
+    s = re.sub(r"(?<![A-Za-z_])sqrt\(", "√(", s)
     s = _GREEK_RE.sub(lambda m: GREEK[m.group(1)], s)
     s = s.replace(">=", "≥").replace("<=", "≤").replace("!=", "≠")
     s = s.replace("-", "−")
