@@ -1,0 +1,251 @@
+"""Batch grading: one output row per input row, bad rows invalid, never a crash.
+
+Covers issue 6's robustness list: a BOM, Windows line ends, a wrong encoding
+(Latin-1 bytes), missing and extra columns, empty answers, 10,000 rows, and
+no partial output over an existing file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
+from convexproof.cli import cli
+from convexproof.grade import grade, grade_file, parse_rows
+
+HEADER = "student,exercise,part,answer\n"
+
+ROWS = [
+    # (student, exercise, part, answer, expected status, expected note)
+    ("ann", "exercise3", "lambda_min", "3", "correct", None),
+    ("ann", "exercise3", "second_derivative", "12x^2-6+2λ", "correct", None),
+    ("bob", "exercise3", "lambda_min", "3/2", "incorrect", "slip-f2-at-0"),
+    ("bob", "exercise3", "second_derivative", "4x^3 - 6x + 2λx", "incorrect", "first-derivative"),
+    ("cat", "exercise3", "", "λ ≥ 3", "correct", None),  # empty part: the default part
+    ("cat", "exercise3", "lambda_min", "2", "incorrect", "lambda-too-small"),
+    ("dan", "exercise3", "lambda_min", "__import__('os').system('touch pwned')", "invalid", None),
+    ("dan", "nope", "x", "3", "invalid", None),
+    ("dan", "exercise3", "nope", "3", "invalid", None),
+    ("eve", "exercise7", "verdict", "psd", "correct", None),
+]
+
+
+def _csv(rows, header=("student", "exercise", "part", "answer")) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow(r[: len(header)])
+    return buf.getvalue()
+
+
+def _grade_text(tmp_path, text: str | bytes, fmt="json", **kw):
+    path = tmp_path / "answers.csv"
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(text)
+    out = grade_file(path, fmt=fmt, **kw)
+    return json.loads(out) if fmt == "json" else out
+
+
+def test_rows_in_order_with_status_and_note(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = _grade_text(tmp_path, _csv(ROWS), jobs=1)
+    assert len(out) == len(ROWS)
+    for got, row in zip(out, ROWS):
+        assert (got["student"], got["exercise"], got["answer"]) == (row[0], row[1], row[3])
+        assert (got["status"], got["note"]) == (row[4], row[5]), got
+        assert set(got) == {"student", "exercise", "part", "answer", "status", "score", "feedback", "note"}
+    assert out[4]["part"] == "lambda_min"  # the default part is named in the output
+    assert "unknown exercise" in out[7]["feedback"]
+    assert "no part" in out[8]["feedback"]
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_summary_counts(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(_csv(ROWS), encoding="utf-8")
+    rep = grade(path, jobs=1)
+    assert rep.summary["status"] == {"correct": 4, "incorrect": 3, "invalid": 3}
+    assert rep.summary["notes"] == {"slip-f2-at-0": 1, "first-derivative": 1, "lambda-too-small": 1}
+    assert rep.summary["students"]["ann"] == {"rows": 2, "correct": 2, "incorrect": 0, "invalid": 0, "score": 2.0}
+    assert rep.summary["students"]["dan"]["invalid"] == 3
+
+
+@pytest.mark.parametrize("name, data", [
+    ("bom", ("\ufeff" + HEADER + "s1,exercise3,lambda_min,3\n").encode("utf-8")),
+    ("crlf", (HEADER + "s1,exercise3,lambda_min,3\r\n").replace("\n", "\r\n").encode("utf-8")),
+    ("bom-crlf", ("\ufeff" + HEADER + "s1,exercise3,lambda_min,3\n").replace("\n", "\r\n").encode("utf-8")),
+    ("old-mac-cr", (HEADER + "s1,exercise3,lambda_min,3\n").replace("\n", "\r").encode("utf-8")),
+    ("latin-1", (HEADER + "Jos\xe9,fx1,d2,y/p\xb2 + (1-y)/(1-p)\xb2\n").encode("latin-1")),
+    ("cp1252-dash", (HEADER + "s1,exercise3,lambda_min,\u2013(\u20133)\n").encode("cp1252")),
+    ("utf-16", (HEADER + "s1,exercise3,lambda_min,3\n").encode("utf-16")),
+    ("upper-header", ("Student , EXERCISE,Part,Answer\n" + "s1,exercise3,lambda_min,3\n").encode()),
+    ("reordered", ("answer,exercise,student\n" + "3,exercise3,s1\n").encode()),
+    ("extra-column", ("student,exercise,part,answer,email\n" + "s1,exercise3,lambda_min,3,a@b.c\n").encode()),
+    ("no-header", "s1,exercise3,lambda_min,3\n".encode()),
+    ("seed-column", ("student,exercise,part,answer,seed\n" + "s1,exercise3,lambda_min,3,\n").encode()),
+])
+def test_encodings_and_layouts_are_read(tmp_path, name, data):
+    out = _grade_fx(tmp_path, data) if name == "latin-1" else _grade_text(tmp_path, data, jobs=1)
+    assert len(out) == 1
+    assert out[0]["status"] == "correct", out[0]
+
+
+def _grade_fx(tmp_path, data):
+    from pathlib import Path
+
+    fix = str(Path(__file__).parent / "fixtures" / "exercises")
+    out = _grade_text(tmp_path, data, jobs=1, exercises_dir=fix)
+    assert out[0]["student"] == "José"
+    return out
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("s1,exercise3,lambda_min", "fields"),  # missing column
+    ("s1,exercise3,lambda_min,3,extra", "fields"),  # extra column
+    ("s1,exercise3,lambda_min,(0, -1", "fields"),  # an unquoted comma in the answer
+    ("s1,exercise3,lambda_min,", "empty answer"),
+    ("s1,exercise3,lambda_min,   ", "empty answer"),
+    ("s1,,lambda_min,3", "no exercise"),
+    ('s1,exercise3,lambda_min,"3\x00"', "control character"),
+    ("s1,exercise3,lambda_min,x^", "formula"),
+])
+def test_bad_rows_are_invalid_and_the_rest_is_graded(tmp_path, line, reason):
+    text = HEADER + "ok1,exercise3,lambda_min,3\n" + line + "\n" + "ok2,exercise3,lambda_min,2\n"
+    out = _grade_text(tmp_path, text, jobs=1)
+    assert [r["status"] for r in out] == ["correct", "invalid", "incorrect"]
+    assert reason in out[1]["feedback"], out[1]
+
+
+def test_bad_seed_is_an_invalid_row(tmp_path):
+    text = "student,exercise,part,answer,seed\ns1,exercise3,lambda_min,3,-4\ns2,exercise3,lambda_min,3,1\n"
+    out = _grade_text(tmp_path, text, jobs=1)
+    assert out[0]["status"] == "invalid" and "seed" in out[0]["feedback"]
+    assert out[1]["status"] in ("correct", "incorrect")
+
+
+def test_missing_answer_column_is_one_error(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("student,exercise,part\ns1,exercise3,lambda_min\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["grade", "--answers", str(path)])
+    assert r.exit_code == 2
+    assert r.stderr.strip().count("\n") == 0 and "answer" in r.stderr
+
+
+def test_ten_thousand_rows(tmp_path):
+    answers = ["3", "3/2", "2", "4", "λ ≥ 3", "x +", "", "6", "3.0", "sqrt(9)"]
+    lines = [f"s{i % 300},exercise3,lambda_min,{answers[i % len(answers)]}" for i in range(10_000)]
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    rep = grade(path)
+    assert time.perf_counter() - start < 120
+    assert len(rep.rows) == 10_000
+    assert rep.summary["status"] == {"correct": 4000, "incorrect": 4000, "invalid": 2000}
+    assert len(rep.summary["students"]) == 300
+
+
+def test_parallel_and_serial_agree(tmp_path):
+    """Enough distinct answers to use the worker pool; the results do not depend on it."""
+    rows = [(f"s{i}", "exercise3", "lambda_min", f"{i}/7", "", None) for i in range(40)]
+    rows += [(f"t{i}", "exercise3", "second_derivative", f"12x^2 - 6 + {i}λ", "", None) for i in range(10)]
+    text = _csv(rows)
+    par = _grade_text(tmp_path, text, jobs=2)
+    ser = _grade_text(tmp_path, text, jobs=1)
+    assert par == ser
+    assert [r["status"] for r in par].count("correct") == 2  # 21/7 and 2λ
+    assert par[21]["status"] == "correct" and par[42]["status"] == "correct"
+
+
+def test_per_row_time_limit(tmp_path, monkeypatch):
+    """One pathological answer cannot stall the batch."""
+    import convexproof.answers as A
+    import convexproof.grade as G
+
+    real = A.compare_expressions
+
+    def slow(student, *a, **k):
+        if "9" in str(student):
+            time.sleep(60)
+        return real(student, *a, **k)
+
+    monkeypatch.setattr(A, "compare_expressions", slow)
+    monkeypatch.setattr(G, "ROW_TIMEOUT", 1.0)
+    text = HEADER + "s1,exercise3,second_derivative,9x^2\ns2,exercise3,second_derivative,12x^2-6+2λ\n"
+    path = tmp_path / "a.csv"
+    path.write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    rep = grade(path, jobs=1, timeout=1.0)
+    assert time.perf_counter() - start < 20
+    assert rep.rows[0]["status"] == "invalid" and "timed out" in rep.rows[0]["feedback"]
+    assert rep.rows[1]["status"] == "correct"
+
+
+# --------------------------------------------------------------------- output
+def test_csv_output_one_row_per_input_row(tmp_path):
+    out = _grade_text(tmp_path, _csv(ROWS), fmt="csv", jobs=1)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == len(ROWS)
+    assert list(rows[0]) == ["student", "exercise", "part", "answer", "status", "score", "feedback", "note"]
+    assert rows[2]["note"] == "slip-f2-at-0" and rows[0]["score"] == "1"
+
+
+def test_csv_output_neutralises_spreadsheet_formulas(tmp_path):
+    text = HEADER + '"=HYPERLINK(""http://x"")",exercise3,lambda_min,"=1+2"\n'
+    out = _grade_text(tmp_path, text, fmt="csv", jobs=1)
+    row = list(csv.DictReader(io.StringIO(out)))[0]
+    assert row["student"].startswith("'=") and row["answer"].startswith("'=")
+
+
+def test_md_output_has_rows_and_summary(tmp_path):
+    out = _grade_text(tmp_path, _csv(ROWS), fmt="md", jobs=1)
+    assert "## Mistakes" in out and "| slip\\-f2\\-at\\-0 | 1 |" not in out
+    assert "slip-f2-at-0 | 1 |" in out and "## Students" in out
+    assert out.count("\n| ann |") == 3 and "| ann | 2 | 2 | 2 | 0 | 0 |" in out  # 2 answers + 1 total
+    assert "4x^3 \\* " not in out  # answers are escaped, not mangled
+    assert "\\_\\_import\\_\\_" in out  # underscores escaped: no Markdown emphasis
+
+
+def test_cli_grade_json_and_summary_on_stderr(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(_csv(ROWS), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["grade", "--answers", str(path), "--format", "json", "--jobs", "1"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert isinstance(data, list) and len(data) == len(ROWS)
+    assert "graded 10 rows: 4 correct, 3 incorrect, 3 invalid" in r.stderr
+    assert "slip-f2-at-0 1" in r.stderr
+
+
+def test_cli_grade_writes_atomically_and_keeps_old_output_on_failure(tmp_path):
+    good = tmp_path / "a.csv"
+    good.write_text(_csv(ROWS), encoding="utf-8")
+    out = tmp_path / "report.csv"
+    out.write_text("previous report\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("student,exercise\ns1,exercise3\n", encoding="utf-8")  # no answer column
+    r = CliRunner().invoke(cli, ["grade", "--answers", str(bad), "-o", str(out)])
+    assert r.exit_code == 2
+    assert out.read_text() == "previous report\n"
+    r = CliRunner().invoke(cli, ["grade", "--answers", str(good), "-o", str(out), "--jobs", "1"])
+    assert r.exit_code == 0
+    assert out.read_text().startswith("student,exercise,part,answer,status,score,feedback,note")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_cli_grade_missing_file():
+    r = CliRunner().invoke(cli, ["grade", "--answers", "/no/such/file.csv"])
+    assert r.exit_code == 2 and r.stderr.startswith("convexproof: ")
+
+
+def test_parse_rows_skips_blank_lines_and_keeps_line_numbers():
+    rows = parse_rows(HEADER + "\n\na,exercise3,lambda_min,3\n\n")
+    assert len(rows) == 1 and rows[0].line == 4
