@@ -319,6 +319,16 @@ def convexity_1d(f, x: sp.Symbol, domain: sp.Interval = sp.S.Reals) -> Verdict1D
         e = _piece_at(g, x, probe)
         d2 = sp.simplify(sp.diff(e, x, 2))
         pieces.append(Piece(lo, hi, e, sp.simplify(sp.diff(e, x)), d2, nonneg_on(d2, x, sp.Interval.open(lo, hi))))
+    # merge neighbouring pieces given by the same formula (a breakpoint that is no kink)
+    merged: list[Piece] = []
+    for p in pieces:
+        if merged and sp.simplify(merged[-1].expr - p.expr) == 0:
+            merged[-1] = Piece(merged[-1].lo, p.hi, merged[-1].expr, merged[-1].d1, merged[-1].d2,
+                               nonneg_on(merged[-1].d2, x, sp.Interval.open(merged[-1].lo, p.hi)))
+            pts = [c for c in pts if c != p.lo]
+        else:
+            merged.append(p)
+    pieces = merged
     kinks = []
     v = Verdict1D(None, f, d1, None, pieces, kinks)
     continuous = True
@@ -525,3 +535,11 @@ def contour_figure(title: str, f, xs, lo: float, hi: float, levels: int = 7, gri
             curves.append({"label": "", "points": [(round(x, 4), round(y, 4)) for x, y in coords], "style": style})
     return Figure(title=f"{title}: contour lines, from low (blue) to high (red)", curves=curves, xmin=lo, xmax=hi,
                   ymin=lo, ymax=hi, kind="contour", xlabel=str(xs[0]), ylabel=str(xs[1]), equal_axes=True)
+
+
+def approx_value(v, digits: int = 4):
+    """A value for display: itself if rational, else a 4-digit float from 50-digit arithmetic."""
+    v = sp.nsimplify(v) if isinstance(v, float) else v
+    if getattr(v, "is_Rational", False):
+        return v
+    return sp.Float(hp(v), digits)

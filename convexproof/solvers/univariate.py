@@ -115,8 +115,12 @@ def analyse_function(f, x, dom, label: str, fn: str = "f"):
                            " is convex on each piece. That alone proves nothing about the whole line: the "
                            "second-derivative test needs a second derivative, and there is none at a kink."))
             for c, left, right in v.kinks:
-                steps.append(P("At ", E(x, c), " the function is continuous and its slope jumps from ",
-                               left, " to ", right, ": upwards, since ", sp.Le(left, right, evaluate=False), "."))
+                if sp.simplify(left - right) == 0:
+                    steps.append(P("At ", E(x, c), " the pieces join smoothly: the function is continuous and its "
+                                   "slope is ", left, " on both sides."))
+                else:
+                    steps.append(P("At ", E(x, c), " the function is continuous and its slope jumps from ",
+                                   left, " to ", right, ": upwards, since ", sp.Lt(left, right, evaluate=False), "."))
             steps.append(P(S, " is continuous, convex on each piece, and its slope never decreases across a kink, "
                            "so the slope is non-decreasing on the whole line; a function with a non-decreasing "
                            "slope is convex. Hence ", S, " is convex."))

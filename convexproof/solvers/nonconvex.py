@@ -1,0 +1,157 @@
+"""Non-convex losses of two variables.
+
+``separable_regularization``: f(x, y) = a(x) + b(y) (a diagonal Hessian), e.g.
+sin x + sin y + c(x² + y²).  A witness of non-convexity, then the smallest
+lam >= 0 with f + lam (x² + y²) convex, from the exact minimum of each Hessian
+entry.  Answers: ``verdict``, ``min_curvature``, ``lambda_min``.
+
+``two_weight_network``: f(w1, w2) = (w1 w2 - t)².  The Hessian at the origin,
+a chord along the eigenvector of the negative eigenvalue, and two global
+minimisers whose midpoint is not one.  Answers: ``hessian_origin``,
+``min_eigenvalue``, ``midpoint_value``, ``verdict``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..errors import ExerciseError
+from ..parse import symbol
+from ..steps import Section
+from . import Solution, register
+from .exkit import (E, P, answer_steps, approx_value, definiteness, eigenvector, fn_at, formula, is_negative,
+                    jensen_witness, named, names_field, want)
+from .hessian import _join, contour_figure
+
+
+@register("separable_regularization")
+def solve_separable_regularization(ex) -> Solution:
+    xs = names_field(ex, "vars", ["x", "y"])
+    f = formula(ex, "f")
+    if f.free_symbols - set(xs):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.f': uses names other than the variables")
+    H = sp.hessian(f, xs)
+    if any(H[i, j] != 0 for i in range(len(xs)) for j in range(len(xs)) if i != j):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.f': the Hessian must be diagonal (a separable function)")
+    lam = symbol("lam")
+    steps = []
+    diag = [sp.simplify(H[i, i]) for i in range(len(xs))]
+    mins, where = [], []
+    for v, h in zip(xs, diag):
+        lo = sp.minimum(h, v, sp.S.Reals)
+        if lo is None or not lo.is_number or lo == -sp.oo:
+            raise ExerciseError(f"{ex.path.name}: could not find the minimum of {h}")
+        crit = [c for c in sp.solveset(sp.diff(h, v), v, sp.Interval(-4, 4)) if sp.simplify(h.subs(v, c) - lo) == 0] \
+            if h.has(v) else [sp.Integer(0)]
+        if not crit:
+            raise ExerciseError("internal: the minimum is not attained in [-4, 4]")
+        mins.append(sp.simplify(lo))
+        where.append(min(crit, key=lambda c: abs(float(c))))
+    kmin = min(mins, key=lambda v: float(v))
+    S = sp.Symbol("f")
+    sec = [P("Let ", E(fn_at("f", *xs), f), ". Its Hessian is ", E(sp.Symbol("H"), sp.ImmutableMatrix(H)),
+             ": diagonal, so its eigenvalues are the diagonal entries and each depends on one variable only.")]
+    for v, h, lo, c in zip(xs, diag, mins, where):
+        sec.append(P("The entry ", h, " is smallest where ", E(v, c), ", with value ", lo, "."))
+    steps.append(Section(title="The Hessian", children=sec))
+    answers = {"min_curvature": kmin}
+    if is_negative(kmin):
+        pt = list(where)
+        Hp = sp.ImmutableMatrix(H.subs(dict(zip(xs, pt))))
+        i = mins.index(kmin)
+        direction = [1 if k == i else 0 for k in range(len(xs))]
+        ch = jensen_witness(f, list(xs), pt, direction)
+        if ch is None:
+            raise ExerciseError("internal: no verified chord")
+        a, b, fa, fb, fc, gap = ch
+        steps.append(Section(title="Not convex: a witness", children=[
+            P("At ", sp.Tuple(*pt), " the Hessian is ", Hp, ": the entry ", kmin,
+              " is negative, so the function curves downwards along the ", str(xs[i]), "-axis there."),
+            P("Chord check between ", sp.Tuple(*a), " and ", sp.Tuple(*b), ": the midpoint value is ",
+              E(fn_at("f", *pt), approx_value(fc), "≈"), " but the chord's height is ",
+              E(named("(f(a) + f(b))/2", r"\tfrac{f(a)+f(b)}{2}"), approx_value((fa + fb) / 2), "≈"),
+              ", lower by ", approx_value(gap), " (checked in 50-digit arithmetic). So ", S, " is not convex."),
+        ]))
+        answers["verdict"] = "not convex"
+    else:
+        answers["verdict"] = "convex"
+    # the smallest penalty
+    pen = sum(v ** 2 for v in xs)
+    need = [sp.simplify(lo + 2 * lam) for lo in mins]
+    sol = sp.solve_univariate_inequality(sp.And(*[sp.Ge(n, 0) for n in need]) if len(need) > 1 else sp.Ge(need[0], 0),
+                                         lam, relational=False) if False else None
+    bound = max(sp.simplify(-lo / 2) for lo in mins)
+    lam_min = sp.Max(0, bound)
+    at = [sp.simplify(h + 2 * lam_min) for h in diag]
+    below = lam_min / 2
+    steps.append(Section(title="The smallest λ that makes it convex", children=[
+        P("Adding ", lam * pen, " adds ", 2 * lam,
+          " to every diagonal entry. The Hessian is PSD everywhere exactly when each entry's minimum is "
+          "non-negative: ", *_join([sp.Ge(n, 0, evaluate=False) for n in need]), "."),
+        P("So ", E(named("λ⋆", r"\lambda^{*}"), lam_min), ". At this value the entries are ", *_join(at),
+          ", each non-negative for every point, so the regularised function is convex."),
+        P("Any smaller λ fails: at ", E(lam, below), " the entry at ", sp.Tuple(*where), " is ",
+          sp.simplify(kmin + 2 * below), ", still negative."),
+    ]))
+    if not all(is_negative(sp.simplify(kmin + 2 * below)) for _ in [0]) and lam_min > 0:
+        raise ExerciseError("internal: smaller lambda did not fail")
+    answers["lambda_min"] = lam_min
+    ans = want(ex, answers)
+    steps.append(Section(title="Answers", children=answer_steps(ans)))
+    figs = []
+    if "plot" in ex.solver:
+        from .univariate import plot_range
+
+        lo, hi = plot_range(ex, "solver.plot", ex.solver["plot"])
+        figs.append(contour_figure("The loss", f, xs, lo, hi))
+    return Solution(ex, steps, ans, figures=figs)
+
+
+@register("two_weight_network")
+def solve_two_weight_network(ex) -> Solution:
+    w1, w2 = names_field(ex, "vars", ["w1", "w2"])
+    t = formula(ex, "target")
+    if not (t.is_Rational and t > 0):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.target': must be a positive number")
+    f = (w1 * w2 - t) ** 2
+    H = sp.hessian(f, (w1, w2))
+    H0 = sp.ImmutableMatrix(H.subs({w1: 0, w2: 0}))
+    d = definiteness(H0)
+    if not d["indefinite"]:
+        raise ExerciseError("internal: the Hessian at the origin is not indefinite")
+    neg = d["eigenvalues"][0]
+    v = eigenvector(H0, neg)
+    s = sp.Symbol("s")
+    line = sp.expand(f.subs({w1: v[0] * s, w2: v[1] * s}))
+    ch = jensen_witness(f, [w1, w2], [0, 0], [v[0], v[1]])
+    if ch is None:
+        raise ExerciseError("internal: no verified chord")
+    a, b, fa, fb, fc, gap = ch
+    # two global minimisers: f >= 0 and f = 0 on w1 w2 = t
+    w2_of = sp.solve(sp.Eq(w1 * w2, t), w2)[0]
+    p1 = (sp.Integer(1), w2_of.subs(w1, 1))
+    p2 = (sp.Integer(-1), w2_of.subs(w1, -1))
+    mid = ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2)
+    vals = [f.subs({w1: p[0], w2: p[1]}) for p in (p1, p2, mid)]
+    if vals[0] != 0 or vals[1] != 0 or not vals[2].is_positive:
+        raise ExerciseError("internal: minimiser check failed")
+    steps = [Section(title="The Hessian at the origin", children=[
+        P("Let ", E(fn_at("f", w1, w2), f), ". Its Hessian is ", E(sp.Symbol("H"), sp.ImmutableMatrix(sp.expand(H))),
+          "; at the origin it is ", E(named("H(0, 0)", "H(0, 0)"), H0), "."),
+        P("Its eigenvalues are ", *_join(d["eigenvalues"]), ": one negative and one positive, so the Hessian is "
+          "indefinite and the origin is a saddle point."),
+        P("Along the eigenvector ", E(sp.Symbol("v"), sp.Tuple(*v)), " the loss is ", E(fn_at("f", v[0] * s, v[1] * s), line),
+          ", which curves downwards at s = 0. Chord check: ", E(fn_at("f", 0, 0), fc), " is above the average of ",
+          E(fn_at("f", *a), fa), " and ", E(fn_at("f", *b), fb), ". So f is not convex."),
+    ]), Section(title="The set of minimisers is not convex", children=[
+        P("f is a square, so f ≥ 0, and f = 0 exactly on the curve ", E(w2, w2_of),
+          ". Both ", sp.Tuple(*p1), " and ", sp.Tuple(*p2), " are global minimisers (f = 0)."),
+        P("Their midpoint ", sp.Tuple(*mid), " gives ", E(fn_at("f", *mid), vals[2]), ", which is not minimal. The "
+          "minimisers of a convex function form a convex set, so this is a second proof that f is not convex: "
+          "the loss has separate valleys (here related by the symmetry w ↦ −w), as neural networks do."),
+    ])]
+    answers = {"hessian_origin": H0, "min_eigenvalue": neg, "midpoint_value": vals[2], "verdict": "not convex"}
+    ans = want(ex, answers)
+    steps.append(Section(title="Answers", children=answer_steps(ans)))
+    figs = [contour_figure("The loss", f, (w1, w2), -2.0, 2.0)]
+    return Solution(ex, steps, ans, figures=figs)
