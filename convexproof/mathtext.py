@@ -107,6 +107,7 @@ def unicode(obj) -> str:
     s = s.replace("*", "·")
     s = re.sub(r"(?<![A-Za-z_])sqrt\(", "√(", s)
     s = _GREEK_RE.sub(lambda m: GREEK[m.group(1)], s)
+    s = re.sub(r"(?<![A-Za-z_])pi(?![A-Za-z_0-9])", "π", s)
     s = s.replace(">=", "≥").replace("<=", "≤").replace("!=", "≠")
     s = s.replace("-", "−")
     s = s.replace("oo", "∞")
