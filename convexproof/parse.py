@@ -51,6 +51,7 @@ LIMITS = {
     "max_name_length": 24,  # characters of one name
     "max_symbols": 12,  # different names in one formula
     "max_piecewise_pieces": 20,  # (value, condition) pairs in one Piecewise
+    "max_minmax_args": 16,  # arguments of all max/min calls in one formula (SymPy compares them pairwise)
 }
 
 # Functions a user may call, mapped to SymPy constructors, with arity.
@@ -423,6 +424,7 @@ def _to_sympy(tree: ast.AST) -> sp.Basic:
     """Iterative post-order walk over a whitelisted AST."""
     _check_tree_size(tree)
     symbols_seen: set[str] = set()
+    counts = {"minmax": 0}
     # stack of (node, visited?)
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     values: dict[int, sp.Basic] = {}
@@ -435,7 +437,7 @@ def _to_sympy(tree: ast.AST) -> sp.Basic:
                 stack.append((c, False))
             continue
         args = [values.pop(id(c)) for c in children]
-        values[id(node)] = _build(node, args, symbols_seen)
+        values[id(node)] = _build(node, args, symbols_seen, counts)
     return values[id(tree)]
 
 
@@ -479,7 +481,7 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return []  # pragma: no cover
 
 
-def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Basic:
+def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str], counts: dict[str, int]) -> sp.Basic:
     if isinstance(node, ast.Expression):
         return args[0]
     if isinstance(node, ast.Constant):
@@ -568,6 +570,10 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str]) -> sp.Ba
         for a in args:
             if _is_non_expr(a):
                 _fail(f"{fname} takes expressions, not a comparison, list or point")
+        if arity is None:
+            counts["minmax"] += len(args)
+            if counts["minmax"] > LIMITS["max_minmax_args"]:
+                _fail(f"too many terms in max/min (more than {LIMITS['max_minmax_args']} in one formula)")
         if fname in ("log", "ln") and args[0] == 0:
             _fail("log(0) is undefined")
         if fname in ("exp", "sinh", "cosh", "sigmoid"):
