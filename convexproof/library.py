@@ -16,6 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +109,8 @@ class Exercise:
 
     def formula(self, text: str, *, where: str = "formula"):
         """Parse a formula of this exercise file and substitute the parameters."""
-        from .parse import parse_any
-
         try:
-            value = parse_any(text)
+            value = _parse_any_cached(text)
         except ConvexproofError as exc:
             raise ExerciseError(f"{self.path.name}: {where}: {exc}") from None
         return value.subs(self.subs()) if self.values else value
@@ -138,6 +137,14 @@ class Exercise:
         if pos < len(text):
             out.append(("text", text[pos:]))
         return out
+
+
+@lru_cache(maxsize=2048)
+def _parse_any_cached(text: str):
+    """parse_any for exercise-file formulas; SymPy objects are immutable, so sharing them is safe."""
+    from .parse import parse_any
+
+    return parse_any(text)
 
 
 # --------------------------------------------------------------------------
@@ -262,11 +269,11 @@ SOLVER_NAME_FIELDS = ("variable", "var", "parameter", "data", "name")
 
 def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth: int = 0) -> None:
     """Solver inputs: names, formulas, numbers, lists of those, or one level of named formulas."""
-    from .parse import parse_any, parse_name
+    from .parse import parse_name
 
     if isinstance(v, str):
         try:
-            parse_name(v) if is_name else parse_any(v)
+            parse_name(v) if is_name else _parse_any_cached(v)
         except ConvexproofError as exc:
             r.fail(fld, str(exc))
     elif isinstance(v, bool):
@@ -326,7 +333,7 @@ def read_exercise(path: Path) -> Exercise:
             r.fail(f"math.{k}", "must be a formula in quotes")
         try:
             parse_name(k)
-            parse_any(v)
+            _parse_any_cached(v)
         except ConvexproofError as exc:
             r.fail(f"math.{k}", str(exc))
         math[k] = v
@@ -347,10 +354,10 @@ def read_exercise(path: Path) -> Exercise:
         params[name] = Param(name, default, choices)
 
     solver = r.get(data, "solver", dict, "solver")
-    from .solvers import known_kinds
+    from .solvers import is_known_kind, known_kinds
 
     kind = r.text(solver, "kind", "solver.kind")
-    if kind not in known_kinds():
+    if not is_known_kind(kind):
         r.fail("solver.kind", f"unknown solver {kind[:40]!r}; known: {', '.join(sorted(known_kinds()))}")
     for k, v in solver.items():
         if k == "kind" or k.endswith("_text"):

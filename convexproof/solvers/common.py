@@ -101,7 +101,7 @@ def inputs(ex, *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
         elif isinstance(raw, str):
             out[name] = ex.formula(raw, where=where)
         elif isinstance(raw, list):
-            out[name] = [ex.formula(v, where=f"{where}[{i}]") if isinstance(v, str) else sp.nsimplify(v)
+            out[name] = [ex.formula(v, where=f"{where}[{i}]") if isinstance(v, str) else rational(v)
                          for i, v in enumerate(raw)]
         elif isinstance(raw, dict):
             out[name] = {k: ex.formula(v, where=f"{where}.{k}") for k, v in raw.items()}
@@ -112,11 +112,18 @@ def inputs(ex, *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def rational(v) -> sp.Rational:
+    """An exact rational from a Fraction, int or float (floats by their decimal text), never by parsing."""
     from fractions import Fraction
 
+    if isinstance(v, sp.Basic):
+        return v
+    if isinstance(v, float):
+        v = Fraction(repr(v))
+    if isinstance(v, int) and not isinstance(v, bool):
+        return sp.Integer(v)
     if isinstance(v, Fraction):
         return sp.Rational(v.numerator, v.denominator)
-    return sp.nsimplify(v)
+    raise TypeError(f"not a number: {type(v).__name__}")
 
 
 def numeric(expr) -> bool:
@@ -145,14 +152,26 @@ def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries:
     above the chord wins.  ``domain`` (a condition in ``var``) must hold at
     both ends.  Returns None when no such chord is found.
     """
-    x0 = sp.nsimplify(x0)
+    x0 = sp.sympify(x0)
     t = sp.Rational(1, 2)
+    try:
+        poly = sp.Poly(f, var)
+        if poly.free_symbols - {var} or not all(c.is_Rational for c in poly.coeffs()):
+            poly = None
+    except sp.PolynomialError:
+        poly = None
+
+    def value(v):
+        if poly is not None and v.is_Rational:
+            return poly.eval(v)  # exact rational arithmetic
+        return sp.simplify(f.subs(var, v))
+
     for k in range(tries):
         h = sp.Rational(1, 2**k)
         x1, x2 = x0 - h, x0 + h
         if domain is not None and not all(bool(domain.subs(var, v)) is True for v in (x1, x2)):
             continue
-        f1, f2, fm = (sp.simplify(f.subs(var, v)) for v in (x1, x2, x0))
+        f1, f2, fm = (value(v) for v in (x1, x2, x0))
         chord = t * f1 + (1 - t) * f2
         gap = chord - fm  # negative: the graph lies above the chord
         if is_negative(gap):
