@@ -48,6 +48,12 @@ class _StrPrinter(StrPrinter):
         f = expr.expr
         return f"{f.func.__name__}{marks}({self._print(f.args[0])})"
 
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Unequality(self, expr):
+        return f"{self._print(expr.lhs)} != {self._print(expr.rhs)}"
+
     def _print_Piecewise(self, expr):
         pieces = []
         for value, cond in expr.args:
@@ -78,6 +84,11 @@ def _order(obj) -> str | None:
     try:
         exprs = [obj] if isinstance(obj, sp.Expr) else [a for a in getattr(obj, "args", ()) if isinstance(a, sp.Expr)]
         if exprs and all(e.is_polynomial() and not e.has(sp.Derivative) for e in exprs):
+            # 1 − y rather than −y + 1: a polynomial whose leading term is negative keeps SymPy's order
+            adds = [a for e in exprs for a in sp.preorder_traversal(e) if a.is_Add]
+            if any(a.as_ordered_terms(order="grlex")[0].could_extract_minus_sign()
+                   and any(not t.could_extract_minus_sign() for t in a.args) for a in adds):
+                return "old"
             return "grlex"
     except Exception:  # noqa: BLE001 - printing must never fail on the ordering heuristic
         pass

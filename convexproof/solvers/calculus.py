@@ -84,6 +84,18 @@ def _never_all_zero(vanishing: list[list[sp.Expr]], conditions, bounds) -> bool:
     return True
 
 
+def _zero_condition(factor: sp.Expr):
+    """factor = 0, written as ``y = 1`` when the factor is affine in one symbol."""
+    syms = list(factor.free_symbols)
+    if len(syms) == 1:
+        s = syms[0]
+        c = factor.coeff(s)
+        rest = sp.expand(factor - c * s)
+        if numeric(c) and c != 0 and not rest.has(s):
+            return sp.Eq(s, -rest / c, evaluate=False)
+    return sp.Eq(factor, 0, evaluate=False)
+
+
 @register("second-derivative-convexity")
 def second_derivative_convexity(ex) -> Solution:
     inp = inputs(ex, "function", "variable", optional=("where",))
@@ -97,7 +109,7 @@ def second_derivative_convexity(ex) -> Solution:
     bounds = box(where)
 
     d1 = sp.diff(f, x)
-    d1_shown = sp.factor(d1) if sp.count_ops(sp.factor(d1)) < sp.count_ops(d1) else d1
+    d1_shown = d1
     d2 = sp.diff(d1, x)
     steps = [Section("Derivatives", children=[
         Paragraph("SymPy differentiates the function twice:"),
@@ -136,7 +148,8 @@ def second_derivative_convexity(ex) -> Solution:
             vanishing = [s[2] for s in signs]
             zero_children = []
             for t, vs in zip(terms, vanishing):
-                cond = sp.Or(*[sp.Eq(v, 0) for v in vs]) if len(vs) > 1 else sp.Eq(vs[0], 0, evaluate=False)
+                eqs = [_zero_condition(v) for v in vs]
+                cond = sp.Or(*eqs) if len(eqs) > 1 else eqs[0]
                 zero_children.append(Prose([("text", "The term "), ("math", t), ("text", " vanishes only when "),
                                             ("math", cond), ("text", ".")]))
             strict = _never_all_zero(vanishing, where, bounds)
