@@ -1,0 +1,510 @@
+"""The engine: choose the methods, enforce the soundness rules, build the result.
+
+Soundness rules enforced here, whatever a method returns:
+
+* "convex" needs a proof *and* survives a NumPy random-chord check on the
+  domain; a verified violation turns the verdict into "unknown" and records
+  the inconsistency in ``result.problems`` (it is a bug to report);
+* "not convex" needs a witness that :func:`verify_witness` accepts;
+* anything else, including running out of time, is "unknown".
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..errors import AnalysisTimeout, ConvexproofError
+from ..mathtext import unicode as u
+from .atoms import CONCAVE, CONVEX, AFFINE, CONST, DCP
+from .domain import REALS, Problem, is_smooth, make_problem
+from .limits import check_deadline, deadline, run_isolated
+from .multivariate import direction_at, ldl_psd, ldl_step, matrix_at, min_eigenvalue, prove_minors
+from .outcome import Outcome
+from .parametric import cond_to_set, condition_1d, condition_nd, simplify_condition
+from .result import ProofResult
+from .signs import NEG, POS, NONNEG, SignOracle, exact_sign, prove_nonneg
+from .steps import (CvxConclusion, CvxCondition, CvxHessian, CvxModulus, CvxNumericCheck, CvxSetup, CvxSign,
+                    CvxWitness)
+from .univariate import piecewise_1d, smooth_1d, tidy
+from .witness import (curvature_witness, exact_chord, hessian, numeric_chords, search_witness, verify_witness)
+
+
+# ------------------------------------------------------------------ definedness
+def _requirements(f: sp.Expr):
+    """(expression, sign required, reason) for every sub-expression that restricts the domain."""
+    out = []
+    for e in sp.preorder_traversal(f):
+        if isinstance(e, sp.log):
+            out.append((e.args[0], POS, f"log needs {u(e.args[0])} > 0"))
+        elif isinstance(e, sp.Pow) and e.exp.is_number and e.base != sp.E:
+            ex = e.exp
+            if ex.is_Rational and not ex.is_Integer:
+                out.append((e.base, POS if ex < 0 else NONNEG, f"{u(e)} needs {u(e.base)} {'>' if ex < 0 else '≥'} 0"))
+            elif ex.is_Integer and ex < 0:
+                out.append((e.base, "nonzero", f"{u(e)} needs {u(e.base)} ≠ 0"))
+        elif isinstance(e, (sp.tan, sp.asin, sp.acos, sp.cot, sp.sec, sp.csc)):
+            out.append((e, "finite", f"{type(e).__name__} is not defined everywhere"))
+    return out
+
+
+def defined_on_box(f: sp.Expr, box: dict) -> list[str]:
+    """Reasons why f may be undefined somewhere on the box (empty when it is defined everywhere)."""
+    from .signs import iv_eval
+
+    oracle = SignOracle(box)
+    bad = []
+    for e, need, why in _requirements(f):
+        s = oracle.sign(e).sign if need != "finite" else None
+        if need == POS and s == POS:
+            continue
+        if need == NONNEG and s in (POS, NONNEG, "zero"):
+            continue
+        if need == "nonzero" and s in (POS, NEG):
+            continue
+        if need == "finite":
+            r = iv_eval(e, box)
+            if r is not None and r.a > float("-inf") and r.b < float("inf"):
+                continue
+        bad.append(why)
+    return bad
+
+
+def natural_domain(problem: Problem) -> tuple[Problem | None, str]:
+    """For one variable: restrict to the interval where f is defined, if that is one interval."""
+    from sympy.calculus.util import continuous_domain
+
+    x = problem.variables[0]
+    I = problem.interval(x)
+    try:
+        D = continuous_domain(problem.expr, x, I)
+    except Exception:  # noqa: BLE001
+        return None, "cannot determine where the function is defined"
+    if isinstance(D, sp.Interval) and D.measure > 0:
+        box = dict(problem.box)
+        box[x] = D
+        p = problem.with_expr(problem.expr, box=box)
+        return p, f"f is defined (and continuous) only for {x} in {u(D)}; the analysis is on that interval"
+    return None, (f"f is defined on {u(D)}, which is not an interval; convexity needs a convex domain: "
+                  "state the domain with --where")
+
+
+# ----------------------------------------------------------------- the methods
+def dcp_outcome(problem: Problem, *, convex_only: bool = False) -> Outcome:
+    f = problem.expr
+    box = problem.full_box()
+    d = DCP(problem.variables, box)
+    step = d.analyse(f)
+    out = Outcome(None, [step], method="composition rules (DCP)")
+    if step.curvature in (CONVEX, AFFINE, CONST):
+        out.convex = True
+        out.steps.append(CvxSign(f, "", f"by the composition rules f is {step.curvature}"
+                                 + (" (hence convex)" if step.curvature != CONVEX else "")))
+        _dcp_strong(problem, out)
+    elif step.curvature == CONCAVE:
+        out.concave = True
+    return out
+
+
+def _dcp_strong(problem: Problem, out: Outcome) -> None:
+    """f = q + r with q a positive definite quadratic and r convex by DCP: strongly convex."""
+    f = problem.expr
+    if not isinstance(f, sp.Add):
+        return
+    vs = list(problem.variables)
+    quad, rest = [], []
+    for t in f.args:
+        try:
+            ok = t.is_polynomial(*vs) and sp.Poly(t, *vs).total_degree() <= 2 and not (t.free_symbols - set(vs))
+        except sp.PolynomialError:
+            ok = False
+        (quad if ok else rest).append(t)
+    if not quad or not rest:
+        return
+    H = hessian(sp.Add(*quad), vs)
+    cert = ldl_psd(H)
+    if cert is None or not cert.pd:
+        return
+    r = DCP(vs, problem.full_box()).analyse(sp.Add(*rest))
+    if r.curvature not in (CONVEX, AFFINE, CONST):
+        return
+    mu, tight = min_eigenvalue(H)
+    if mu is None:
+        return
+    out.modulus, out.modulus_tight = mu, False
+    out.strict = True
+    out.steps.append(CvxModulus(mu, f"f = ({u(sp.Add(*quad))}) + ({u(sp.Add(*rest))}); the quadratic part has "
+                                    f"constant Hessian with smallest eigenvalue {u(mu)} > 0 and the rest is convex, "
+                                    f"so f is strongly convex with modulus at least {u(mu)}"))
+
+
+def hessian_outcome(problem: Problem) -> Outcome:
+    vs = list(problem.variables)
+    f = problem.expr
+    H = hessian(f, vs)
+    if len(vs) <= 6:
+        H = H.applyfunc(lambda e: tidy(e) if not e.is_number else e)
+    out = Outcome(None, hessian=H, method="Hessian")
+    out.steps.append(CvxHessian(H, "f is convex on the (open, convex) domain if and only if its Hessian is positive "
+                                   "semidefinite at every point of it"))
+    check_deadline()
+    if not H.free_symbols:
+        cert = ldl_psd(H)
+        if cert is None:
+            return out
+        out.steps.append(ldl_step(H, cert))
+        if cert.psd:
+            out.convex = True
+            if cert.pd:
+                out.strict = True
+                mu, tight = min_eigenvalue(H)
+                if mu is not None:
+                    out.modulus, out.modulus_tight = mu, tight
+                    out.steps.append(CvxModulus(mu, (f"the smallest eigenvalue of the constant Hessian is {u(mu)}"
+                                                     if tight else f"H − {u(mu)}·I is still PSD (checked by LDLᵀ)")
+                                                + f", so f is strongly convex with modulus {'' if tight else 'at least '}"
+                                                  f"μ = {u(mu)}"))
+            return out
+        direction = dict(zip(vs, cert.direction))
+        from .domain import sample_point
+
+        point = {v: sample_point(problem.interval(v)) for v in vs}
+        w = curvature_witness(f, vs, point, direction, problem)
+        if w is not None:
+            out.convex, out.witness = False, w
+            neg = ldl_psd(-H)
+            out.concave = bool(neg and neg.psd)
+        return out
+    status, steps, point, strict = prove_minors(H, problem.domain_box, accept=problem.satisfies)
+    out.steps.extend(steps)
+    if status == "proved":
+        out.convex, out.strict = True, strict
+        if strict:
+            out.steps.append(CvxSign(H, "", "the leading principal minors are > 0 everywhere, so the Hessian is "
+                                            "positive definite and f is strictly convex"))
+        return out
+    if status == "disproved":
+        Hp = matrix_at(H, point)
+        v = direction_at(Hp)
+        if v is not None:
+            w = curvature_witness(f, vs, point, dict(zip(vs, v)), problem)
+            if w is not None:
+                out.convex, out.witness = False, w
+                return out
+    w = search_witness(f, problem, smooth=True)
+    if w is not None:
+        out.convex, out.witness = False, w
+    return out
+
+
+def parametric_outcome(problem: Problem) -> Outcome:
+    vs = list(problem.variables)
+    f = problem.expr
+    params = list(problem.parameters)
+    smooth = is_smooth(f)
+    box = problem.full_box()
+    out = Outcome(None, method="parameters")
+    if not smooth:
+        d = dcp_outcome(problem)
+        if d.convex:
+            d.for_all_params = True
+            return d
+        return out
+    if len(vs) == 1:
+        x = vs[0]
+        g = sp.diff(f, x, 2)
+        shown = tidy(g)
+        out.second_derivative = shown
+        out.steps.append(CvxDerivative(f"f''({x})", shown, "f is convex on the interval if and only if f'' ≥ 0 there"))
+        r = prove_nonneg(g, box, search=False)
+        if r.status == "proved":
+            out.convex, out.for_all_params = True, True
+            out.steps.extend(r.steps)
+            out.steps.append(CvxSign(shown, "≥ 0", "for every value of the parameters in their range ("
+                                     + ", ".join(str(p) for p in params) + ")"))
+            return out
+        cond, steps = condition_1d(g, x, problem)
+    else:
+        H = hessian(f, vs)
+        if len(vs) <= 6:
+            H = H.applyfunc(lambda e: tidy(e) if not e.is_number else e)
+        out.hessian = H
+        out.steps.append(CvxHessian(H, "f is convex if and only if its Hessian is PSD at every point of the domain"))
+        status, steps, point, strict = prove_minors(H, box, accept=None) if len(vs) <= 4 else ("unknown", [], None, False)
+        if status == "proved":
+            out.convex, out.for_all_params = True, True
+            out.steps.extend(steps)
+            return out
+        cond, steps = condition_nd(H, problem)
+    if cond is None:
+        return out
+    out.steps.extend(steps)
+    cond = simplify_condition(cond, problem)
+    if cond is sp.true:
+        out.convex, out.for_all_params = True, True
+        out.steps.append(CvxCondition(cond, "the condition holds for every parameter value in range"))
+        return out
+    if cond is sp.false:
+        from .domain import sample_point
+
+        pv = {p: sample_point(problem.interval(p)) for p in params}
+        w = search_witness(f, problem, smooth=True, params_fixed=pv)
+        out.steps.append(CvxCondition(cond, "no parameter value makes f convex"))
+        if w is not None:
+            out.convex, out.witness = False, w
+        return out
+    out.condition = cond
+    out.steps.append(CvxCondition(cond, f"f is convex if and only if {u(cond)}"))
+    return out
+
+
+from .steps import CvxDerivative  # noqa: E402  (used above)
+
+
+# ---------------------------------------------------------------- orchestration
+def _verdict(res: ProofResult, out: Outcome) -> None:
+    if out.convex is True:
+        if out.modulus is not None and exact_sign(out.modulus) == 1:
+            res.verdict = "strongly convex"
+        elif out.strict:
+            res.verdict = "strictly convex"
+        else:
+            res.verdict = "convex"
+    elif out.convex is False:
+        res.verdict = "concave" if out.concave else "not convex"
+    elif out.condition is not None:
+        res.verdict = f"convex iff {sp.sstr(out.condition)}"
+    else:
+        res.verdict = "unknown"
+
+
+def analyse(problem: Problem) -> ProofResult:
+    """Decide convexity of problem.expr (in process; use :func:`prove` for the time limit)."""
+    f = problem.expr
+    res = ProofResult(expr=f, variables=problem.variables, parameters=problem.parameters,
+                      domain=problem.domain_conditions())
+    setup = CvxSetup(f, list(problem.variables), list(problem.parameters), problem.domain_conditions(),
+                     list(problem.notes))
+    res.steps.append(setup)
+    out = Outcome(None)
+    try:
+        out = _dispatch(problem, res, setup)
+    except AnalysisTimeout as exc:
+        res.timed_out = True
+        res.steps.append(CvxConclusion("unknown", f"{exc}; no verdict"))
+        res.verdict = "unknown"
+        return res
+    except ConvexproofError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        res.problems.append(f"the analysis failed ({type(exc).__name__})")
+        out = Outcome(None)
+    except Exception as exc:  # noqa: BLE001 - an engine bug must not become a verdict
+        res.problems.append(f"internal error in the analysis ({type(exc).__name__}: {exc})")
+        out = Outcome(None)
+    res.steps.extend(out.steps)
+    res.second_derivative = out.second_derivative
+    res.hessian = out.hessian
+    res.method = out.method
+    try:
+        _finalise(problem, res, out)
+    except AnalysisTimeout as exc:
+        res.timed_out = True
+        res.convex, res.verdict, res.condition, res.witness = None, "unknown", None, None
+        res.steps.append(CvxConclusion("unknown", f"{exc}; no verdict"))
+    return res
+
+
+def _dispatch(problem: Problem, res: ProofResult, setup: CvxSetup) -> Outcome:
+    f = problem.expr
+    vs = problem.variables
+    if not vs or not (f.free_symbols & set(vs)):
+        return Outcome(True, [CvxSign(f, "", "f does not depend on the variables: a constant function is convex "
+                                              "(and concave)")], method="constant")
+    bad = defined_on_box(f, problem.full_box())
+    if bad:
+        if len(vs) == 1 and not problem.parameters:
+            p2, why = natural_domain(problem)
+            setup.notes.append(why)
+            if p2 is None:
+                return Outcome(None, method="domain")
+            problem = p2
+            res.domain = problem.domain_conditions()
+            setup.domain = problem.domain_conditions()
+            if defined_on_box(f, problem.full_box()):
+                setup.notes.append("cannot show that f is defined on the whole domain: " + "; ".join(bad))
+                return Outcome(None, method="domain")
+        else:
+            setup.notes.append("cannot show that f is defined on the whole domain (" + "; ".join(bad)
+                               + "); state the domain with --where")
+            return Outcome(None, method="domain")
+    res._problem = problem  # the (possibly restricted) problem, for the final checks
+    smooth = is_smooth(f)
+    if problem.parameters:
+        out = parametric_outcome(problem)
+        if out.convex is None and out.condition is None and not smooth:
+            pass
+        return out
+    if len(vs) == 1:
+        out = smooth_1d(problem) if smooth else (piecewise_1d(problem) or Outcome(None))
+        if out.convex is None:
+            d = dcp_outcome(problem)
+            if d.convex:
+                return d
+            w = search_witness(f, problem, smooth=smooth)
+            if w is not None:
+                out.convex, out.witness = False, w
+                out.concave = out.concave or d.concave
+        return out
+    out = hessian_outcome(problem) if smooth else Outcome(None)
+    if out.convex is None:
+        d = dcp_outcome(problem)
+        if d.convex:
+            d.steps = out.steps[:1] + [CvxSign(f, "", "the Hessian test was inconclusive; we use the composition "
+                                                      "rules instead")] + d.steps if out.steps else d.steps
+            return d
+        if out.witness is None:
+            w = search_witness(f, problem, smooth=smooth)
+            if w is not None:
+                out.convex, out.witness = False, w
+                out.concave = d.concave
+    return out
+
+
+def _finalise(problem: Problem, res: ProofResult, out: Outcome) -> None:
+    problem = getattr(res, "_problem", problem)
+    f = problem.expr
+    if out.convex is True:
+        count, bad, chord = numeric_chords(f, problem, n=400, seed=11)
+        res.steps.append(CvxNumericCheck(count, 0, f"{count} random chords on the domain"
+                                         + (" (and parameter values)" if problem.parameters else "")
+                                         + " all lie above the graph, as the proof says they must"))
+        if chord is not None:
+            w = exact_chord(f, problem, chord)
+            if w is not None:
+                res.problems.append("BUG: the proof says convex but a verified chord violates Jensen's inequality: "
+                                    + str(w["chord"]))
+                res.steps[-1] = CvxNumericCheck(count, bad, "a random chord lies below the graph, which contradicts "
+                                                            "the proof: this is a bug; the verdict is withdrawn")
+                out = Outcome(None)
+        res.convex = out.convex
+        res.strict = out.strict
+        res.modulus = out.modulus if out.convex else None
+        res.modulus_tight = out.modulus_tight
+    elif out.convex is False:
+        if out.witness is None or not verify_witness(f, problem.variables, out.witness, problem):
+            res.problems.append("a non-convexity claim without a verified witness was withdrawn")
+            out = Outcome(None, condition=None)
+        else:
+            res.witness = out.witness
+            res.steps.append(_witness_step(out.witness, problem))
+        res.convex = out.convex
+    else:
+        res.convex = None
+        if out.condition is not None:
+            # sanity: for a parameter value satisfying the condition, random chords must hold
+            _check_condition(problem, out, res)
+        res.condition = out.condition
+    _verdict(res, out)
+    res.steps.append(CvxConclusion(res.verdict, _conclusion_text(res, out, problem)))
+
+
+def _check_condition(problem: Problem, out: Outcome, res: ProofResult) -> None:
+    params = [p for p in problem.parameters if p in out.condition.free_symbols]
+    if len(params) != 1:
+        return
+    p = params[0]
+    try:
+        S = cond_to_set(out.condition, p).intersect(problem.interval(p))
+    except Exception:  # noqa: BLE001
+        return
+    from .domain import sample_point
+
+    if isinstance(S, sp.Interval) and S.measure > 0:
+        v = sample_point(S)
+        if S.contains(v) is not sp.true:
+            return
+        count, bad, chord = numeric_chords(problem.expr, problem, n=300, seed=5, params_fixed={p: v})
+        if chord is not None:
+            w = exact_chord(problem.expr, problem, chord, {p: v})
+            if w is not None:
+                res.problems.append(f"BUG: the condition holds for {p} = {v} but a verified chord fails")
+                out.condition = None
+
+
+def _witness_step(w: dict, problem: Problem) -> CvxWitness:
+    parts = []
+    if w.get("point") is not None:
+        parts.append(f"at the point {_pt(w['point'])} in the direction {_pt(w['direction'])} the curvature "
+                     f"vᵀ∇²f v = {u(w['curvature'])} ≈ {float(sp.N(w['curvature'])):.6g} is negative")
+    if w.get("chord"):
+        ch = w["chord"]
+        parts.append(f"for a = {_pt(ch['a'])}, b = {_pt(ch['b'])}, t = {u(ch['t'])}: f(t·a + (1−t)·b) = "
+                     f"{u(ch['lhs'])} ≈ {float(sp.N(ch['lhs'])):.6g} is above t·f(a) + (1−t)·f(b) = {u(ch['rhs'])} ≈ "
+                     f"{float(sp.N(ch['rhs'])):.6g}")
+    if w.get("params"):
+        parts.append("for the parameter values " + _pt(w["params"]))
+    text = "; ".join(parts) + f" (checked {'exactly' if w.get('verified') == 'exact' else 'to 40 digits'})"
+    return CvxWitness(w.get("point"), w.get("direction"), w.get("curvature"), w.get("chord"), w.get("params"), text)
+
+
+def _pt(d: dict) -> str:
+    vals = list(d.values())
+    if len(vals) == 1:
+        return u(vals[0])
+    return "(" + ", ".join(u(v) for v in vals) + ")"
+
+
+def _conclusion_text(res: ProofResult, out: Outcome, problem: Problem) -> str:
+    if res.convex is True:
+        extra = ""
+        if out.for_all_params and problem.parameters:
+            extra = " for every value of " + ", ".join(str(p) for p in problem.parameters) + " in its range"
+        if res.verdict == "strongly convex":
+            return f"f is strongly convex{extra} with modulus μ {'=' if res.modulus_tight else '≥'} {u(res.modulus)}"
+        return f"f is {res.verdict}{extra} on the domain"
+    if res.convex is False:
+        return ("f is not convex: the witness above is a verified counterexample"
+                + ("; f is concave" if out.concave else ""))
+    if res.condition is not None:
+        return f"f is convex if and only if {u(res.condition)}"
+    if res.problems:
+        return "no verdict: " + "; ".join(res.problems)
+    return "the engine could neither prove nor disprove convexity: unknown"
+
+
+# ------------------------------------------------------------------ public API
+def _preimport() -> None:
+    """Import what the child will need, so it never takes the import lock after fork."""
+    import numpy  # noqa: F401
+    import mpmath  # noqa: F401
+    from sympy.calculus.util import continuous_domain  # noqa: F401
+    from sympy.utilities import lambdify  # noqa: F401
+    import sympy.printing.numpy  # noqa: F401
+
+
+def _prove_child(problem: Problem, timeout: float) -> ProofResult:
+    with deadline(max(timeout * 0.9 - 0.05, 0.05)):
+        return analyse(problem)
+
+
+def prove(expr, wrt=None, where=(), timeout: float = 10.0) -> ProofResult:
+    """Decide whether ``expr`` is convex in ``wrt`` on the domain given by ``where``.
+
+    Returns a :class:`ProofResult`; never raises for mathematical reasons (bad
+    input raises :class:`ConvexproofError`).  Runs in a child process that is
+    killed after ``timeout`` seconds (the result is then "unknown").
+    """
+    problem = make_problem(expr, wrt=wrt, where=where)
+    timeout = float(timeout)
+    if not (timeout > 0):
+        raise ConvexproofError("the timeout must be a positive number of seconds")
+    _preimport()
+    try:
+        return run_isolated(_prove_child, (problem, timeout), timeout=timeout, grace=0.25)
+    except AnalysisTimeout as exc:
+        res = ProofResult(expr=problem.expr, variables=problem.variables, parameters=problem.parameters,
+                          domain=problem.domain_conditions(), timed_out=True)
+        res.steps = [CvxSetup(problem.expr, list(problem.variables), list(problem.parameters),
+                              problem.domain_conditions(), list(problem.notes)),
+                     CvxConclusion("unknown", f"{exc}; no verdict")]
+        return res

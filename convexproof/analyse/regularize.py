@@ -1,0 +1,131 @@
+"""The smallest λ >= 0 for which f + λ·P is convex (P = Σ xᵢ² by default)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..errors import AnalysisTimeout, ConvexproofError
+from ..mathtext import unicode as u
+from ..parse import parse_expr, symbol
+from .domain import Problem, make_problem
+from .engine import _preimport, analyse, parametric_outcome
+from .limits import deadline, run_isolated
+from .parametric import cond_to_set, set_to_condition
+from .result import RegularizeResult
+from .steps import CvxCondition, CvxConclusion, CvxSetup, CvxSign
+
+
+def _penalty(problem: Problem, penalty, lam) -> tuple[sp.Expr, sp.Expr]:
+    if penalty is None:
+        P = sp.Add(*[v**2 for v in problem.variables])
+        return lam * P, P
+    pen = parse_expr(penalty) if isinstance(penalty, str) else sp.sympify(penalty)
+    if lam not in pen.free_symbols:
+        raise ConvexproofError("the penalty must contain lam, e.g. lam*(x**2 + y**2)")
+    other = pen.free_symbols - {lam} - set(problem.variables)
+    if other:
+        raise ConvexproofError("the penalty may only use lam and the variables; unknown: "
+                               + ", ".join(sorted(s.name for s in other)))
+    P = sp.diff(pen, lam)
+    if P.has(lam) or sp.simplify(pen.subs(lam, 0)) != 0:
+        raise ConvexproofError("the penalty must be lam times a function of the variables, e.g. lam*abs(x)")
+    return pen, P
+
+
+def regularize(expr, wrt=None, where=(), penalty=None, timeout: float = 10.0) -> RegularizeResult:
+    """Smallest λ ≥ 0 with f + λ·P convex; ``lam_min`` is None when no finite λ works or it is unknown."""
+    problem = make_problem(expr, wrt=wrt, where=where)
+    lam = symbol("lam")
+    if lam in problem.variables:
+        raise ConvexproofError("lam is the weight of the penalty; it cannot be a variable")
+    if lam in problem.expr.free_symbols:
+        raise ConvexproofError("the function must not contain lam: lam is the weight of the penalty")
+    if problem.parameters:
+        raise ConvexproofError("regularize takes a function of the variables only; unknown names: "
+                               + ", ".join(str(p) for p in problem.parameters))
+    if not problem.variables:
+        raise ConvexproofError("the function has no variables")
+    pen, P = _penalty(problem, penalty, lam)
+    _preimport()
+    try:
+        return run_isolated(_child, (problem, pen, P, float(timeout)), timeout=float(timeout), grace=0.25)
+    except AnalysisTimeout as exc:
+        r = RegularizeResult(problem.expr, pen, problem.variables, domain=problem.domain_conditions(), timed_out=True)
+        r.steps = [CvxConclusion("unknown", f"{exc}; no verdict")]
+        return r
+
+
+def _child(problem: Problem, pen, P, timeout: float) -> RegularizeResult:
+    with deadline(max(timeout * 0.9 - 0.05, 0.05)):
+        try:
+            return _analyse(problem, pen, P)
+        except AnalysisTimeout as exc:
+            r = RegularizeResult(problem.expr, pen, problem.variables, domain=problem.domain_conditions(),
+                                 timed_out=True)
+            r.steps = [CvxConclusion("unknown", f"{exc}; no verdict")]
+            return r
+
+
+def _analyse(problem: Problem, pen, P) -> RegularizeResult:
+    lam = symbol("lam")
+    f = problem.expr
+    res = RegularizeResult(f, pen, problem.variables, domain=problem.domain_conditions())
+    res.steps.append(CvxSetup(f + pen, list(problem.variables), [lam], problem.domain_conditions() + [lam >= 0],
+                              [f"we look for the smallest λ ≥ 0 for which f + {u(pen)} is convex"]))
+    pres = analyse(problem.with_expr(P))
+    if pres.convex is not True:
+        res.verdict = "unknown"
+        res.steps.append(CvxConclusion("unknown", f"the penalty {u(P)} is not shown to be convex, so convexity for one "
+                                                  "λ need not persist for larger λ"))
+        return res
+    res.steps.append(CvxSign(P, "", f"the penalty direction {u(P)} is {pres.verdict}, so if f + λ·P is convex for "
+                                    "some λ it stays convex for every larger λ"))
+    fres = analyse(problem)
+    res.proof = fres
+    if fres.convex is True:
+        res.lam_min, res.found, res.verdict = sp.Integer(0), True, "lam_min = 0"
+        res.steps.append(CvxSign(f, "", f"f itself is {fres.verdict} (proof below), so λ = 0 already works",
+                                 children=fres.steps[1:]))
+        res.steps.append(CvxConclusion(res.verdict, "the smallest λ is 0: f needs no regularisation"))
+        return res
+    if fres.convex is False:
+        res.steps.append(CvxSign(f, "", "f alone is not convex (verified witness below), so λ must be positive",
+                                 children=[s for s in fres.steps if s.kind == "cvx_witness"]))
+    g = f + lam * P
+    box = dict(problem.box)
+    box[lam] = sp.Interval(0, sp.oo)
+    prob2 = Problem(expr=g, variables=problem.variables, parameters=(lam,), box=box, where=problem.where,
+                    extra=problem.extra)
+    out = parametric_outcome(prob2)
+    res.steps.extend(out.steps)
+    L0 = sp.Interval(0, sp.oo)
+    if out.convex is True:
+        S = L0
+    elif out.condition is not None:
+        try:
+            S = cond_to_set(out.condition, lam).intersect(L0)
+        except Exception:  # noqa: BLE001
+            S = None
+    elif out.convex is False:
+        S = sp.EmptySet
+    else:
+        S = None
+    if S is None:
+        res.verdict = "unknown"
+        res.steps.append(CvxConclusion("unknown", "the engine could not determine the set of λ that work"))
+        return res
+    if S.is_empty:
+        res.found, res.lam_min = True, None
+        res.verdict = "no finite lam"
+        res.steps.append(CvxConclusion(res.verdict, "no finite λ ≥ 0 makes f + λ·P convex"))
+        return res
+    lo = S.inf
+    res.found, res.lam_min = True, lo
+    res.attained = S.contains(lo) is sp.true
+    res.verdict = f"lam_min = {sp.sstr(lo)}"
+    cond = set_to_condition(S, lam, L0)
+    res.steps.append(CvxCondition(cond, f"f + λ·P is convex if and only if {u(cond) if cond is not sp.true else 'λ ≥ 0'}"))
+    res.steps.append(CvxConclusion(res.verdict, f"the smallest λ is {u(lo)}"
+                                   + ("" if res.attained else f" (as an infimum: every λ > {u(lo)} works, λ = "
+                                                              f"{u(lo)} itself does not)")))
+    return res

@@ -1,0 +1,272 @@
+"""One variable: the sign of f'' on an interval, and piecewise functions (kinks and continuity)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..mathtext import unicode as u
+from .domain import REALS, Problem, is_smooth
+from .limits import check_deadline
+from .outcome import Outcome
+from .signs import exact_sign, find_negative, infimum_1d, iv_eval, prove_nonneg
+from .steps import CvxDerivative, CvxKink, CvxModulus, CvxPiece, CvxSign
+from .witness import chord_near, curvature_witness, exact_chord, numeric_chords
+
+
+def tidy(e: sp.Expr) -> sp.Expr:
+    """A short equivalent form for display (never used to decide anything it was not derived from)."""
+    if sp.count_ops(e) > 300:
+        return e
+    best = e
+    for fn in (sp.together, sp.cancel, sp.factor):
+        try:
+            h = fn(e)
+        except Exception:  # noqa: BLE001
+            continue
+        if sp.count_ops(h) < sp.count_ops(best):
+            best = h
+    return best
+
+
+def _not_identically_zero(g, x, I) -> sp.Expr | None:
+    """A rational point of I where g != 0 (exactly / 40 digits)."""
+    from .domain import sample_point
+
+    cands = [sample_point(I)]
+    lo = I.inf if I.inf != -sp.oo else sp.Integer(-3)
+    hi = I.sup if I.sup != sp.oo else sp.Integer(3)
+    for k in range(1, 8):
+        p = lo + (hi - lo) * sp.Rational(k, 8)
+        if p.is_Rational:
+            cands.append(p)
+        else:
+            cands.append(sp.Rational(str(sp.N(p, 12))))
+    for p in cands:
+        if I.contains(p) is sp.true and exact_sign(g.subs(x, p)) not in (None, 0):
+            return p
+    return None
+
+
+def strong_modulus(g, x, I, strict_proved) -> tuple:
+    """(modulus, tight, step) when inf f'' > 0 can be shown; else (None, True, None)."""
+    inf = infimum_1d(g, x, I)
+    if inf.value is not None and inf.value != -sp.oo:
+        s = exact_sign(inf.value)
+        if s == 1:
+            return inf.value, True, CvxModulus(inf.value, f"inf f'' = {u(inf.value)} > 0 ({inf.why}), so f is "
+                                               f"strongly convex with modulus μ = {u(inf.value)}")
+        return None, True, None
+    if strict_proved:
+        r = iv_eval(g, {x: I})
+        if r is not None and r.a > 0:
+            from fractions import Fraction
+
+            lo = Fraction(float(r.a)).limit_denominator(1000)
+            q = sp.Rational(lo.numerator, lo.denominator)
+            if q > 0 and q <= sp.Float(float(r.a)):
+                return q, False, CvxModulus(q, f"f'' ≥ {u(q)} > 0 on the domain (bounding each term), so f is "
+                                              f"strongly convex with modulus at least {u(q)}")
+    return None, True, None
+
+
+def smooth_1d(problem: Problem, f: sp.Expr | None = None, *, label: str = "f''(x)") -> Outcome:
+    f = problem.expr if f is None else f
+    x = problem.variables[0]
+    I = problem.interval(x)
+    check_deadline()
+    g = sp.diff(f, x, 2)
+    shown = tidy(g)
+    out = Outcome(None, second_derivative=shown, method="second derivative")
+    out.steps.append(CvxDerivative(label.replace("x", str(x)), shown,
+                                   "f is convex on the interval if and only if f'' ≥ 0 there"))
+    r = prove_nonneg(g, {x: I}, variables=[x], accept=problem.satisfies)
+    if r.status == "proved":
+        out.convex = True
+        out.steps.extend(r.steps)
+        if r.strict:
+            out.strict = True
+            out.steps.append(CvxSign(shown, "> 0", "so f is strictly convex"))
+        else:
+            p = _not_identically_zero(g, x, I)
+            if p is not None:
+                out.strict = True
+                out.steps.append(CvxSign(shown, "≠ 0", f"f'' is analytic and not identically 0 (its value at "
+                                         f"{x} = {u(p)} is nonzero), so its zeros are isolated and f is strictly convex"))
+        mu, tight, step = strong_modulus(g, x, I, r.strict)
+        if mu is not None:
+            out.modulus, out.modulus_tight = mu, tight
+            out.steps.append(step)
+        return out
+    if r.status == "disproved":
+        w = curvature_witness(f, [x], r.point, {x: sp.Integer(1)}, problem)
+        if w is not None:
+            out.convex = False
+            out.witness = w
+            neg = prove_nonneg(-g, {x: I}, variables=[x], search=False)
+            if neg.status == "proved":
+                out.concave = True
+                out.steps.append(CvxSign(shown, "≤ 0", "f'' ≤ 0 on the whole domain, so f is concave: "
+                                         + neg.steps[0].reason if neg.steps else "f is concave"))
+    return out
+
+
+def _intervals(S: sp.Set) -> list:
+    if isinstance(S, sp.Union):
+        out = []
+        for a in S.args:
+            out.extend(_intervals(a))
+        return out
+    if S is sp.EmptySet or S.is_empty:
+        return []
+    return [S]
+
+
+def piecewise_1d(problem: Problem) -> Outcome | None:
+    """Convexity of a piecewise-smooth function of one variable, decided exactly where possible."""
+    f = problem.expr
+    x = problem.variables[0]
+    I = problem.interval(x)
+    check_deadline()
+    try:
+        pw = sp.piecewise_fold(f.rewrite(sp.Piecewise))
+    except Exception:  # noqa: BLE001
+        return None
+    if not isinstance(pw, sp.Piecewise):
+        if is_smooth(pw):
+            return smooth_1d(problem, pw)
+        return None
+    try:
+        pairs = pw.as_expr_set_pairs(I)
+    except Exception:  # noqa: BLE001
+        return None
+    pieces, points = [], []
+    for e, S in pairs:
+        for J in _intervals(S.intersect(I)):
+            if isinstance(J, sp.FiniteSet):
+                points.extend((e, p) for p in J)
+            elif isinstance(J, sp.Interval):
+                if not is_smooth(e):
+                    return None
+                pieces.append((e, J))
+            else:
+                return None
+    pieces.sort(key=lambda t: sp.N(t[1].inf) if t[1].inf != -sp.oo else -sp.oo)
+    out = Outcome(True, method="piecewise analysis")
+    out.steps.append(CvxSign(pw, "", f"on the domain f is piecewise smooth with {len(pieces)} piece(s); it is "
+                             "convex if and only if every piece is convex, f is continuous, and the slope does not "
+                             "decrease at any breakpoint"))
+    strict_all = True
+    mods = []
+    unknown = False
+    for e, J in pieces:
+        g = sp.diff(e, x, 2)
+        interior = sp.Interval.open(J.inf, J.sup)
+        r = prove_nonneg(g, {x: interior}, variables=[x],
+                         accept=lambda pt: problem.satisfies(pt) and interior.contains(pt[x]) is sp.true)
+        step = CvxPiece(e, J, "")
+        if r.status == "proved":
+            step.text = f"second derivative {u(tidy(g))} ≥ 0 on this interval"
+            step.children = r.steps
+            if not r.strict and _not_identically_zero(g, x, interior) is None:
+                strict_all = False
+            mu, tight, _ = strong_modulus(g, x, interior, r.strict) if strict_all else (None, True, None)
+            mods.append(mu)
+        elif r.status == "disproved":
+            w = curvature_witness(e, [x], r.point, {x: sp.Integer(1)}, problem)
+            if w is not None:
+                ch = chord_near(f, [x], r.point, {x: sp.Integer(1)}, problem)
+                if ch is not None:
+                    w["chord"] = ch
+                else:
+                    w.pop("chord", None)
+                step.text = f"second derivative {u(tidy(g))} is negative at {x} = {u(r.point[x])}"
+                out.steps.append(step)
+                return Outcome(False, out.steps, witness=w, method="piecewise analysis")
+            unknown = True
+            step.text = "its convexity could not be decided"
+        else:
+            unknown = True
+            step.text = "its convexity could not be decided"
+        out.steps.append(step)
+    # breakpoints
+    for (e1, J1), (e2, J2) in zip(pieces, pieces[1:]):
+        check_deadline()
+        b = J1.sup
+        if b != J2.inf:
+            unknown = True
+            continue
+        fb = pw.subs(x, b)
+        L, R = _limit(e1, x, b, "-"), _limit(e2, x, b, "+")
+        sl, sr = _limit(sp.diff(e1, x), x, b, "-"), _limit(sp.diff(e2, x), x, b, "+")
+        cont = all(_equal(a, c) for a, c in ((L, R), (L, fb)))
+        slope_diff = sp.simplify(sr - sl) if sp.count_ops(sr - sl) < 100 else sr - sl
+        s = exact_sign(slope_diff)
+        if slope_diff == 0:
+            s = 0
+        ok = bool(cont) and s in (0, 1)
+        text = (f"continuous at {x} = {u(b)} (both sides give {u(L)}); slope goes from {u(sl)} to {u(sr)}"
+                + (", which does not decrease" if ok else ", which decreases: a concave kink" if cont and s == -1 else ""))
+        if cont is False:
+            text = f"f jumps at {x} = {u(b)}: the left limit is {u(L)}, the right limit {u(R)}, the value {u(fb)}"
+        out.steps.append(CvxKink(b, L, R, sl, sr, ok, text))
+        if cont and s == -1:
+            ch = chord_near(f, [x], {x: b}, {x: sp.Integer(1)}, problem)
+            if ch is not None:
+                return Outcome(False, out.steps, witness={"chord": ch, "verified": _kind(ch)},
+                               method="piecewise analysis")
+            unknown = True
+        elif cont is False or cont is None or s is None:
+            w = _chord_search(f, problem)
+            if w is not None:
+                return Outcome(False, out.steps, witness=w, method="piecewise analysis")
+            unknown = True
+    for e, p in points:
+        if I.contains(p) is sp.true and (p not in (I.inf, I.sup)):
+            # an isolated point with its own formula: it must agree with the neighbours
+            nb = [pe.subs(x, p) for pe, J in pieces if J.contains(p) is sp.true or J.inf == p or J.sup == p]
+            if not all(_equal(e.subs(x, p), v) for v in nb):
+                w = _chord_search(f, problem)
+                if w is not None:
+                    return Outcome(False, out.steps, witness=w, method="piecewise analysis")
+                unknown = True
+    if unknown:
+        return Outcome(None, out.steps, method="piecewise analysis")
+    out.strict = strict_all
+    if strict_all and mods and all(m is not None for m in mods):
+        out.modulus = min(mods, key=lambda m: sp.N(m))
+        out.modulus_tight = False
+    return out
+
+
+def _kind(ch) -> str:
+    return "exact" if all(sp.sympify(v).is_Rational for v in (ch["lhs"], ch["rhs"])) else "40 digits"
+
+
+def _limit(e, x, b, side):
+    v = e.subs(x, b)
+    if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        v = sp.limit(e, x, b, side)
+    return v
+
+
+def _equal(a, b):
+    d = a - b
+    if d == 0:
+        return True
+    s = exact_sign(d)
+    if s in (1, -1):
+        return False
+    try:
+        return True if sp.simplify(d) == 0 else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _chord_search(f, problem):
+    for seed in (1, 5, 9):
+        _, bad, chord = numeric_chords(f, problem, seed=seed, n=600)
+        if chord is not None:
+            w = exact_chord(f, problem, chord)
+            if w is not None:
+                return w
+    return None
