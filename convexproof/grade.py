@@ -214,9 +214,14 @@ def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> di
         ctx = mp.get_context("fork")
     except ValueError:  # no fork (Windows, macOS default): spawn works too, just slower to start
         ctx = mp.get_context("spawn")
-    nchunks = min(len(keys), jobs * 6)
-    size = -(-len(keys) // nchunks)
-    chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
+    # one chunk per exercise variant (split when large), so that each variant is
+    # loaded and solved by one worker; the largest chunks go first
+    groups: dict[tuple, list[tuple]] = {}
+    for k in keys:
+        groups.setdefault(k[:2], []).append(k)
+    size = max(8, -(-len(keys) // (jobs * 4)))
+    chunks = [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
+    chunks.sort(key=len, reverse=True)
     done: dict[tuple, dict] = {}
     pool = ctx.Pool(jobs)
     try:
