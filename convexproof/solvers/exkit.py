@@ -55,6 +55,7 @@ class E(tuple):
 
 
 _FUNCS: dict[str, type] = {}
+_TEX_NAMES = {"σ": r"\sigma", "ℓ": r"\ell", "∇f": r"\nabla f", "∇" : r"\nabla"}
 
 
 def fn_at(name: str, *args):
@@ -63,7 +64,8 @@ def fn_at(name: str, *args):
         def _latex(self, printer, _n=name):
             base, primes = _n.rstrip("'"), _n[len(_n.rstrip("'")):]
             inner = ", ".join(printer._print(a) for a in self.args)
-            return f"{printer._print(sp.Symbol(base))}{primes}\\left({inner}\\right)"
+            head = _TEX_NAMES.get(base) or printer._print(sp.Symbol(base))
+            return f"{head}{primes}\\left({inner}\\right)"
         _FUNCS[name] = type(name, (sp.Function,), {"_latex": _latex})
     return _FUNCS[name](*args)
 
@@ -426,8 +428,7 @@ def answer_steps(answers: dict) -> list[Step]:
     out: list[Step] = []
     for k, v in answers.items():
         if isinstance(v, str):
-            out.append(Answer(part=k, value=sp.Symbol("verdict"), text=v))  # placeholder, replaced below
-            out[-1] = P(f"Answer ({k}): {v}.")
+            out.append(Answer(part=k, value=named(v, r"\text{" + v.replace("\\", "") + "}")))
         else:
             out.append(Answer(part=k, value=v))
     return out

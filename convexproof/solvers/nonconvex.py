@@ -148,7 +148,7 @@ def solve_two_weight_network(ex) -> Solution:
           ". Both ", sp.Tuple(*p1), " and ", sp.Tuple(*p2), " are global minimisers (f = 0)."),
         P("Their midpoint ", sp.Tuple(*mid), " gives ", E(fn_at("f", *mid), vals[2]), ", which is not minimal. The "
           "minimisers of a convex function form a convex set, so this is a second proof that f is not convex: "
-          "the loss has separate valleys (here related by the symmetry w ↦ −w), as neural networks do."),
+          "the loss has separate valleys (here related by the symmetry w → −w), as neural networks do."),
     ])]
     answers = {"hessian_origin": H0, "min_eigenvalue": neg, "midpoint_value": vals[2], "verdict": "not convex"}
     ans = want(ex, answers)

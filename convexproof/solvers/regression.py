@@ -135,7 +135,7 @@ def solve_logistic(ex) -> Solution:
         P("At ", E(sp.Symbol("w"), sp.Tuple(*[0] * len(ws))), " every σ equals 1/2, so the Hessian is a quarter of ",
           named("XᵀX", r"X^{\top}X"), ": ", E(named("∇²L(0)", r"\nabla^2 L(0)"), H0), "."),
     ]))
-    answers = {"f2_sample": target, "hessian_at_zero": H0, "verdict": "convex"}
+    answers = {"f2_sample": sp.exp(-z) / (1 + sp.exp(-z)) ** 2, "hessian_at_zero": H0, "verdict": "convex"}
     ans = want(ex, answers)
     steps.append(Section(title="Answers", children=answer_steps(ans)))
     return Solution(ex, steps, ans)
