@@ -42,6 +42,10 @@ _TEX_UNICODE = {
     "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "∂": r"$\partial$",
     "∇": r"$\nabla$", "Σ": r"$\Sigma$", "≈": r"$\approx$", "⁻": r"\textsuperscript{-}",
     "¹": r"\textsuperscript{1}", "½": r"$\frac12$",
+    # subscripts, hats and a few more symbols used in exercise prose (exercise library)
+    "₀": "$_{0}$", "₁": "$_{1}$", "₂": "$_{2}$", "₃": "$_{3}$", "₄": "$_{4}$", "ᵢ": "$_{i}$", "ᵏ": "$^{k}$",
+    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "ŷ": r"$\hat{y}$", "δ": r"$\delta$", "π": r"$\pi$",
+    "ℓ": r"$\ell$", "ρ": r"$\rho$", "↦": r"$\mapsto$", "⋆": r"$\star$",
 }
 _TEX_RE = re.compile("|".join(re.escape(k) for k in list(_TEX_ESCAPES) + list(_TEX_UNICODE)))
 
