@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (exercise, part) -> answers; every exercise here ships in exercises/
 POOL = {
+    ("exercise1", "second_derivative"): ["y/p**2 + (1-y)/(1-p)**2", "y/p^2+(1-y)/(1-p)^2", "y/p² + (1−y)/(1−p)²",
+                                         "(y*(1-p)^2+(1-y)*p^2)/(p^2*(1-p)^2)", "-y/p + (1-y)/(1-p)", "y/p^2",
+                                         "-y/p^2 - (1-y)/(1-p)^2", "y/p^2 - (1-y)/(1-p)^2", "y/p^2 + (1-y)/(1-p)"],
+    ("exercise1", "verdict"): ["convex", "strictly convex", "concave", "not convex", "yes"],
+    ("exercise2", "l2_minimizer"): ["a/(1+2lam)", "a/(1+lam)", "a/(2λ+1)", "a"],
+    ("exercise2", "zero_when"): ["abs(a) <= lam", "-lam <= a <= lam", "-lam < a < lam", "a <= lam"],
     ("exercise3", "lambda_min"): ["3", "3.0", "6/2", "sqrt(9)", "λ = 3", "λ ≥ 3", "lambda >= 3", "3/2", "1.5", "6",
                                   "2", "4", "λ > 3", "λ <= 3", "0", "x", "3 +", "__import__('os').system('id')"],
     ("exercise3", "second_derivative"): ["12x^2-6+2λ", "12*x**2 - 6 + 2*lambda", "2(6x² − 3 + λ)", "4x^3-6x+2λx",

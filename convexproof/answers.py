@@ -458,9 +458,13 @@ def same_number(a, b, rtol: float) -> bool:
     return close(va, vb, rtol, atol=rtol)
 
 
-def compare_conditions(student, correct, syms: list, seed_key: str = "") -> tuple[bool, dict | None, bool | None]:
+def compare_conditions(student, correct, syms: list, seed_key: str = "",
+                       domain: Domain | None = None) -> tuple[bool, dict | None, bool | None]:
     """Compare two conditions by sampling boundaries, near-boundaries and random values.
 
+    With several variables, points on each boundary (a relation solved for a
+    variable it contains linearly) and just off it are sampled too.  Points
+    outside ``domain`` (the part's assumptions) do not count.
     Returns (equal, point where they differ, whether the student's holds there).
     """
     numbers: set = set()
@@ -495,15 +499,47 @@ def compare_conditions(student, correct, syms: list, seed_key: str = "") -> tupl
     if len(syms) == 1:
         points = [{syms[0]: v} for v in vals]
     else:
-        points = [{s: rng.choice(vals) for s in syms} for _ in range(400)]
+        points = _boundary_points(student, correct, syms, vals, rng)
+        points += [{s: rng.choice(vals) for s in syms} for _ in range(400)]
+        # report the simplest disagreement: small denominators and small values first
+        points.sort(key=lambda pt: (max(v.q if v.is_Rational else 10**9 for v in pt.values()),
+                                    sum(abs(float(v)) for v in pt.values())))
     for pt in points:
         check_deadline()
+        if domain is not None and not domain.contains(pt):
+            continue
         a, b = _truth(student, pt), _truth(correct, pt)
         if a is None or b is None:
             continue
         if a != b:
             return False, pt, a
     return True, None, None
+
+
+def _boundary_points(student, correct, syms, vals, rng) -> list[dict]:
+    out: list[dict] = []
+    small = [v for v in vals if abs(float(v)) <= 5][:30] or vals
+    for c in (student, correct):
+        if isinstance(c, sp.Set):
+            continue
+        for atom in c.atoms(sp.core.relational.Relational):
+            g = atom.lhs - atom.rhs
+            for s in syms:
+                if s not in g.free_symbols:
+                    continue
+                coeff = sp.diff(g, s)
+                if coeff.free_symbols or coeff == 0:
+                    continue  # not linear in s with a constant coefficient
+                for _ in range(6):
+                    others = {t: rng.choice(small) for t in syms if t != s}
+                    root = -(g.subs(s, 0).xreplace(others)) / coeff
+                    if not root.is_Rational:
+                        continue
+                    for off in (0, sp.Rational(1, 1000), -sp.Rational(1, 1000)):
+                        out.append({**others, s: root + off})
+                if len(out) > 400:
+                    return out
+    return out
 
 
 def _truth(cond, pt):

@@ -459,7 +459,7 @@ class _Checker:
             syms = sorted(ans.value.free_symbols, key=lambda s: s.name)
             if len(syms) > 1:
                 raise ParseError("expected a condition on one variable")
-        equal, pt, holds = A.compare_conditions(ans.value, correct, syms, self.seed_key)
+        equal, pt, holds = A.compare_conditions(ans.value, correct, syms, self.seed_key, self.domain())
         if equal:
             self.set("correct", "", None, "sampled")
             return
@@ -468,8 +468,8 @@ class _Checker:
                 mv = self.ex.formula(m.answer, where="mistakes.answer")
             except ConvexproofError:
                 continue
-            if isinstance(mv, sp.logic.boolalg.Boolean) and A.compare_conditions(ans.value, mv, syms,
-                                                                                   self.seed_key)[0]:
+            if isinstance(mv, sp.logic.boolalg.Boolean) and A.compare_conditions(
+                    ans.value, mv, syms, self.seed_key, self.domain())[0]:
                 self.set("incorrect", self.mistake_feedback(m), m.note)
                 return
         where = _point_text(pt)

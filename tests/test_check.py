@@ -1,9 +1,8 @@
 """Checking student answers: status, mistake notes and computed feedback.
 
-The table runs over the shipped exercises 3-7, 14 and 15 and over fixture
-exercises in tests/fixtures/exercises (fx1 is the logistic-loss exercise,
-standing in for exercise1 until that file ships; fxh a Hessian and minimiser,
-fxc a parameter range).  Every correct answer in the table is a different
+The table runs over the shipped exercises 1-7, 14 and 15 and over fixture
+exercises in tests/fixtures/exercises, read as a teacher's folder (fx1 the
+log-loss again, fxh a Hessian and a minimiser, fxc a parameter range).  Every correct answer in the table is a different
 way of writing what the solver computes, and every wrong one is checked for
 its status and, where it has one, its mistake note.
 """
@@ -65,26 +64,45 @@ CASES = [
     ("exercise3", "second_derivative", "24x^2 - 12 + 4λ", I, "factor-2"),
     ("exercise3", "second_derivative", "12x^2 - 6 + 2λ + 1e-6", I, "differs"),  # near miss
     ("exercise3", "second_derivative", "12x^2 - 6 + 2y", V, None),
-    # ---- fx1: the logistic loss L(p) = −y log p − (1−y) log(1−p), 0 < p < 1 (exercise1's question)
-    ("fx1", None, "y/p**2 + (1-y)/(1-p)**2", C, None),
-    ("fx1", None, "y/p^2+(1-y)/(1-p)^2", C, None),
-    ("fx1", None, "(y*(1-p)^2+(1-y)*p^2)/(p^2*(1-p)^2)", C, None),
+    # ---- exercise1: the log-loss L(p) = −y log p − (1−y) log(1−p) on 0 < p < 1
+    ("exercise1", None, "y/p**2 + (1-y)/(1-p)**2", C, None),
+    ("exercise1", None, "y/p^2+(1-y)/(1-p)^2", C, None),
+    ("exercise1", None, "(y*(1-p)^2+(1-y)*p^2)/(p^2*(1-p)^2)", C, None),
+    ("exercise1", None, "y/p² + (1−y)/(1−p)²", C, None),
+    ("exercise1", None, "y p^-2 + (1-y)(1-p)^-2", C, None),
+    ("exercise1", None, "(1-y)/(p-1)^2 + y/p^2", C, None),
+    ("exercise1", None, "(p^2 - 2p y + y)/(p^2 (1-p)^2)", C, None),
+    ("exercise1", None, "-y/p + (1-y)/(1-p)", I, "first-derivative"),
+    ("exercise1", None, "-y/p^2 - (1-y)/(1-p)^2", I, "sign-error"),
+    ("exercise1", None, "y/p^2", I, "dropped-term"),
+    ("exercise1", None, "y/p^2 - (1-y)/(1-p)^2", I, "sign-error-term"),
+    ("exercise1", None, "2y/p^2 + 2(1-y)/(1-p)^2", I, "factor-2"),
+    ("exercise1", None, "-y log(p) - (1-y) log(1-p)", I, "not-differentiated"),
+    ("exercise1", None, "y/p^2 + (1-y)/(1-p)", I, "differs"),
+    ("exercise1", None, "y/p^2 + (1-y)/(1-p)^2 + 0.00001", I, "differs"),  # near miss
+    ("exercise1", None, "y/p^2 + (1-y)/(1-p)^2 + q", V, None),
+    ("exercise1", None, "y/p^2 + (1-y)/(1-p)^2 +", V, None),
+    ("exercise1", "verdict", "strictly convex", C, None),
+    ("exercise1", "verdict", "Convex.", C, None),
+    ("exercise1", "verdict", "YES", C, None),
+    ("exercise1", "verdict", "L is convex", C, None),
+    ("exercise1", "verdict", "concave", I, "concave-vs-convex"),
+    ("exercise1", "verdict", "not convex", I, "wrong-verdict"),
+    ("exercise1", "verdict", "perhaps", V, None),
+    # ---- fx1: the same question in a fixture file (a teacher's folder)
     ("fx1", None, "y/p² + (1−y)/(1−p)²", C, None),
-    ("fx1", None, "y p^-2 + (1-y)(1-p)^-2", C, None),
-    ("fx1", None, "(1-y)/(p-1)^2 + y/p^2", C, None),
-    ("fx1", None, "-y/p + (1-y)/(1-p)", I, "first-derivative"),
-    ("fx1", None, "y/p^2", I, "dropped-term"),
-    ("fx1", None, "y/p^2 - (1-y)/(1-p)^2", I, "sign-error-term"),
-    ("fx1", None, "-y/p^2 - (1-y)/(1-p)^2", I, "sign-error"),
-    ("fx1", None, "y/p^2 + (1-y)/(1-p)", I, "differs"),
-    ("fx1", None, "y/p^2 + (1-y)/(1-p)^2 + q", V, None),
-    ("fx1", "verdict", "convex", C, None),
-    ("fx1", "verdict", "Convex.", C, None),
-    ("fx1", "verdict", "YES", C, None),
-    ("fx1", "verdict", "strictly convex", C, None),
     ("fx1", "verdict", "concave", I, "concave-log"),
-    ("fx1", "verdict", "not convex", I, "wrong-verdict"),
-    ("fx1", "verdict", "perhaps", V, None),
+    # ---- exercise2: soft thresholding (Piecewise) and a condition in two variables, λ > 0
+    ("exercise2", "l2_minimizer", "a/(1+2lam)", C, None),
+    ("exercise2", "l2_minimizer", "a/(2λ+1)", C, None),
+    ("exercise2", "l1_minimizer", "sign(a) max(abs(a) - lam, 0)", C, None),
+    ("exercise2", "l1_minimizer", "Piecewise((a - lam, a > lam), (a + lam, a < -lam), (0, True))", C, None),
+    ("exercise2", "l1_minimizer", "sign(a)*max(abs(a) - 2lam, 0)", I, "differs"),
+    ("exercise2", "zero_when", "abs(a) <= lam", C, None),
+    ("exercise2", "zero_when", "-lam <= a <= lam", C, None),
+    ("exercise2", "zero_when", "a^2 <= lam^2", C, None),  # equal because λ > 0
+    ("exercise2", "zero_when", "-lam < a < lam", I, "wrong-condition"),  # the boundary
+    ("exercise2", "zero_when", "abs(a) <= 2lam", I, "wrong-condition"),
     # ---- exercise4: verdicts and second derivatives
     ("exercise4", "verdict_absval", "convex", C, None),
     ("exercise4", "verdict_absval", "not convex", I, "kink-means-not-convex"),
@@ -258,7 +276,7 @@ def test_expression_feedback_gives_a_point_with_both_values():
 @pytest.mark.parametrize("ex, part, answer", [
     ("exercise3", None, "2"), ("exercise3", None, "4"), ("exercise3", None, "λ > 3"),
     ("exercise3", "second_derivative", "12x^2 - 6"), ("exercise3", "second_derivative", "24x^2 - 12 + 4λ"),
-    ("fx1", None, "y/p^2"), ("fxc", None, "c <= 2"), ("fxh", None, "[[2,1],[1,3]]"),
+    ("exercise1", None, "y/p^2"), ("fxc", None, "c <= 2"), ("fxh", None, "[[2,1],[1,3]]"),
 ])
 def test_feedback_does_not_reveal_the_answer_unless_asked(ex, part, answer):
     from convexproof.mathtext import unicode
@@ -280,7 +298,7 @@ def test_exact_and_numeric_layers():
     exact = check("exercise3", "12x^2-6+2λ", part="second_derivative")
     assert exact.method == "exact"
     # an identity SymPy proves only after simplification, under the part's assumptions
-    r = check("fx1", "(y - 2*p*y + p^2)/(p^2*(1-p)^2)", exercises_dir=FIX)
+    r = check("exercise1", "(y - 2*p*y + p^2)/(p^2*(1-p)^2)")
     assert r.status == C and r.method in ("exact", "numeric")
 
 
