@@ -219,6 +219,15 @@ class _Checker:
             self.ctx.domains[self.part.name] = A.Domain(conds)
         return self.ctx.domains[self.part.name]
 
+    def where_conditions(self) -> list:
+        from .parse import parse_condition
+
+        conds = [parse_condition(a) for a in self.part.assume]
+        where = self.facts.get("where") or ()
+        if isinstance(where, (list, tuple)):
+            conds += [parse_condition(w) if isinstance(w, str) else w for w in where]
+        return conds
+
     def names(self) -> set[str] | None:
         """Names an answer may use: the part's variables, else those of the correct answer."""
         if self.part.variables:
@@ -283,7 +292,14 @@ class _Checker:
         w = self.facts.get("witness")
         if isinstance(w, str) and w:
             return w
-        if word in A.verdict_group("convex") or word in A.verdict_group("strictly convex"):
+        claims_convex = word in A.verdict_group("convex") or word in A.verdict_group("strictly convex")
+        f = self.facts.get("function")
+        xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
+        if claims_convex and isinstance(f, sp.Expr) and xs and not (f.free_symbols - set(xs)):
+            w = _engine_witness(f, list(xs), self.where_conditions())
+            if w is not None:
+                return f"{self.facts.get('name', 'f')} is not convex: " + _witness_text(w, self.facts.get("name", "f"))
+        if claims_convex:
             return ("Look again: a convex function has f'' ≥ 0 (a positive semidefinite Hessian) at every "
                     "point of the domain. Try to find a point where this fails.")
         return "Look again: check the sign of the second derivative (or the Hessian) on the whole domain."
@@ -363,8 +379,11 @@ class _Checker:
             g2 = sp.expand(f2.subs(lam, v))
             x0 = _negative_point(g2, x, self.domain())
             if x0 is None:
-                self.set("incorrect", f"{L} = {_u(v)} is too small: with it, {name} is not convex.",
-                         "lambda-too-small")
+                w = _engine_witness(f.subs(lam, v), [x], self.where_conditions())
+                msg = f"{L} = {_u(v)} is too small: with it, {name} is not convex."
+                if w is not None:
+                    msg = f"With {L} = {_u(v)}, {name} is not convex: " + _witness_text(w, name)
+                self.set("incorrect", msg, "lambda-too-small")
                 return
             val = g2.subs(x, x0)
             msg = (f"With {L} = {_u(v)}, {name}''({_u(x0)}) {_cmp_text(_shown(val))} < 0, so {name} curves "
@@ -649,18 +668,41 @@ def _negative_point(g2, x, dom: A.Domain):
         v = g2.subs(x, c)
         if _strictly_negative(v):
             return c
-    try:
-        from .analyse import find_witness  # the engine's verified witness, when available
-
-        w = find_witness(g2 * 0 + g2, [x], [])
-        if w and "point" in w:
-            p = w["point"]
-            c = p.get(x) if isinstance(p, dict) else p[0]
-            if c is not None and _strictly_negative(g2.subs(x, c)):
-                return c
-    except Exception:  # noqa: BLE001 - the engine may not be there yet; then no witness
-        pass
     return None
+
+
+def _engine_witness(f, xs, where) -> dict | None:
+    """The engine's verified witness that f is not convex, or None (engine absent, or nothing found)."""
+    try:
+        from .analyse.witness import find_witness
+    except ImportError:
+        return None
+    try:
+        w = find_witness(f, xs, where)
+    except ConvexproofError:
+        return None
+    return w if w and w.get("verified") else None
+
+
+def _witness_text(w: dict, name: str) -> str:
+    """One or two sentences from a witness dict (point/direction/curvature and/or chord)."""
+    out = []
+    if "point" in w and "curvature" in w and w["curvature"] is not None:
+        pt = w["point"]
+        if len(pt) == 1:
+            (x0,) = pt.values()
+            out.append(f"{name}''({_u(x0)}) {_cmp_text(_shown(sp.sympify(w['curvature'])))} < 0.")
+        else:
+            d = w.get("direction", {})
+            out.append(f"at {_point_text(pt)}, the curvature in the direction ({', '.join(_u(v) for v in d.values())}) "
+                       f"is {_u(_shown(sp.sympify(w['curvature'])))} < 0.")
+    ch = w.get("chord")
+    if ch:
+        a, b, t = ch["a"], ch["b"], ch["t"]
+        out.append(f"The chord from ({_point_text(a)}) to ({_point_text(b)}) passes below the graph: with t = {_u(t)}, "
+                   f"{name}(t·a + (1 − t)·b) {_cmp_text(_shown(sp.sympify(ch['lhs'])))}, which is more than "
+                   f"t·{name}(a) + (1 − t)·{name}(b) {_cmp_text(_shown(sp.sympify(ch['rhs'])))}.")
+    return " ".join(out)
 
 
 def _strictly_negative(v) -> bool:

@@ -153,6 +153,10 @@ CASES = [
     ("fxh", None, "[[2,1],[0,2]]", I, "not-symmetric"),
     ("fxh", "minimiser", "(0, -1)", C, None),
     ("fxh", "minimiser", "(x = 0, y = -1)", C, None),
+    ("fxw", None, "not convex", C, None),
+    ("fxw", None, "no", C, None),
+    ("fxw", None, "convex", I, "wrong-verdict"),
+    ("fxw", "d2", "12x^2 - 2", C, None),
     ("fxc", None, "-2 <= c <= 2", C, None),
     ("fxc", None, "c^2 <= 4", C, None),
     ("fxc", None, "c >= -2 and c <= 2", C, None),
@@ -264,6 +268,16 @@ def test_known_mistake_uses_the_variant_parameters():
     assert check("exercise3", str(star), seed=1).status == C
     r = check("exercise3", str(a / 2), seed=1)
     assert (r.status, r.note) == (I, "slip-f2-at-0")
+
+
+def test_wrong_convex_verdict_shows_the_engines_witness():
+    """x⁴ − x² claimed convex: f''(0) = −2 and the chord over [−1/2, 1/2], both recomputed here."""
+    r = check("fxw", "convex", exercises_dir=FIX)
+    assert "f''(0) = −2 < 0" in r.feedback
+    f = x**4 - x**2
+    half = sp.Rational(1, 2)
+    assert "from (x = −1/2) to (x = 1/2)" in r.feedback
+    assert f.subs(x, 0) > (f.subs(x, -half) + f.subs(x, half)) / 2
 
 
 def test_expression_feedback_gives_a_point_with_both_values():
