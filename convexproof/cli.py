@@ -125,11 +125,27 @@ def list_cmd(fmt: str, exercises_dir: str | None) -> None:
 @EXERCISES_OPT
 def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -> None:
     """Show an exercise's statement and hints, without the solution."""
+    from .limits import run_limited, solve_timeout
+
+    text = run_limited(_statement_text, exercise, fmt, seed, exercises_dir, timeout=solve_timeout(),
+                       what=f"showing {exercise}")
+    click.echo(text, nl=False)
+
+
+def _statement_text(exercise, fmt, seed, exercises_dir) -> str:  # runs in a time-limited child process
     from .documents import statement_document
     from .library import load_exercise
 
+    return statement_document(load_exercise(exercise, seed=seed, exercises_dir=exercises_dir), fmt)
+
+
+def _solution_text(exercise, fmt, seed, exercises_dir) -> str:  # runs in a time-limited child process
+    from .documents import solution_document
+    from .library import load_exercise
+    from .solvers import solve as run_solver
+
     ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
-    click.echo(statement_document(ex, fmt), nl=False)
+    return solution_document(ex, run_solver(ex), fmt)
 
 
 @cli.command()
@@ -141,12 +157,11 @@ def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -
 @EXERCISES_OPT
 def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercises_dir: str | None) -> None:
     """Print the worked solution of EXERCISE (every result computed by the engine)."""
-    from .documents import solution_document
-    from .library import load_exercise
-    from .solvers import solve as run_solver
+    from .limits import run_limited, solve_timeout
 
-    ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
-    write_output(solution_document(ex, run_solver(ex), fmt), output)
+    text = run_limited(_solution_text, exercise, fmt, seed, exercises_dir, timeout=solve_timeout(),
+                       what=f"solving {exercise}")
+    write_output(text, output)
 
 
 @cli.command()

@@ -39,8 +39,11 @@ from typing import Any, Callable
 from .errors import AnalysisTimeout, ConvexproofError
 
 DEFAULT_TIMEOUT = 10.0  # seconds: the default of `prove --timeout` and `regularize --timeout`
+SOLVE_TIMEOUT = 60.0  # seconds for `solve`/`show` of one exercise, and per exercise of `handout`/`export`
 
-__all__ = ["DEFAULT_TIMEOUT", "AnalysisTimeout", "ConvexproofError", "Deadline", "deadline", "check_deadline",
+SOLVE_TIMEOUT_ENV = "CONVEXPROOF_SOLVE_TIMEOUT"  # overrides SOLVE_TIMEOUT (seconds, 0.1 to 3600)
+
+__all__ = ["DEFAULT_TIMEOUT", "SOLVE_TIMEOUT", "solve_timeout", "AnalysisTimeout", "ConvexproofError", "Deadline", "deadline", "check_deadline",
            "remaining", "run_limited"]
 
 
@@ -56,8 +59,21 @@ def __getattr__(name: str) -> Any:  # Deadline, deadline, check_deadline, remain
     raise AttributeError(name)
 
 
+def solve_timeout() -> float:
+    """Seconds allowed to solve one exercise: ``$CONVEXPROOF_SOLVE_TIMEOUT`` or :data:`SOLVE_TIMEOUT`."""
+    import math
+    import os
+
+    raw = os.environ.get(SOLVE_TIMEOUT_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return SOLVE_TIMEOUT
+    return value if math.isfinite(value) and 0.1 <= value <= 3600 else SOLVE_TIMEOUT
+
+
 def run_limited(fn: Callable[..., Any], *args: Any, timeout: float | None, memory_mb: int | None = None,
-                **kwargs: Any) -> Any:
+                what: str | None = None, **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)`` in a child process, killed after ``timeout`` seconds.
 
     Returns the result; raises :class:`AnalysisTimeout` on expiry and
@@ -66,7 +82,8 @@ def run_limited(fn: Callable[..., Any], *args: Any, timeout: float | None, memor
     address space where the platform has rlimits (POSIX ``RLIMIT_AS``);
     exceeding it surfaces as ``MemoryError`` (the CLI reports "input is too
     complex").  The cap must leave room for the interpreter already loaded
-    (SymPy and NumPy take a few hundred MB of address space).
+    (SymPy and NumPy take a few hundred MB of address space).  ``what``
+    names the work in the timeout message ("solving exercise3 ran over ...").
     """
     if timeout is None:
         return fn(*args, **kwargs)
@@ -74,7 +91,12 @@ def run_limited(fn: Callable[..., Any], *args: Any, timeout: float | None, memor
         raise AnalysisTimeout("the analysis ran over its time limit (no time left)")
     if memory_mb:
         fn = functools.partial(_with_memory_cap, int(memory_mb), fn)
-    return _engine_limits().run_isolated(fn, args, kwargs, timeout=float(timeout), grace=0.0)
+    try:
+        return _engine_limits().run_isolated(fn, args, kwargs, timeout=float(timeout), grace=0.0)
+    except AnalysisTimeout:
+        if what is None:
+            raise
+        raise AnalysisTimeout(f"{what} ran over its time limit of {timeout:g} s and was stopped") from None
 
 
 def _with_memory_cap(memory_mb: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

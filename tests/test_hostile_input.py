@@ -8,7 +8,6 @@ test runs in an empty temporary folder and checks that no file appeared
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import time
@@ -24,24 +23,6 @@ TIME_LIMIT = 10.0
 PWN = "__import__('os').system('touch pwned')"
 
 
-def _has(*modules: str) -> bool:
-    try:
-        return all(importlib.util.find_spec(m) is not None for m in modules)
-    except ModuleNotFoundError:
-        return False
-
-
-ENGINE = ("convexproof.analyse.report",)
-DOCUMENTS = ("convexproof.documents",)
-CHECK = ("convexproof.check",)
-GRADE = ("convexproof.grade",)
-
-
-def _needs(modules):
-    """xfail (not strict) only while the command's module is missing."""
-    return pytest.mark.xfail(not _has(*modules), reason="command not implemented yet", strict=False)
-
-
 # --------------------------------------------------------------------------
 # The hostile inputs (name, text)
 # --------------------------------------------------------------------------
@@ -51,7 +32,7 @@ HOSTILE = [
     ("globals-via-attribute", "x.diff.__globals__['os'].system('touch pwned')"),
     ("subclasses", "().__class__.__base__.__subclasses__()"),
     ("lambda", "(lambda: __import__('os').system('touch pwned'))()"),
-    ("lambda-keyword-as-call", "lambda(x)"),
+    ("lambda-with-argument", "lambda x: x**2"),
     ("list-comprehension", "[x for x in (1, 2)]"),
     ("generator", "sum(x for x in y)"),
     ("f-string", "f'{__import__(\"os\").system(\"touch pwned\")}'"),
@@ -167,7 +148,6 @@ def _safe(msg: str) -> None:
 # --------------------------------------------------------------------------
 # prove EXPR / --where / --wrt, regularize --penalty, check --answer
 # --------------------------------------------------------------------------
-@_needs(ENGINE)
 @pytest.mark.parametrize("name, text", HOSTILE, ids=IDS)
 def test_prove_expr(sandbox, name, text):
     msg = assert_refused(*run(["prove", "--", text]))
@@ -181,7 +161,6 @@ CONDITIONS = HOSTILE + [
 ]
 
 
-@_needs(ENGINE)
 @pytest.mark.parametrize("name, text", CONDITIONS, ids=[n for n, _ in CONDITIONS])
 def test_prove_where(sandbox, name, text):
     msg = assert_refused(*run(["prove", "x**2", f"--where={text}"]))
@@ -204,21 +183,18 @@ NAMES = [
 ]
 
 
-@_needs(ENGINE)
 @pytest.mark.parametrize("name, text", NAMES, ids=[n for n, _ in NAMES])
 def test_prove_wrt(sandbox, name, text):
     msg = assert_refused(*run(["prove", "x**2", f"--wrt={text}"]))
     _safe(msg)
 
 
-@_needs(ENGINE)
 @pytest.mark.parametrize("name, text", HOSTILE, ids=IDS)
 def test_regularize_penalty(sandbox, name, text):
     msg = assert_refused(*run(["regularize", "x**4 - 3*x**2", "--wrt=x", f"--penalty={text}"]))
     _safe(msg)
 
 
-@_needs(CHECK)
 @pytest.mark.parametrize("name, text", HOSTILE, ids=IDS)
 def test_check_answer(sandbox, name, text):
     result, elapsed = run(["check", "exercise3", f"--answer={text}"])
@@ -227,7 +203,6 @@ def test_check_answer(sandbox, name, text):
     _safe(msg)
 
 
-@_needs(CHECK)
 @pytest.mark.parametrize("name, text", HOSTILE[:12], ids=IDS[:12])
 def test_check_answer_json(sandbox, name, text):
     """--format json: an invalid answer is still exit 2, and the JSON says why."""
@@ -286,7 +261,6 @@ def _write_bad(folder: Path, ex_id: str, contents) -> None:
     (folder / f"{ex_id}.toml").write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
-@_needs(DOCUMENTS)
 @pytest.mark.parametrize("ex_id, contents, field", BAD_FILES, ids=[b[0] for b in BAD_FILES])
 def test_malicious_exercise_file(sandbox, ex_id, contents, field):
     teacher = sandbox / "teacher"
@@ -301,7 +275,6 @@ def test_malicious_exercise_file(sandbox, ex_id, contents, field):
     assert _snapshot(sandbox) == before
 
 
-@_needs(CHECK)
 @pytest.mark.parametrize("ex_id, contents, field", BAD_FILES[:6], ids=[b[0] for b in BAD_FILES[:6]])
 def test_malicious_exercise_file_check(sandbox, ex_id, contents, field):
     teacher = sandbox / "teacher"
@@ -309,6 +282,18 @@ def test_malicious_exercise_file_check(sandbox, ex_id, contents, field):
     _write_bad(teacher, ex_id, contents)
     msg = assert_refused(*run(["check", ex_id, "--answer=3", "--exercises", str(teacher)]))
     assert f"{ex_id}.toml" in msg and field.lower() in msg.lower(), msg
+
+
+def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(sandbox, monkeypatch):
+    """Regression: `solve` ran for minutes (no limit) on a teacher's degree-200 polynomial."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    (teacher / "slow.toml").write_text(
+        _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
+        encoding="utf-8")
+    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    msg = assert_refused(*run(["solve", "slow", "--exercises", str(teacher)]))
+    assert "time limit" in msg
 
 
 # Prose is data: escaped in LaTeX and Markdown, never a template.
@@ -329,7 +314,6 @@ def _prose_exercise(ex_id: str) -> str:
     return text
 
 
-@_needs(DOCUMENTS)
 @pytest.mark.parametrize("command", ["solve", "show"])
 @pytest.mark.parametrize("fmt", ["latex", "md"])
 def test_prose_is_escaped_not_executed(sandbox, command, fmt):
@@ -385,7 +369,6 @@ def test_odd_arguments(sandbox, name, args):
     _safe(msg)
 
 
-@_needs(GRADE)
 @pytest.mark.parametrize("name, text", HOSTILE[:20], ids=IDS[:20])
 def test_grade_hostile_answers_are_invalid_rows(sandbox, name, text):
     """grade reports hostile answers as invalid rows and never runs them."""
