@@ -124,7 +124,6 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
     res.attained = S.contains(lo) is sp.true
     res.verdict = f"lam_min = {sp.sstr(lo)}"
     cond = set_to_condition(S, lam, L0)
-    res.steps.append(CvxCondition(cond, f"f + λ·P is convex if and only if {u(cond) if cond is not sp.true else 'λ ≥ 0'}"))
     res.steps.append(CvxConclusion(res.verdict, f"the smallest λ is {u(lo)}"
                                    + ("" if res.attained else f" (as an infimum: every λ > {u(lo)} works, λ = "
                                                               f"{u(lo)} itself does not)")))

@@ -94,6 +94,17 @@ def _affine_range(e: sp.Expr, box: dict) -> sp.Interval | None:
     return sp.Interval(lo, hi, lo_open, hi_open)
 
 
+def interval_text(I) -> str:
+    """(a, b], [a, ∞) ... in Unicode."""
+    if not isinstance(I, sp.Interval):
+        return u(I)
+    if I == REALS:
+        return "the real line"
+    lo = "(" if I.left_open else "["
+    hi = ")" if I.right_open else "]"
+    return f"{lo}{u(I.inf)}, {u(I.sup)}{hi}"
+
+
 def _range_sign(I: sp.Interval) -> str | None:
     lo, hi = I.inf, I.sup
     if lo == hi and not I.left_open:
@@ -344,7 +355,7 @@ class SignOracle:
         if rng is not None:
             s = _range_sign(rng)
             if s:
-                return Sgn(s, lambda: f"{u(e)} is affine and takes values in {u(rng)} on the domain")
+                return Sgn(s, lambda: f"{u(e)} is affine and takes values in {interval_text(rng)} on the domain")
             return self._poly1(e) or Sgn(None, "")
         if isinstance(e, sp.exp):
             return Sgn(POS, "the exponential is positive")
@@ -500,9 +511,10 @@ def _candidate_points(Q: sp.Poly, I: sp.Interval) -> list:
         if a >= b:
             continue
         mid = (a + b) / 2
+        fmid = Fraction(int(mid.p), int(mid.q))
         pts = []
         for d in (1, 2, 4, 10, 100):
-            q = sp.Rational(round(mid * d), d)
+            q = sp.Rational(round(fmid * d), d)
             if a < q < b:
                 pts.append(q)
         pts += [mid, a + (b - a) / 4, a + 3 * (b - a) / 4]
@@ -567,13 +579,15 @@ def poly_sign(P: sp.Poly, I: sp.Interval) -> USign:
                 n_all -= 1
         strict = n_all == 0
         sign = (POS if strict else NONNEG) if s > 0 else (NEG if strict else NONPOS)
-        where = u(I) if I != REALS else "ℝ"
+        where = interval_text(I)
         if strict:
             text = f"it has no real root in {where}, and its value at {u(sample)} is {u(v)}"
         else:
             text = (f"its only roots in {where} have even multiplicity, so it does not change sign, "
                     f"and its value at {u(sample)} is {u(v)}")
-        step = CvxPolySign(P.as_expr(), x, I, int(n_odd), sample, v, text)
+        from .univariate import interval_display
+
+        step = CvxPolySign(P.as_expr(), x, interval_display(I, x), int(n_odd), sample, v, text)
         steps = [step]
         if P.degree() == 2:
             a, b, cc = P.all_coeffs()
@@ -583,7 +597,7 @@ def poly_sign(P: sp.Poly, I: sp.Interval) -> USign:
     cands = _candidate_points(odd, I)
     neg = next((p for p in cands if P.eval(p) < 0), None)
     pos = next((p for p in cands if P.eval(p) > 0), None)
-    return USign("mixed", f"it changes sign in {u(I)}", neg_point=neg, pos_point=pos)
+    return USign("mixed", f"it changes sign in {interval_text(I)}", neg_point=neg, pos_point=pos)
 
 
 def _exp_substitution(e: sp.Expr, x: sp.Symbol):
@@ -616,8 +630,22 @@ def _exp_substitution(e: sp.Expr, x: sp.Symbol):
     return g, q, U
 
 
+_USIGN_CACHE: dict = {}
+
+
 def univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) -> USign | None:
     """Exact sign analysis of a rational function of x (or of exp(x/q)) on I; None if not applicable."""
+    key = (e, x, I, _depth)
+    if key in _USIGN_CACHE:
+        return _USIGN_CACHE[key]
+    r = _univariate_sign(e, x, I, _depth)
+    if len(_USIGN_CACHE) > 2000:
+        _USIGN_CACHE.clear()
+    _USIGN_CACHE[key] = r
+    return r
+
+
+def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) -> USign | None:
     check_deadline()
     if e.free_symbols - {x}:
         return None
@@ -663,7 +691,7 @@ def univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) -
             if r is None:
                 return None
             ustr = f"exp({u(x)})" if q == 1 else f"exp({u(x)}/{q})"
-            why = f"writing u = {ustr} > 0 it becomes {u(sp.cancel(sp.together(g)))}, and for u in {u(J)} " + r.why
+            why = f"writing u = {ustr} > 0 it becomes {u(sp.cancel(sp.together(g)))}, and for u in {interval_text(J)} " + r.why
             neg = sp.log(r.neg_point) * q if r.neg_point is not None and r.neg_point > 0 else None
             pos = sp.log(r.pos_point) * q if r.pos_point is not None and r.pos_point > 0 else None
             return USign(r.sign, why.replace(str(U), "u"), r.steps, neg, pos)
@@ -754,21 +782,34 @@ class SignProof:
     form: Any = None
 
 
-def candidate_forms(g: sp.Expr) -> list[sp.Expr]:
-    """Equivalent forms of g worth trying (as given, combined over a common denominator, cancelled, factored)."""
-    forms = [g]
-    small = sp.count_ops(g) < 250
-    for fn in (sp.together, sp.cancel, sp.factor):
-        check_deadline()
-        if fn is not sp.together and not small:
-            continue
-        try:
-            h = fn(forms[-1] if fn is sp.factor else g)
-        except Exception:  # noqa: BLE001
-            continue
-        if h not in forms:
-            forms.append(h)
-    return forms
+class candidate_forms:
+    """Equivalent forms of g worth trying, computed lazily: as given, together, cancel, factor."""
+
+    def __init__(self, g: sp.Expr):
+        self.g = g
+        self.done = [g]
+        self._fns = [sp.together, sp.cancel, sp.factor]
+        self.small = sp.count_ops(g) < 250
+
+    def __iter__(self):
+        i = 0
+        while True:
+            if i < len(self.done):
+                yield self.done[i]
+                i += 1
+                continue
+            if not self._fns:
+                return
+            fn = self._fns.pop(0)
+            if fn is not sp.together and not self.small:
+                continue
+            check_deadline()
+            try:
+                h = fn(self.done[-1] if fn is sp.factor else self.g)
+            except Exception:  # noqa: BLE001
+                continue
+            if h not in self.done:
+                self.done.append(h)
 
 
 def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, accept=None,
@@ -783,7 +824,7 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
         if s.sign in (POS, NONNEG, ZERO):
             shown = "" if form == g else f" (it equals {u(form)})"
             step = CvxSign(form, _REL[s.sign], (shown.strip(" ()") + "; " if shown else "") + s.text,
-                           children=s.kids)
+                           children=s.kids if not form.is_number else [])
             return SignProof("proved", strict=s.sign == POS, steps=[step], form=form)
         if s.sign in (NEG,) and search:
             # negative everywhere: any point is a counterexample
@@ -936,6 +977,7 @@ def _inf_trig(g, x, I) -> Inf:
     else:
         arg = sp.Integer(0) if target > 0 else sp.pi
     at = (arg - b) / a
-    if sp.simplify(g.subs(x, at) - val) != 0:
+    d = sp.expand(g.subs(x, at) - val)
+    if d != 0:
         return Inf(None)
     return Inf(val, at, f"|{f.func.__name__}| ≤ 1, with equality at {x} = {u(at)}")

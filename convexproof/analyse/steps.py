@@ -27,7 +27,7 @@ class CvxSetup(Step):
 
 @dataclass
 class CvxDerivative(Step):
-    """Second-order condition: a twice-differentiable f is convex on an interval iff f'' >= 0 there."""
+    """Second-order condition: a twice-differentiable f is convex on an interval iff f'' ≥ 0 there."""
 
     kind: ClassVar[str] = "cvx_derivative"
     label: str
@@ -37,7 +37,7 @@ class CvxDerivative(Step):
 
 @dataclass
 class CvxHessian(Step):
-    """Second-order condition: a C^2 function is convex on an open convex set iff its Hessian is PSD there."""
+    """Second-order condition: a C² function is convex on an open convex set iff its Hessian is PSD there."""
 
     kind: ClassVar[str] = "cvx_hessian"
     matrix: Any
@@ -70,7 +70,7 @@ class CvxPolySign(Step):
 
 @dataclass
 class CvxSquare(Step):
-    """Completing the square: a*t**2 + b*t + c = a*(t + b/(2a))**2 + (c - b**2/(4a))."""
+    """Completing the square: a·t² + b·t + c = a·(t + b/(2a))² + (c − b²/(4a))."""
 
     kind: ClassVar[str] = "cvx_square"
     expr: Any
@@ -90,7 +90,7 @@ class CvxBound(Step):
 
 @dataclass
 class CvxLDL(Step):
-    """LDL^T certificate: H = L D L^T with D >= 0 gives v^T H v = sum d_i ((L^T v)_i)^2 >= 0."""
+    """LDLᵀ certificate: H = L·D·Lᵀ with D ≥ 0 gives vᵀHv = Σ dᵢ·((Lᵀv)ᵢ)² ≥ 0."""
 
     kind: ClassVar[str] = "cvx_ldl"
     matrix: Any
@@ -101,7 +101,7 @@ class CvxLDL(Step):
 
 @dataclass
 class CvxMinors(Step):
-    """Sylvester's criterion for PSD: a symmetric matrix is PSD iff ALL its principal minors are >= 0."""
+    """Sylvester's criterion for PSD: a symmetric matrix is PSD iff ALL its principal minors are ≥ 0."""
 
     kind: ClassVar[str] = "cvx_minors"
     matrix: Any
@@ -167,7 +167,7 @@ class CvxCondition(Step):
 
 @dataclass
 class CvxModulus(Step):
-    """Strong convexity: f - (mu/2)*|x|^2 is convex when the smallest Hessian eigenvalue is >= mu > 0."""
+    """Strong convexity: f − (μ/2)·‖x‖² is convex when the smallest Hessian eigenvalue is at least μ, μ positive."""
 
     kind: ClassVar[str] = "cvx_modulus"
     modulus: Any

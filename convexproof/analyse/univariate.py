@@ -13,6 +13,18 @@ from .steps import CvxDerivative, CvxKink, CvxModulus, CvxPiece, CvxSign
 from .witness import chord_near, curvature_witness, exact_chord, numeric_chords
 
 
+def interval_display(I, x):
+    """An interval as a condition on x (reads better than Interval(...)); the real line as ℝ."""
+    if I == REALS:
+        return sp.S.Reals
+    try:
+        rel = I.as_relational(x)
+    except Exception:  # noqa: BLE001
+        return I
+    parts = [a for a in sp.And.make_args(rel) if not a.has(sp.oo, -sp.oo)]
+    return sp.And(*parts) if parts else sp.S.Reals
+
+
 def tidy(e: sp.Expr) -> sp.Expr:
     """A short equivalent form for display (never used to decide anything it was not derived from)."""
     if sp.count_ops(e) > 300:
@@ -128,20 +140,15 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
     I = problem.interval(x)
     check_deadline()
     try:
-        pw = sp.piecewise_fold(f.rewrite(sp.Piecewise))
-    except Exception:  # noqa: BLE001
+        pairs = split_pieces(f, x, I)
+    except _NoSplit:
         return None
-    if not isinstance(pw, sp.Piecewise):
-        if is_smooth(pw):
-            return smooth_1d(problem, pw)
-        return None
-    try:
-        pairs = pw.as_expr_set_pairs(I)
-    except Exception:  # noqa: BLE001
-        return None
+    if len(pairs) == 1 and isinstance(pairs[0][1], sp.Interval) and pairs[0][1] == I:
+        return smooth_1d(problem, pairs[0][0])
+    pw = sp.Piecewise(*[(e, S.as_relational(x)) for e, S in pairs]) if len(pairs) < 12 else f
     pieces, points = [], []
     for e, S in pairs:
-        for J in _intervals(S.intersect(I)):
+        for J in _intervals(S):
             if isinstance(J, sp.FiniteSet):
                 points.extend((e, p) for p in J)
             elif isinstance(J, sp.Interval):
@@ -163,7 +170,7 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
         interior = sp.Interval.open(J.inf, J.sup)
         r = prove_nonneg(g, {x: interior}, variables=[x],
                          accept=lambda pt: problem.satisfies(pt) and interior.contains(pt[x]) is sp.true)
-        step = CvxPiece(e, J, "")
+        step = CvxPiece(e, interval_display(J, x), "")
         if r.status == "proved":
             step.text = f"second derivative {u(tidy(g))} ≥ 0 on this interval"
             step.children = r.steps
@@ -199,7 +206,7 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
         L, R = _limit(e1, x, b, "-"), _limit(e2, x, b, "+")
         sl, sr = _limit(sp.diff(e1, x), x, b, "-"), _limit(sp.diff(e2, x), x, b, "+")
         cont = all(_equal(a, c) for a, c in ((L, R), (L, fb)))
-        slope_diff = sp.simplify(sr - sl) if sp.count_ops(sr - sl) < 100 else sr - sl
+        slope_diff = sp.expand(sr - sl) if sp.count_ops(sr - sl) < 100 else sr - sl
         s = exact_sign(slope_diff)
         if slope_diff == 0:
             s = 0
@@ -238,6 +245,131 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
     return out
 
 
+class _NoSplit(Exception):
+    pass
+
+
+def _first_nonsmooth(e):
+    """An innermost non-smooth sub-expression (its arguments are smooth)."""
+    for a in sp.postorder_traversal(e):
+        if isinstance(a, NONSMOOTH_TYPES):
+            return a
+    return None
+
+
+NONSMOOTH_TYPES = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
+
+
+def _branches(a, x):
+    """[(replacement, condition)] for one non-smooth sub-expression."""
+    if isinstance(a, sp.Abs):
+        u_ = a.args[0]
+        return [(u_, u_ >= 0), (-u_, u_ < 0)]
+    if isinstance(a, (sp.Max, sp.Min)):
+        first, rest = a.args[0], a.func(*a.args[1:])
+        if isinstance(a, sp.Max):
+            return [(first, first >= rest), (rest, first < rest)]
+        return [(first, first <= rest), (rest, first > rest)]
+    if isinstance(a, sp.sign):
+        u_ = a.args[0]
+        return [(sp.Integer(1), u_ > 0), (sp.Integer(0), sp.Eq(u_, 0)), (sp.Integer(-1), u_ < 0)]
+    if isinstance(a, sp.Heaviside):
+        u_ = a.args[0]
+        h0 = a.args[1] if len(a.args) > 1 else sp.Rational(1, 2)
+        return [(sp.Integer(1), u_ > 0), (h0, sp.Eq(u_, 0)), (sp.Integer(0), u_ < 0)]
+    if isinstance(a, sp.Piecewise):
+        return [(e, c) for e, c in a.args]
+    raise _NoSplit
+
+
+def _set_of(c, x, I):
+    """Set of x in I where the condition c holds (c may contain non-smooth parts)."""
+    from .parametric import cond_to_set
+
+    if c is sp.true:
+        return I
+    if c is sp.false:
+        return sp.EmptySet
+    if c.free_symbols - {x}:
+        raise _NoSplit
+    if isinstance(c, sp.And):
+        S = I
+        for a in c.args:
+            S = S.intersect(_set_of(a, x, I))
+        return S
+    if isinstance(c, sp.Or):
+        return sp.Union(*[_set_of(a, x, I) for a in c.args])
+    if isinstance(c, sp.Not):
+        return I - _set_of(c.args[0], x, I)
+    if isinstance(c, sp.core.relational.Relational):
+        d = c.lhs - c.rhs
+        if not is_smooth(d):
+            out = []
+            for e, S in split_pieces(d, x, I):
+                out.append(S.intersect(_set_of(c.func(e, 0), x, I)))
+            return sp.Union(*out)
+        try:
+            return cond_to_set(c, x).intersect(I)
+        except Exception:  # noqa: BLE001
+            raise _NoSplit from None
+    raise _NoSplit
+
+
+def split_pieces(e, x, I, depth: int = 0):
+    """[(smooth expression, set)] covering I: e equals the expression on the set."""
+    check_deadline()
+    if depth > 8:
+        raise _NoSplit
+    a = _first_nonsmooth(e)
+    if a is None:
+        return [(e, I)]
+    out = []
+    rest = I
+    for rep, cond in _branches(a, x):
+        S = rest.intersect(_set_of(cond, x, rest)) if cond is not sp.true else rest
+        rest = rest - S
+        if S.is_empty:
+            continue
+        sub = e.xreplace({a: rep})
+        for piece in _intervals(S):
+            out.extend(split_pieces(sub, x, piece, depth + 1))
+        if rest.is_empty:
+            break
+    # merge neighbours with the same formula
+    out.sort(key=lambda t: (sp.N(t[1].inf) if t[1].inf != -sp.oo else -1e308))
+    merged = []
+    for e2, S2 in out:
+        if merged and isinstance(S2, sp.Interval) and isinstance(merged[-1][1], sp.Interval):
+            e1, S1 = merged[-1]
+            if S1.sup == S2.inf and sp.expand(e1 - e2) == 0:
+                merged[-1] = (e1, S1.union(S2))
+                continue
+        merged.append((e2, S2))
+    return merged
+
+
+def _piece_sets(pw: sp.Piecewise, x, I):
+    """[(expression, set)] for the pieces of pw on I (the first true condition wins)."""
+    from .parametric import cond_to_set
+
+    rest = I
+    out = []
+    for e, c in pw.args:
+        check_deadline()
+        if c.free_symbols - {x}:
+            return None
+        try:
+            S = cond_to_set(c, x) if c is not sp.true else sp.Interval(-sp.oo, sp.oo)
+        except Exception:  # noqa: BLE001
+            return None
+        here = rest.intersect(S)
+        rest = rest - S
+        out.append((e, here))
+        if rest.is_empty:
+            break
+    return out
+
+
 def _kind(ch) -> str:
     return "exact" if all(sp.sympify(v).is_Rational for v in (ch["lhs"], ch["rhs"])) else "40 digits"
 
@@ -257,7 +389,7 @@ def _equal(a, b):
     if s in (1, -1):
         return False
     try:
-        return True if sp.simplify(d) == 0 else None
+        return True if sp.expand(d) == 0 else None
     except Exception:  # noqa: BLE001
         return None
 

@@ -77,10 +77,14 @@ def _value(expr: sp.Expr, point: dict) -> sp.Expr:
 
 def curvature(f: sp.Expr, variables, point: dict, direction: dict) -> sp.Expr:
     """vᵀ H(point) v, computed exactly (d²/ds² f(point + s·v) at s = 0)."""
-    s = sp.Dummy("s", real=True)
-    line = f.xreplace({x: point[x] + s * direction.get(x, 0) for x in variables})
-    other = {k: v for k, v in point.items() if k not in variables}
-    return sp.diff(line.xreplace(other), s, 2).subs(s, 0)
+    variables = [x for x in variables if direction.get(x, 0) != 0]
+    total = sp.Integer(0)
+    firsts = {x: sp.diff(f, x) for x in variables}
+    for i, xi in enumerate(variables):
+        for xj in variables[i:]:
+            h = _value(sp.diff(firsts[xi], xj), point)
+            total += (1 if xi == xj else 2) * direction[xi] * direction[xj] * h
+    return total
 
 
 def chord_gap(f: sp.Expr, variables, a: dict, b: dict, t, params: dict | None = None):
