@@ -57,9 +57,13 @@ def tex_escape(text: str) -> str:
     return "".join(c if ord(c) < 256 else "?" for c in out)
 
 
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def md_escape(text: str) -> str:
-    """Markdown prose: neutralise HTML and template-looking text; keep it readable."""
-    return str(text).replace("<", "&lt;").replace(">", "&gt;")
+    """Markdown prose: neutralise HTML tags (``<b`` becomes ``\\<b``) and keep
+    comparisons such as ``0 < p`` readable in a terminal."""
+    return _HTML_START.sub(r"\\<", str(text))
 
 
 def _tex_finalize(value: Any) -> Any:
