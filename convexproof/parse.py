@@ -51,7 +51,8 @@ LIMITS = {
     "max_name_length": 24,  # characters of one name
     "max_symbols": 12,  # different names in one formula
     "max_piecewise_pieces": 20,  # (value, condition) pairs in one Piecewise
-    "max_minmax_args": 16,  # arguments of all max/min calls in one formula (SymPy compares them pairwise)
+    "max_minmax_args": 8,  # arguments of one max/min (SymPy compares them pairwise: cost grows as n**2)
+    "max_minmax_total": 24,  # arguments of all max/min calls in one formula
 }
 
 # Functions a user may call, mapped to SymPy constructors, with arity.
@@ -571,9 +572,13 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str], counts: 
             if _is_non_expr(a):
                 _fail(f"{fname} takes expressions, not a comparison, list or point")
         if arity is None:
+            cls = sp.Max if func is sp.Max else sp.Min
+            n_args = sum(len(a.args) if isinstance(a, cls) else 1 for a in args)  # max(max(a, b), c) is flat
+            if n_args > LIMITS["max_minmax_args"]:
+                _fail(f"{fname} of {n_args} terms is too many (limit {LIMITS['max_minmax_args']})")
             counts["minmax"] += len(args)
-            if counts["minmax"] > LIMITS["max_minmax_args"]:
-                _fail(f"too many terms in max/min (more than {LIMITS['max_minmax_args']} in one formula)")
+            if counts["minmax"] > LIMITS["max_minmax_total"]:
+                _fail(f"too many terms in max/min (more than {LIMITS['max_minmax_total']} in one formula)")
         if fname in ("log", "ln") and args[0] == 0:
             _fail("log(0) is undefined")
         if fname in ("exp", "sinh", "cosh", "sigmoid"):

@@ -99,6 +99,7 @@ EXPRESSIONS = [
     ("max(0, x)", sp.Max(0, x)),
     ("max(0, 1 - x)", sp.Max(0, 1 - x)),
     ("min(x, y)", sp.Min(x, y)),
+    ("max(" + ",".join(f"{i}x-{i*i}" for i in range(1, 9)) + ")", sp.Max(*[i * x - i * i for i in range(1, 9)])),
     ("max(0, 1-x) + max(0, 1+2x) + max(0, 1-3x)", sp.Max(0, 1 - x) + sp.Max(0, 1 + 2 * x) + sp.Max(0, 1 - 3 * x)),
     ("sqrt(1 + x^2)", sp.sqrt(1 + x**2)),
     ("cosh(x)", sp.cosh(x)),
@@ -287,8 +288,9 @@ REFUSED = [
     ("e^{x}", "'{'"),
     # regression: max of 60 linear terms made SymPy compare 1,770 pairs (34 s)
     ("max(" + ",".join(f"{i}x-{i*i}" for i in range(1, 61)) + ")", "too many"),
-    ("max(max(x, 1, 2, 3, 4, 5, 6, 7), max(y, 6, 7, 8, 9, 10, 11, 12))", "too many"),
-    ("+".join(f"max(0, 1 - {i}x)" for i in range(1, 10)), "too many"),
+    ("max(" + ",".join(f"{i}x-{i*i}" for i in range(1, 10)) + ")", "too many"),
+    ("max(max(x, y, 2x, 2y, 3x), max(3y, 4x, 4y, 5x))", "too many"),
+    ("+".join(f"max(0, 1 - {i}x)" for i in range(1, 14)), "too many"),
 ]
 
 
