@@ -28,6 +28,7 @@ import io
 import json
 import os
 from collections import Counter, OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -159,18 +160,65 @@ def _invalid(reason: str) -> dict:
     return {"status": "invalid", "score": 0.0, "feedback": reason, "note": None, "part": None}
 
 
+class _RowAlarm(BaseException):
+    """Raised by the per-row SIGALRM timer (a BaseException: SymPy's ``except Exception`` cannot swallow it)."""
+
+
+@contextmanager
+def _row_alarm(seconds: float):
+    """A hard per-row limit in the main thread of a POSIX process (each grade worker).
+
+    Forking a child per row (what ``check`` does on its own) costs ~20 ms of
+    copy-on-write per row in a worker that has solved many exercises, and
+    loses the worker's caches; a timer signal interrupts the pure-Python SymPy
+    work just as well.  The cooperative deadline inside ``check`` and the
+    parent's per-chunk limit are the other two layers.
+    """
+    import signal
+
+    old = signal.signal(signal.SIGALRM, _raise_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _raise_alarm(signum, frame):
+    raise _RowAlarm()
+
+
+def _can_alarm() -> bool:
+    import signal
+    import threading
+
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
 def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> dict:
     """Check one distinct answer; every failure becomes an invalid result (never raises)."""
     from .check import check
     from .errors import AnalysisTimeout
 
     exercise, seed, part, answer = key
+    alarm = _can_alarm()
     try:
-        # check() keeps this worker's exercises and solutions cached and checks
-        # the answer in a child process killed at the time limit
-        r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
-                  exercises_dir=exercises_dir, timeout=timeout)
+        if alarm:
+            # loading and solving the exercise (cached per worker) gets its own, longer limit
+            with _row_alarm(timeout * 3 + 30):
+                from .check import _context
+
+                _context(exercise, None if seed == -1 else seed, exercises_dir)
+            with _row_alarm(timeout + 1):
+                r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
+                          exercises_dir=exercises_dir, timeout=timeout, isolate=False)
+        else:  # not the main thread: check() isolates the answer in a child process instead
+            r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
+                      exercises_dir=exercises_dir, timeout=timeout)
         return {"status": r.status, "score": r.score, "feedback": r.feedback, "note": r.note, "part": r.part}
+    except _RowAlarm:
+        return _invalid(f"timed out: checking this answer took longer than {timeout:g} s")
     except AnalysisTimeout as exc:
         return _invalid(f"timed out: {exc.one_line()}")
     except ConvexproofError as exc:
@@ -210,6 +258,10 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
 def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> dict[tuple, dict]:
     import multiprocessing as mp
 
+    from . import check as _check_module  # noqa: F401 - imported once here, inherited by forked workers
+    from .solvers import known_kinds
+
+    known_kinds()  # the solver modules too
     try:
         ctx = mp.get_context("fork")
     except ValueError:  # no fork (Windows, macOS default): spawn works too, just slower to start
@@ -228,7 +280,7 @@ def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> di
         pending = [(c, pool.apply_async(_check_chunk, ((c, exercises_dir, timeout),))) for c in chunks]
         for chunk, res in pending:
             try:
-                for k, v in res.get(timeout=len(chunk) * (timeout * 3 + 30) + 60):
+                for k, v in res.get(timeout=len(chunk) * (timeout + 2) + 120):
                     done[k] = v
             except mp.TimeoutError:
                 for k in chunk:
