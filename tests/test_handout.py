@@ -1,0 +1,116 @@
+"""Handouts: numbering, solutions or answer key, seeded variants, rosters, PDF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from convexproof.cli import cli
+from convexproof.handout import roster_seed
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("args,numbers,has_solution,has_key", [
+    (["exercise3", "exercise14"], [1, 2], True, False),
+    (["exercise3", "exercise14", "--no-solutions"], [1, 2], False, False),
+    (["exercise3", "exercise14", "--key"], [1, 2], False, True),
+    (["exercise14"], [1], True, False),
+])
+def test_markdown_handout_structure(args, numbers, has_solution, has_key):
+    res = run("handout", *args)
+    assert res.exit_code == 0, res.output
+    heads = [int(n) for n in re.findall(r"(?m)^## Exercise (\d+)\.", res.output)]
+    assert heads[:len(numbers)] == numbers
+    assert ("### Solution" in res.output) is has_solution
+    assert ("# Answer key" in res.output) is has_key
+    if has_key:  # the key comes after every statement, with the engine's answers
+        assert res.output.index("# Answer key") > res.output.rindex("**Hints**")
+        assert "(0, −1)" in res.output.split("# Answer key")[1]
+
+
+def test_seeded_handout_uses_the_variant():
+    canon = run("handout", "exercise3").output
+    res = run("handout", "exercise3", "--seed", "2")
+    assert res.exit_code == 0
+    assert "Variant 2" in res.output and "Parameters of this variant" in res.output
+    assert res.output != canon
+
+
+def test_roster_one_variant_per_student_and_one_key(tmp_path):
+    roster = tmp_path / "students.csv"
+    roster.write_text("\ufeffstudent,name\ns001,Ada\ns002,Bo\ns003,Cy\n", encoding="utf-8")
+    res = run("handout", "exercise3", "exercise14", "--roster", str(roster))
+    assert res.exit_code == 0, res.output
+    for sid in ("s001", "s002", "s003"):
+        assert f"# Problem set for {sid}" in res.output
+        assert f"## {sid} (seed {roster_seed(sid)})" in res.output
+    assert res.output.count("# Answer key") == 1
+    sets = res.output.split("# Answer key")[0].split("# Problem set for ")[1:]
+    assert len(set(s.split("\n", 1)[1] for s in sets)) >= 2  # the students' variants differ
+    # deterministic
+    assert run("handout", "exercise3", "exercise14", "--roster", str(roster)).output == res.output
+
+
+@pytest.mark.parametrize("content,message", [
+    ("name\nAda\n", "'student' column"),
+    ("student\n", "no students"),
+    ("student\ns1\ns1\n", "appears twice"),
+])
+def test_bad_roster_is_one_line_exit_2(tmp_path, content, message):
+    roster = tmp_path / "r.csv"
+    roster.write_text(content, encoding="utf-8")
+    res = run("handout", "exercise3", "--roster", str(roster))
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "at least one exercise"),
+    (["exercise3", "exercise3"], "named twice"),
+    (["nosuch"], "unknown exercise"),
+])
+def test_bad_handout_requests(args, message):
+    res = run("handout", *args)
+    assert res.exit_code == 2 and message in res.output
+
+
+def test_pdf_without_pdflatex_says_so(monkeypatch):
+    import convexproof.handout as h
+
+    monkeypatch.setattr(h.shutil, "which", lambda name: None)
+    res = run("handout", "exercise3", "--format", "pdf", "-o", "/dev/null")
+    assert res.exit_code == 2 and "pdflatex" in res.output
+
+
+def test_latex_handout_has_figures_and_contours():
+    res = run("handout", "exercise4", "exercise6", "--format", "latex")
+    assert res.exit_code == 0
+    assert res.output.count(r"\begin{tikzpicture}") >= 5
+    assert "contour lines" in res.output
+    assert all(ord(c) < 128 for c in res.output)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_full_handout_with_solutions_compiles_without_overfull_lines(tmp_path):
+    res = run("handout", "--all", "--format", "latex", "-o", str(tmp_path / "h.tex"))
+    assert res.exit_code == 0, res.output
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "h.tex"], cwd=tmp_path,
+                          capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    log = (tmp_path / "h.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
+    assert (tmp_path / "h.pdf").read_bytes()[:4] == b"%PDF"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_pdf_format_returns_a_pdf(tmp_path):
+    out = tmp_path / "h.pdf"
+    res = run("handout", "exercise7", "--format", "pdf", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:4] == b"%PDF"
