@@ -162,8 +162,20 @@ def _invalid(result: CheckResult, reason: str) -> None:
 def _u(obj) -> str:
     from .mathtext import unicode
 
-    if isinstance(obj, sp.Rational) and (abs(obj.p) > 10**9 or obj.q > 10**6):
-        obj = sp.Float(obj, 6)  # 1/100000000000000000 reads better as 1e-17
+    if isinstance(obj, sp.Rational) and not obj.is_Integer and obj.q > 100:
+        q = obj.q
+        while q % 2 == 0:
+            q //= 2
+        while q % 5 == 0:
+            q //= 5
+        if q == 1 and obj.q <= 10**12:  # a terminating decimal, as the student typed it: 2.999
+            from decimal import Decimal
+
+            text = format(Decimal(obj.p) / Decimal(obj.q), "f")
+            if len(text) <= 12:
+                return text.replace("-", "−")
+        if abs(obj.p) > 10**9 or obj.q > 10**6:
+            return f"{float(obj):.6g}".replace("-", "−")  # 1/100000000000000000 reads better as 1e-17
     if isinstance(obj, sp.Float):
         return f"{float(obj):.6g}".replace("-", "−")
     return unicode(obj)
