@@ -174,11 +174,28 @@ def _u(obj) -> str:
             text = format(Decimal(obj.p) / Decimal(obj.q), "f")
             if len(text) <= 12:
                 return text.replace("-", "−")
-        if abs(obj.p) > 10**9 or obj.q > 10**6:
+        if _approximated(obj):
             return f"{float(obj):.6g}".replace("-", "−")  # 1/100000000000000000 reads better as 1e-17
     if isinstance(obj, sp.Float):
         return f"{float(obj):.6g}".replace("-", "−")
     return unicode(obj)
+
+
+def _approximated(v) -> bool:
+    """True if _u shows this rational rounded (so the text must say ≈, not =)."""
+    if not isinstance(v, sp.Rational) or v.is_Integer or v.q <= 100:
+        return False
+    q = v.q
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    if q == 1 and v.q <= 10**12:
+        from decimal import Decimal
+
+        if len(format(Decimal(v.p) / Decimal(v.q), "f")) <= 12:
+            return False
+    return abs(v.p) > 10**9 or v.q > 10**6
 
 
 def _point_text(pt: dict) -> str:
@@ -186,7 +203,7 @@ def _point_text(pt: dict) -> str:
 
 
 def _cmp_text(v) -> str:
-    if isinstance(v, sp.Basic) and v.is_Float:
+    if isinstance(v, sp.Basic) and (v.is_Float or _approximated(v)):
         return "≈ " + _u(v)
     if isinstance(v, sp.Basic) and v.has(sp.nan):
         return "undefined"
