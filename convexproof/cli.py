@@ -179,10 +179,23 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, exercises_dir) -> None:
     """Build a handout of EXERCISES (numbered), optionally with solutions."""
     from .handout import handout_document
+    from .limits import run_limited, solve_timeout
 
-    data = handout_document(list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt, seed=seed,
-                            title=title, roster=roster, exercises_dir=exercises_dir)
+    # time limit: SOLVE_TIMEOUT per exercise variant (and pdflatex's own limit)
+    n = len(exercises) or (len(_exercise_files(exercises_dir)) if all_ else 1)
+    if roster:
+        with open(roster, "rb") as fh:
+            n *= 1 + sum(1 for _ in zip(range(10_000), fh))
+    data = run_limited(handout_document, list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt,
+                       seed=seed, title=title, roster=roster, exercises_dir=exercises_dir,
+                       timeout=solve_timeout() * max(n, 1) + (300 if fmt == "pdf" else 0), what="the handout")
     write_output(data, output)
+
+
+def _exercise_files(exercises_dir):
+    from .library import exercise_files
+
+    return exercise_files(exercises_dir)
 
 
 @cli.command()
@@ -194,8 +207,10 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, e
 def export(exercises, target, seed, output, exercises_dir) -> None:
     """Export EXERCISES as Moodle XML questions."""
     from .export import moodle_export
+    from .limits import run_limited, solve_timeout
 
-    write_output(moodle_export(list(exercises), seed=seed, exercises_dir=exercises_dir), output)
+    write_output(run_limited(moodle_export, list(exercises), seed=seed, exercises_dir=exercises_dir,
+                             timeout=solve_timeout() * max(len(exercises), 1), what="the export"), output)
 
 
 @cli.command()

@@ -303,7 +303,7 @@ PAYLOAD = (
     r"Read \input{/etc/passwd} and \write18{touch pwned} then \immediate\write18{cat /etc/shadow}. "
     r"Jinja: {% raw %}{{ 7*7 }}{% endraw %} and {{ 7*191 }} and << 7*191 >> and <% if true %>IF<% endif %> "
     "and {# comment #} and <# tex comment #>. "
-    + JINJA_PWN + " " + TEX_PWN + " $x$ & % # _ ^ ~ </script><script>alert(1)</script> The function {f0}."
+    + JINJA_PWN + " " + TEX_PWN + " $x$ & % # _ ^ ~ </script><script>alert(1)</script> <img src=x onerror=alert(1)> The function {f0}."
 )
 
 
@@ -340,7 +340,8 @@ def test_prose_is_escaped_not_executed(sandbox, command, fmt):
         assert r"\textbackslash{}input" in out
         assert "</script>" not in out
     else:
-        assert "<script>" not in out  # HTML is neutralised in Markdown
+        # HTML is neutralised in Markdown: as &lt; or as a backslash-escaped \<
+        assert not re.search(r"(?<!\\)<(/?script|img)", out), "raw HTML tag in Markdown"
         assert "{{ 7*7 }}" in out or "{{ 7\\*7 }}" in out  # printed literally
         assert "/etc/passwd" in out  # printed as text, harmlessly
 
