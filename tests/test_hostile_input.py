@@ -284,7 +284,8 @@ def test_malicious_exercise_file_check(sandbox, ex_id, contents, field):
     assert f"{ex_id}.toml" in msg and field.lower() in msg.lower(), msg
 
 
-def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(sandbox, monkeypatch):
+@pytest.mark.parametrize("command", [["solve"], ["handout", "--key"], ["export"]])
+def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(sandbox, monkeypatch, command):
     """Regression: `solve` ran for minutes (no limit) on a teacher's degree-200 polynomial."""
     teacher = sandbox / "teacher"
     teacher.mkdir()
@@ -292,7 +293,7 @@ def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(sandbo
         _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
         encoding="utf-8")
     monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
-    msg = assert_refused(*run(["solve", "slow", "--exercises", str(teacher)]))
+    msg = assert_refused(*run([*command, "slow", "--exercises", str(teacher)]))
     assert "time limit" in msg
 
 
