@@ -402,3 +402,81 @@ def test_harness_accepts_good_input(sandbox, name, args):
 def test_enough_hostile_cases():
     assert len(HOSTILE) >= 30
     assert os.path.basename(__file__) == "test_hostile_input.py"
+
+
+# --------------------------------------------------------------------------
+# convexproof.limits: the hard time limit every command relies on
+# --------------------------------------------------------------------------
+def _sleep(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def _raise_parse_error():
+    from convexproof.errors import ParseError
+
+    raise ParseError("bad formula")
+
+
+def _allocate(n_bytes):
+    return len(bytearray(n_bytes))
+
+
+@pytest.mark.parametrize("in_thread", [False, True])
+def test_run_limited_kills_a_runaway_call(in_thread):
+    import threading
+
+    from convexproof.errors import AnalysisTimeout
+    from convexproof.limits import run_limited
+
+    outcome = {}
+
+    def go():
+        start = time.perf_counter()
+        try:
+            run_limited(_sleep, 30, timeout=0.5, what="sleeping")
+        except AnalysisTimeout as exc:
+            outcome["msg"] = str(exc)
+        outcome["elapsed"] = time.perf_counter() - start
+
+    if in_thread:
+        th = threading.Thread(target=go)
+        th.start()
+        th.join(20)
+    else:
+        go()
+    assert "sleeping ran over its time limit of 0.5 s" in outcome["msg"]
+    assert outcome["elapsed"] < 5
+
+
+@pytest.mark.parametrize("fn, args, expected", [(_sleep, (0.01,), 0.01), (_allocate, (1000,), 1000)])
+def test_run_limited_returns_the_result(fn, args, expected):
+    from convexproof.limits import run_limited
+
+    assert run_limited(fn, *args, timeout=20) == expected
+
+
+def test_run_limited_reraises_the_childs_error():
+    from convexproof.errors import ParseError
+    from convexproof.limits import run_limited
+
+    with pytest.raises(ParseError, match="bad formula"):
+        run_limited(_raise_parse_error, timeout=20)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="rlimits are POSIX only")
+def test_run_limited_memory_cap():
+    from convexproof.limits import run_limited
+
+    with pytest.raises(MemoryError):
+        run_limited(_allocate, 8 * 1024**3, timeout=20, memory_mb=2048)
+
+
+@pytest.mark.parametrize("value, expected", [("2", 2.0), ("nan", 60.0), ("inf", 60.0), ("-1", 60.0), ("x", 60.0),
+                                             ("", 60.0)])
+def test_solve_timeout_from_the_environment(monkeypatch, value, expected):
+    from convexproof.limits import SOLVE_TIMEOUT, solve_timeout
+
+    assert SOLVE_TIMEOUT == 60.0
+    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", value)
+    assert solve_timeout() == expected
