@@ -89,6 +89,7 @@ def main() -> None:
         cmd = [sys.executable, "-m", "convexproof", "grade", "--answers", str(src), "--format", "json", "-o", str(out)]
         if args.jobs:
             cmd += ["--jobs", str(args.jobs)]
+        load_before = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
@@ -107,7 +108,8 @@ def main() -> None:
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows graded        : {len(results)} ({distinct} distinct answers)")
     print(f"status             : " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print(f"cores              : {os.cpu_count()}")
+    print(f"cores              : {os.cpu_count()} (1-min load average {load_before:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after: other work on the machine lowers CPU / wall)")
     print(f"wall time          : {wall:.2f} s (target <= 30 s)")
     print(f"CPU time (user+sys): {cpu:.2f} s over the command and its workers")
     print(f"CPU / wall         : {cpu / wall:.2f} (cores busy on average)")
