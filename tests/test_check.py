@@ -293,8 +293,6 @@ def test_expression_feedback_gives_a_point_with_both_values():
     ("exercise1", None, "y/p^2"), ("fxc", None, "c <= 2"), ("fxh", None, "[[2,1],[1,3]]"),
 ])
 def test_feedback_does_not_reveal_the_answer_unless_asked(ex, part, answer):
-    from convexproof.mathtext import unicode
-
     hidden = _run(ex, part, answer)
     shown = _run(ex, part, answer, reveal=True)
     assert "correct answer is" not in hidden.feedback.lower()
