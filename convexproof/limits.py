@@ -43,8 +43,8 @@ SOLVE_TIMEOUT = 60.0  # seconds for `solve`/`show` of one exercise, and per exer
 
 SOLVE_TIMEOUT_ENV = "CONVEXPROOF_SOLVE_TIMEOUT"  # overrides SOLVE_TIMEOUT (seconds, 0.1 to 3600)
 
-__all__ = ["DEFAULT_TIMEOUT", "SOLVE_TIMEOUT", "solve_timeout", "AnalysisTimeout", "ConvexproofError", "Deadline", "deadline", "check_deadline",
-           "remaining", "run_limited"]
+__all__ = ["DEFAULT_TIMEOUT", "SOLVE_TIMEOUT", "solve_timeout", "AnalysisTimeout", "ConvexproofError", "Deadline",
+           "deadline", "check_deadline", "remaining", "run_limited"]
 
 
 def _engine_limits():
@@ -87,8 +87,8 @@ def run_limited(fn: Callable[..., Any], *args: Any, timeout: float | None, memor
     """
     if timeout is None:
         return fn(*args, **kwargs)
-    if timeout <= 0:
-        raise AnalysisTimeout("the analysis ran over its time limit (no time left)")
+    if not timeout > 0:  # also nan, which would never expire
+        raise AnalysisTimeout(f"{what or 'the analysis'} ran over its time limit (no time left)")
     if memory_mb:
         fn = functools.partial(_with_memory_cap, int(memory_mb), fn)
     try:
