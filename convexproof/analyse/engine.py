@@ -141,8 +141,8 @@ def hessian_outcome(problem: Problem) -> Outcome:
     vs = list(problem.variables)
     f = problem.expr
     H = hessian(f, vs)
-    if len(vs) <= 6:
-        H = H.applyfunc(lambda e: tidy(e) if not e.is_number else e)
+    if len(vs) <= 4:
+        H = H.applyfunc(lambda e: tidy(e) if not e.is_number and sp.count_ops(e) < 30 else e)
     out = Outcome(None, hessian=H, method="Hessian")
     out.steps.append(CvxHessian(H, "f is convex on the (open, convex) domain if and only if its Hessian is positive "
                                    "semidefinite at every point of it"))
@@ -183,6 +183,9 @@ def hessian_outcome(problem: Problem) -> Outcome:
                                             "positive definite and f is strictly convex"))
         return out
     if status == "disproved":
+        from .domain import sample_point
+
+        point = {**{v: sample_point(problem.interval(v)) for v in vs}, **point}
         Hp = matrix_at(H, point)
         v = direction_at(Hp)
         if v is not None:
@@ -435,16 +438,23 @@ def _witness_step(w: dict, problem: Problem) -> CvxWitness:
     parts = []
     if w.get("point") is not None:
         parts.append(f"at the point {_pt(w['point'])} in the direction {_pt(w['direction'])} the curvature "
-                     f"vᵀ∇²f v = {u(w['curvature'])} ≈ {float(sp.N(w['curvature'])):.6g} is negative")
+                     f"vᵀ∇²f v = {_num(w['curvature'])} is negative")
     if w.get("chord"):
         ch = w["chord"]
         parts.append(f"for a = {_pt(ch['a'])}, b = {_pt(ch['b'])}, t = {u(ch['t'])}: f(t·a + (1−t)·b) = "
-                     f"{u(ch['lhs'])} ≈ {float(sp.N(ch['lhs'])):.6g} is above t·f(a) + (1−t)·f(b) = {u(ch['rhs'])} ≈ "
-                     f"{float(sp.N(ch['rhs'])):.6g}")
+                     f"{_num(ch['lhs'])} is above t·f(a) + (1−t)·f(b) = {_num(ch['rhs'])}")
     if w.get("params"):
         parts.append("for the parameter values " + _pt(w["params"]))
     text = "; ".join(parts) + f" (checked {'exactly' if w.get('verified') == 'exact' else 'to 40 digits'})"
     return CvxWitness(w.get("point"), w.get("direction"), w.get("curvature"), w.get("chord"), w.get("params"), text)
+
+
+def _num(v) -> str:
+    """Exact value when short, with a decimal approximation when it is not a plain rational."""
+    approx = f"{float(sp.N(v)):.6g}"
+    if sp.sympify(v).is_Rational:
+        return u(v)
+    return f"{u(v)} ≈ {approx}" if sp.count_ops(v) <= 12 else f"≈ {approx}"
 
 
 def _pt(d: dict) -> str:

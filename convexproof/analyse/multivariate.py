@@ -122,6 +122,24 @@ def min_eigenvalue(H: sp.Matrix):
     return None, False
 
 
+def _det(M: sp.Matrix) -> sp.Expr:
+    """Determinant by cofactor expansion, without SymPy's simplification (fast for n <= 5)."""
+    n = M.rows
+    if n == 1:
+        return M[0, 0]
+    if n == 2:
+        return sp.expand(M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]) if not M.has(sp.Function) else \
+            M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
+    total = sp.Integer(0)
+    for j in range(n):
+        if M[0, j] == 0:
+            continue
+        check_deadline()
+        minor = M.extract(list(range(1, n)), [c for c in range(n) if c != j])
+        total += (-1) ** j * M[0, j] * _det(minor)
+    return sp.expand(total) if not M.has(sp.Function) else total
+
+
 def principal_minors(H: sp.Matrix, max_n: int = 5):
     n = H.rows
     if n > max_n:
@@ -131,9 +149,14 @@ def principal_minors(H: sp.Matrix, max_n: int = 5):
         for idx in itertools.combinations(range(n), k):
             check_deadline()
             sub = H.extract(list(idx), list(idx))
-            m = sub.det(method="berkowitz") if k > 1 else sub[0, 0]
-            if k > 1 and sp.count_ops(m) < 400:
-                m = sp.factor(sp.cancel(sp.together(m)))
+            m = _det(sub) if k > 1 else sub[0, 0]
+            if k > 1 and sp.count_ops(m) < 120:
+                try:
+                    m = sp.cancel(sp.together(m))
+                    if m.is_polynomial() and sp.count_ops(m) < 120:
+                        m = sp.factor(m)
+                except Exception:  # noqa: BLE001
+                    pass
             label = "".join(str(i + 1) for i in idx)
             out.append((label, m))
     return out

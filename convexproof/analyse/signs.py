@@ -463,6 +463,10 @@ def _fmt_bound(r) -> str:
 
 
 # ------------------------------------------------------ exact univariate signs
+def _txt(why) -> str:
+    return why() if callable(why) else why
+
+
 @dataclass
 class USign:
     sign: str | None  # POS/NONNEG/ZERO/NONPOS/NEG, "mixed", or None (cannot tell)
@@ -676,7 +680,8 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
             return USign("mixed", sn.why, neg_point=pt, pos_point=sn.pos_point)
         if PD.degree() == 0:
             return USign(sn.sign, sn.why, sn.steps)
-        why = f"it equals ({u(N)})/({u(D)}); the denominator is {_REL[sd.sign]} and the numerator " + sn.why
+        why = (lambda N=N, D=D, sd=sd, sn=sn: f"it equals ({u(N)})/({u(D)}); the denominator is {_REL[sd.sign]} "
+               "and the numerator " + _txt(sn.why))
         return USign(sn.sign, why, sd.steps + sn.steps)
     if _depth == 0:
         sub = _exp_substitution(e, x)
@@ -691,10 +696,12 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
             if r is None:
                 return None
             ustr = f"exp({u(x)})" if q == 1 else f"exp({u(x)}/{q})"
-            why = f"writing u = {ustr} > 0 it becomes {u(sp.cancel(sp.together(g)))}, and for u in {interval_text(J)} " + r.why
+            why = (lambda ustr=ustr, g=g, J=J, r=r, U=U: (
+                f"writing u = {ustr} > 0 it becomes {u(sp.cancel(sp.together(g)))}, and for u in "
+                f"{interval_text(J)} " + _txt(r.why)).replace(str(U), "u"))
             neg = sp.log(r.neg_point) * q if r.neg_point is not None and r.neg_point > 0 else None
             pos = sp.log(r.pos_point) * q if r.pos_point is not None and r.pos_point > 0 else None
-            return USign(r.sign, why.replace(str(U), "u"), r.steps, neg, pos)
+            return USign(r.sign, why, r.steps, neg, pos)
     return None
 
 
@@ -803,6 +810,8 @@ class candidate_forms:
             fn = self._fns.pop(0)
             if fn is not sp.together and not self.small:
                 continue
+            if fn is not sp.together and any(not isinstance(a, sp.exp) for a in self.g.atoms(sp.Function)):
+                continue  # cancel/factor only pay off for rational functions of the variables and exp(...)
             check_deadline()
             try:
                 h = fn(self.done[-1] if fn is sp.factor else self.g)
@@ -817,7 +826,6 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
     """Prove g >= 0 on the box, or find a verified point with g < 0, or give up."""
     check_deadline()
     oracle = SignOracle(box)
-    label = label or u(g)
     forms = candidate_forms(g)
     for form in forms:
         s = oracle.sign(form)
@@ -840,7 +848,7 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
                 continue
             if r.sign in (POS, NONNEG, ZERO):
                 return SignProof("proved", strict=r.sign == POS,
-                                 steps=[CvxSign(form, _REL[r.sign], r.why, children=r.steps)], form=form)
+                                 steps=[CvxSign(form, _REL[r.sign], _txt(r.why), children=r.steps)], form=form)
             if r.neg_point is not None:
                 pt = {x: r.neg_point}
                 if (accept is None or accept(pt)) and exact_sign(g.subs(pt)) == -1:
@@ -886,7 +894,8 @@ def infimum_1d(g: sp.Expr, x: sp.Symbol, I: sp.Interval) -> Inf:
         if h.is_rational_function(U) and all(b.is_Rational or b in (sp.oo,) for b in (lo, hi)):
             r = _inf_rational(h, U, J)
             at = sp.log(r.attained_at) * q if r.attained_at is not None and r.attained_at != 0 else None
-            return Inf(r.value, at, f"with u = exp({x}/{q}) > 0: " + r.why if q != 1 else f"with u = exp({x}) > 0: " + r.why)
+            return Inf(r.value, at, f"with u = exp({x}/{q}) > 0: " + _txt(r.why) if q != 1 else
+                       f"with u = exp({x}) > 0: " + _txt(r.why))
     return _inf_trig(g, x, I)
 
 

@@ -27,10 +27,14 @@ def interval_display(I, x):
 
 def tidy(e: sp.Expr) -> sp.Expr:
     """A short equivalent form for display (never used to decide anything it was not derived from)."""
-    if sp.count_ops(e) > 300:
+    ops = sp.count_ops(e)
+    if ops > 60:
         return e
     best = e
-    for fn in (sp.together, sp.cancel, sp.factor):
+    rational = all(isinstance(a, sp.exp) for a in e.atoms(sp.Function))
+    fns = (sp.together, sp.cancel, sp.factor) if rational and ops < 40 else (sp.together,)
+    for fn in fns:
+        check_deadline()
         try:
             h = fn(e)
         except Exception:  # noqa: BLE001
