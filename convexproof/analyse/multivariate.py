@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -40,9 +41,47 @@ def _frac(v) -> Fraction:
     return Fraction(int(v.p), int(v.q))
 
 
+def _bareiss_pd(H: sp.Matrix) -> LDLCert | None:
+    """Fast path: fraction-free (Bareiss) elimination in integers; a certificate when every pivot is > 0."""
+    n = H.rows
+    vals = [[H[i, j] for j in range(n)] for i in range(n)]
+    if not all(v.is_Rational for row in vals for v in row):
+        return None
+    den = 1
+    for row in vals:
+        for v in row:
+            if v.q != 1:
+                den = den * int(v.q) // math.gcd(den, int(v.q))
+    M = [[int(v.p) * (den // int(v.q)) for v in row] for row in vals]
+    prev = 1
+    minors = []
+    Lm = [[Fraction(int(i == j)) for j in range(n)] for i in range(n)]
+    for k in range(n):
+        if k % 8 == 0:
+            check_deadline()
+        p = M[k][k]
+        if p <= 0:
+            return None
+        minors.append(p)
+        rowk = M[k]
+        for i in range(k + 1, n):
+            mik = M[i][k]
+            Lm[i][k] = Fraction(mik, p)
+            Mi = M[i]
+            for j in range(k + 1, n):
+                Mi[j] = (p * Mi[j] - mik * rowk[j]) // prev
+        prev = p
+    D = [sp.Rational(minors[0], den)] + [sp.Rational(minors[k], minors[k - 1] * den) for k in range(1, n)]
+    L = sp.Matrix(n, n, lambda i, j: sp.Rational(Lm[i][j].numerator, Lm[i][j].denominator))
+    return LDLCert(psd=True, pd=True, L=L, D=D)
+
+
 def ldl_psd(H: sp.Matrix) -> LDLCert | None:
     """Exact LDLᵀ of a rational symmetric matrix; None if an entry is not rational."""
     n = H.rows
+    fast = _bareiss_pd(H) if n > 3 else None
+    if fast is not None:
+        return fast
     try:
         A = [[_frac(H[i, j]) for j in range(n)] for i in range(n)]
     except (ValueError, TypeError, AttributeError):

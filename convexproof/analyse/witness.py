@@ -31,10 +31,44 @@ def second_derivative(f: sp.Expr, x: sp.Symbol) -> sp.Expr:
     return sp.diff(f, x, 2)
 
 
+def _quadratic_hessian(f: sp.Expr, variables) -> sp.Matrix | None:
+    """Fast path for a quadratic polynomial with numeric coefficients, term by term."""
+    index = {v: i for i, v in enumerate(variables)}
+    n = len(variables)
+    H = [[sp.Integer(0)] * n for _ in range(n)]
+    for term in sp.Add.make_args(f):
+        c, rest = term.as_coeff_Mul()
+        if not c.is_Rational:
+            return None
+        if rest == 1 or rest in index:
+            continue
+        powers = rest.as_powers_dict()
+        deg = 0
+        idx = []
+        for b, e in powers.items():
+            if b not in index or not e.is_Integer or e < 0:
+                return None
+            deg += int(e)
+            idx += [index[b]] * int(e)
+        if deg > 2:
+            return None
+        if deg == 2:
+            i, j = idx
+            if i == j:
+                H[i][i] += 2 * c
+            else:
+                H[i][j] += c
+                H[j][i] += c
+    return sp.Matrix(H)
+
+
 def hessian(f: sp.Expr, variables) -> sp.Matrix:
     """The Hessian; polynomials go through ``Poly`` (fast for big quadratic forms)."""
     variables = list(variables)
     n = len(variables)
+    H = _quadratic_hessian(f, variables)
+    if H is not None:
+        return H
     try:
         if f.is_polynomial(*variables):
             P = sp.Poly(f, *variables)
