@@ -226,7 +226,8 @@ def test_markdown_proof_explains_itself(expr, where):
 
 
 LATEX_CASES = ["x**4 - 3*x**2", "log(exp(x) + exp(2*y))", "-(y*log(p) + (1-y)*log(1-p))",
-               "Piecewise((x**2/2, abs(x) <= 2), (2*abs(x) - 2, True))", "x**2 + c*x*y + y**2"]
+               "Piecewise((x**2/2, abs(x) <= 2), (2*abs(x) - 2, True))", "x**2 + c*x*y + y**2",
+               "abs(x) + abs(y) + (x**2 + y**2)/2", "sqrt(x**2 + 4) + exp(x)/10"]
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")

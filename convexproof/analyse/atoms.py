@@ -75,7 +75,7 @@ ATOMS: dict[str, Atom] = {
                         "log(c₀ + Σ cᵢ·exp(tᵢ)) with cᵢ > 0, c₀ ≥ 0 (log-sum-exp, softplus) is convex and "
                         "increasing in each tᵢ"),
     "norm2": Atom("norm2", CONVEX, lambda s: NONE,
-                  "√(Σ cᵢ·tᵢ² + c₀) with cᵢ > 0, c₀ ≥ 0 is a Euclidean norm: convex in (t₁, …, tₖ)"),
+                  "√(Σ cᵢ·tᵢ² + c₀) with cᵢ > 0, c₀ ≥ 0 is a Euclidean norm: convex in the tᵢ"),
     "xlogx": Atom("xlogx", CONVEX, lambda s: NONE, "t·log(t) is convex on t > 0", needs=POS),
 }
 
