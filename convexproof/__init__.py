@@ -16,7 +16,7 @@ def __getattr__(name: str):
 
         return getattr(analyse, name)
     if name == "check":
-        from .check import check
+        from .checking import check
 
         return check
     if name == "ConvexproofError":

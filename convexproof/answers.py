@@ -14,7 +14,7 @@ layered, as in STACK and Numbas:
    agreement at all points stands, and the answer is accepted.
 
 Time: loops call :func:`convexproof.limits.check_deadline` between steps (the
-cooperative deadline); :func:`convexproof.check.check` runs the whole check
+cooperative deadline); :func:`convexproof.checking.check` runs the whole check
 under a hard limit in a child process (:func:`convexproof.limits.run_limited`).
 """
 
@@ -31,6 +31,7 @@ import sympy as sp
 from .errors import AnalysisTimeout, ParseError
 from .limits import check_deadline
 from .parse import parse_any, symbol
+from .parse import as_sympy
 
 # --------------------------------------------------------------------------
 # Verdict words
@@ -379,7 +380,7 @@ def _sample(syms, domain, seed_key: str, n: int) -> list[dict]:
 def compare_expressions(student, correct, domain: Domain, *, rtol: float = 1e-9, seed_key: str = "",
                         points: int = 8, symbolic_seconds: float = 2.0) -> Comparison:
     """Layered comparison of two expressions over the domain; see the module docstring."""
-    student = sp.sympify(student) if not isinstance(student, sp.Basic) else student
+    student = as_sympy(student) if not isinstance(student, sp.Basic) else student
     if student == correct:
         return Comparison(True, "exact")
     syms = sorted(student.free_symbols | correct.free_symbols | set(domain.low) | set(domain.high),

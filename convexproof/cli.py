@@ -287,7 +287,7 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
 @EXERCISES_OPT
 def check(exercise, answer, part, seed, fmt, reveal, exercises_dir) -> None:
     """Check one answer. Exit 0 correct, 1 incorrect, 2 invalid."""
-    from .check import check as run_check
+    from .checking import check as run_check
 
     result = run_check(exercise, answer, part=part, seed=seed, reveal=reveal, exercises_dir=exercises_dir)
     if fmt == "json":

@@ -198,7 +198,7 @@ def _can_alarm() -> bool:
 
 def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> dict:
     """Check one distinct answer; every failure becomes an invalid result (never raises)."""
-    from .check import check
+    from .checking import check
     from .errors import AnalysisTimeout
 
     exercise, seed, part, answer = key
@@ -207,7 +207,7 @@ def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> d
         if alarm:
             # loading and solving the exercise (cached per worker) gets its own, longer limit
             with _row_alarm(timeout * 3 + 30):
-                from .check import _context
+                from .checking import _context
 
                 _context(exercise, None if seed == -1 else seed, exercises_dir)
             with _row_alarm(timeout + 1):

@@ -302,7 +302,7 @@ def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth
 
 def read_exercise(path: Path) -> Exercise:
     """Read and validate one exercise file (no solving)."""
-    from .parse import parse_any, parse_name
+    from .parse import parse_name
 
     path = Path(path)
     try:

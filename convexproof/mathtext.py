@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from .parse import as_sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
@@ -164,7 +165,7 @@ def latex(obj) -> str:
     if isinstance(obj, str):
         raise TypeError("latex() takes SymPy objects; prose is escaped, not typeset")
     if isinstance(obj, (int, float)):
-        obj = sp.sympify(obj)  # a Python number, never text
+        obj = as_sympy(obj)  # a Python number, never text
     names = {s: _LATEX_NAMES[s.name] for s in getattr(obj, "free_symbols", ()) if s.name in _LATEX_NAMES}
     if isinstance(obj, sp.logic.boolalg.And):
         return r" \text{ and } ".join(latex(a) if isinstance(a, sp.Basic) else _chain_text(a, latex) for a in _chain(obj))

@@ -693,3 +693,21 @@ def parse_name(text: str) -> str:
     if len(tokens) != 1 or tokens[0].kind != "name" or tokens[0].text in CONSTANTS or tokens[0].text in FUNCTIONS:
         _fail(f"{text[:40]!r} is not a valid variable name")
     return tokens[0].text
+
+
+def as_sympy(value) -> sp.Basic:
+    """A Python number or a SymPy object as SymPy; text is refused (it must be parsed)."""
+    import numbers
+    from fractions import Fraction
+
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool):
+        return sp.true if value else sp.false
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, numbers.Real):
+        return sp.Float(float(value))
+    raise TypeError(f"as_sympy takes numbers or SymPy objects, not {type(value).__name__}")

@@ -2,7 +2,7 @@
 
 For each exercise:
 
-1. each ``[[selftests]]`` answer is checked with :func:`convexproof.check.check`
+1. each ``[[selftests]]`` answer is checked with :func:`convexproof.checking.check`
    on the canonical variant and must get its expected status;
 2. the canonical solution's own answer to every part must be accepted;
 3. the exercise is solved for seeds 1..N; a variant that raises, or whose
@@ -52,10 +52,10 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
     from .solvers import solve
 
     try:
-        from .check import check
+        from .checking import check
     except ImportError as exc:  # grading engine broken: the seeds part still runs, the run fails
         check = None
-        echo(f"cannot import convexproof.check ({exc}); self-tests not run")
+        echo(f"cannot import convexproof.checking ({exc}); self-tests not run")
 
     if exercise_ids:
         exercises = [load_exercise(e, exercises_dir=exercises_dir) for e in exercise_ids]

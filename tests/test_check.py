@@ -18,7 +18,7 @@ import sympy as sp
 from click.testing import CliRunner
 
 import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
-from convexproof.check import CheckResult, check
+from convexproof.checking import CheckResult, check
 from convexproof.cli import cli
 from convexproof.errors import ExerciseError
 from convexproof.parse import symbol
@@ -410,7 +410,7 @@ def test_no_numpy_on_the_check_path():
     import subprocess
     import sys
 
-    code = ("import sys; from convexproof.check import check; r = check('exercise3', '2'); "
+    code = ("import sys; from convexproof.checking import check; r = check('exercise3', '2'); "
             "print(r.status, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=str(Path(__file__).parent.parent), env={**os.environ, "PYTHONPATH": "."})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-import sympy as sp
 from click.testing import CliRunner
 
 from convexproof.cli import cli

@@ -144,7 +144,7 @@ def test_variants_follow_parameters(ex_id, part, rule, seed):
 
 
 def test_exercise3_seeds_give_three_lambdas_and_check_accepts_each():
-    from convexproof.check import check
+    from convexproof.checking import check
 
     lams = {}
     for seed in range(1, 6):

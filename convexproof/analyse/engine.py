@@ -16,7 +16,7 @@ import sympy as sp
 from ..errors import AnalysisTimeout, ConvexproofError
 from ..mathtext import unicode as u
 from .atoms import CONCAVE, CONVEX, AFFINE, CONST, DCP
-from .domain import REALS, Problem, is_smooth, make_problem
+from .domain import Problem, is_smooth, make_problem
 from .limits import check_deadline, deadline, run_isolated
 from .multivariate import direction_at, ldl_psd, ldl_step, matrix_at, min_eigenvalue, prove_minors
 from .outcome import Outcome
@@ -261,6 +261,7 @@ def parametric_outcome(problem: Problem) -> Outcome:
 
 
 from .steps import CvxDerivative  # noqa: E402  (used above)
+from ..parse import as_sympy
 
 
 # ---------------------------------------------------------------- orchestration
@@ -452,7 +453,7 @@ def _witness_step(w: dict, problem: Problem) -> CvxWitness:
 def _num(v) -> str:
     """Exact value when short, with a decimal approximation when it is not a plain rational."""
     approx = f"{float(sp.N(v)):.6g}"
-    if sp.sympify(v).is_Rational:
+    if as_sympy(v).is_Rational:
         return u(v)
     return f"{u(v)} ≈ {approx}" if sp.count_ops(v) <= 12 else f"≈ {approx}"
 

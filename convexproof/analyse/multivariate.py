@@ -20,7 +20,7 @@ import sympy as sp
 
 from ..mathtext import unicode as u
 from .limits import check_deadline
-from .signs import NEG, NONNEG, NONPOS, POS, ZERO, SignOracle, exact_sign, prove_nonneg
+from .signs import exact_sign, prove_nonneg
 from .steps import CvxLDL, CvxMinors, CvxSign
 
 

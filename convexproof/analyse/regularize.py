@@ -10,16 +10,17 @@ from ..parse import parse_expr, symbol
 from .domain import Problem, make_problem
 from .engine import _preimport, analyse, parametric_outcome
 from .limits import deadline, run_isolated
-from .parametric import cond_to_set, set_to_condition
+from .parametric import cond_to_set
 from .result import RegularizeResult
-from .steps import CvxCondition, CvxConclusion, CvxSetup, CvxSign
+from .steps import CvxConclusion, CvxSetup, CvxSign
+from ..parse import as_sympy
 
 
 def _penalty(problem: Problem, penalty, lam) -> tuple[sp.Expr, sp.Expr]:
     if penalty is None:
         P = sp.Add(*[v**2 for v in problem.variables])
         return lam * P, P
-    pen = parse_expr(penalty) if isinstance(penalty, str) else sp.sympify(penalty)
+    pen = parse_expr(penalty) if isinstance(penalty, str) else as_sympy(penalty)
     if lam not in pen.free_symbols:
         raise ConvexproofError("the penalty must contain lam, e.g. lam*(x**2 + y**2)")
     other = pen.free_symbols - {lam} - set(problem.variables)
@@ -123,7 +124,6 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
     res.found, res.lam_min = True, lo
     res.attained = S.contains(lo) is sp.true
     res.verdict = f"lam_min = {sp.sstr(lo)}"
-    cond = set_to_condition(S, lam, L0)
     res.steps.append(CvxConclusion(res.verdict, f"the smallest λ is {u(lo)}"
                                    + ("" if res.attained else f" (as an infimum: every λ > {u(lo)} works, λ = "
                                                               f"{u(lo)} itself does not)")))

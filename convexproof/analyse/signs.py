@@ -29,6 +29,7 @@ from ..mathtext import unicode as u
 from .domain import REALS
 from .limits import check_deadline
 from .steps import CvxPolySign, CvxSign, CvxSquare
+from ..parse import as_sympy
 
 POS, NONNEG, ZERO, NONPOS, NEG = "pos", "nonneg", "zero", "nonpos", "neg"
 _REL = {POS: "> 0", NONNEG: "≥ 0", ZERO: "= 0", NONPOS: "≤ 0", NEG: "< 0"}
@@ -37,7 +38,7 @@ _REL = {POS: "> 0", NONNEG: "≥ 0", ZERO: "= 0", NONPOS: "≤ 0", NEG: "< 0"}
 # ----------------------------------------------------------------- exact signs
 def exact_sign(v: Any, digits: int = 40) -> int | None:
     """Sign of a numeric SymPy value: exact for rationals, else 40-digit evaluation (None if too close to 0)."""
-    v = sp.sympify(v)
+    v = as_sympy(v)
     if v.is_Rational:
         return int(bool(v > 0)) - int(bool(v < 0))
     if v.has(sp.nan, sp.zoo) or v.free_symbols:

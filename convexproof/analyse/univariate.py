@@ -8,9 +8,10 @@ from ..mathtext import unicode as u
 from .domain import REALS, Problem, is_smooth
 from .limits import check_deadline
 from .outcome import Outcome
-from .signs import exact_sign, find_negative, infimum_1d, iv_eval, prove_nonneg
+from .signs import exact_sign, infimum_1d, iv_eval, prove_nonneg
 from .steps import CvxDerivative, CvxKink, CvxModulus, CvxPiece, CvxSign
 from .witness import chord_near, curvature_witness, exact_chord, numeric_chords
+from ..parse import as_sympy
 
 
 def interval_display(I, x):
@@ -375,7 +376,7 @@ def _piece_sets(pw: sp.Piecewise, x, I):
 
 
 def _kind(ch) -> str:
-    return "exact" if all(sp.sympify(v).is_Rational for v in (ch["lhs"], ch["rhs"])) else "40 digits"
+    return "exact" if all(as_sympy(v).is_Rational for v in (ch["lhs"], ch["rhs"])) else "40 digits"
 
 
 def _limit(e, x, b, side):

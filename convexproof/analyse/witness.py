@@ -17,13 +17,13 @@ likewise.
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import sympy as sp
 
-from .domain import REALS, Problem, make_problem
+from .domain import Problem, make_problem
 from .limits import check_deadline
-from .signs import _in, _sample_interval, exact_sign, rationalize
+from .signs import _in, _sample_interval, exact_sign
+from ..parse import as_sympy
 
 
 # ------------------------------------------------------------------ derivatives
@@ -160,7 +160,7 @@ def verify_witness(f: sp.Expr, variables, w: dict, problem: Problem | None = Non
 
 
 def _kind(*vals) -> str:
-    return "exact" if all(sp.sympify(v).is_Rational for v in vals) else "40 digits"
+    return "exact" if all(as_sympy(v).is_Rational for v in vals) else "40 digits"
 
 
 def curvature_witness(f, variables, point, direction, problem: Problem, params=None) -> dict | None:

@@ -16,6 +16,7 @@ import sympy as sp
 from ..errors import ExerciseError
 from ..library import SOLVER_NAME_FIELDS as NAME_FIELDS
 from ..steps import Step
+from ..parse import as_sympy
 
 # ---------------------------------------------------------------- step kinds
 
@@ -132,7 +133,7 @@ def numeric(expr) -> bool:
 
 def is_negative(value, digits: int = 50) -> bool | None:
     """Exact sign for rationals; high precision with a margin otherwise; None if undecided."""
-    value = sp.sympify(value)
+    value = as_sympy(value)
     if value.is_Rational:
         return bool(value < 0)
     if value.free_symbols:
@@ -152,7 +153,7 @@ def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries:
     above the chord wins.  ``domain`` (a condition in ``var``) must hold at
     both ends.  Returns None when no such chord is found.
     """
-    x0 = sp.sympify(x0)
+    x0 = as_sympy(x0)
     t = sp.Rational(1, 2)
     try:
         poly = sp.Poly(f, var)

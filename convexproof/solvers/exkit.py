@@ -24,6 +24,7 @@ from ..errors import ExerciseError
 from ..library import Exercise
 from ..parse import symbol
 from ..steps import Step
+from ..parse import as_sympy
 
 PREC = 50  # digits for high-precision checks of witnesses
 MARGIN = sp.Rational(1, 10**30)
@@ -76,7 +77,7 @@ def _seg(v) -> tuple[str, Any]:
     if isinstance(v, str):
         return ("text", v)
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return ("math", sp.sympify(v))
+        return ("math", as_sympy(v))
     return ("math", v)
 
 

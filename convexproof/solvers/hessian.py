@@ -26,9 +26,9 @@ import sympy as sp
 
 from ..errors import ExerciseError
 from ..parse import symbol
-from ..steps import Equation, Section
+from ..steps import Section
 from . import Figure, Solution, register
-from .exkit import (E, P, T, answer_steps, definiteness, eigenvector, fn_at, formula, formula_of, is_negative,
+from .exkit import (E, P, answer_steps, definiteness, eigenvector, fn_at, formula, formula_of, is_negative,
                     jensen_witness, named, names_field, principal_minors, want)
 from .univariate import _table, plot_range
 

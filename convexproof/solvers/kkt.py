@@ -21,7 +21,7 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
-from .exkit import E, P, T, answer_steps, definiteness, fn_at, formula, named, names_field, want
+from .exkit import E, P, answer_steps, definiteness, fn_at, formula, named, names_field, want
 from .hessian import _join
 
 
@@ -50,7 +50,7 @@ def solve_kkt(ex) -> Solution:
           sp.ImmutableMatrix(H), " is positive semidefinite) and the constraint is affine, these conditions are "
           "sufficient as well as necessary."),
     ])]
-    rows, found = [], None
+    found = None
     # case 1: inactive constraint, mu = 0
     s1 = sp.solve([gr.subs(mu, 0) for gr in grad], xs, dict=True)
     case = [P("Complementary slackness leaves two cases.")]

@@ -78,8 +78,6 @@ def solve_separable_regularization(ex) -> Solution:
     # the smallest penalty
     pen = sum(v ** 2 for v in xs)
     need = [sp.simplify(lo + 2 * lam) for lo in mins]
-    sol = sp.solve_univariate_inequality(sp.And(*[sp.Ge(n, 0) for n in need]) if len(need) > 1 else sp.Ge(need[0], 0),
-                                         lam, relational=False) if False else None
     bound = max(sp.simplify(-lo / 2) for lo in mins)
     lam_min = sp.Max(0, bound)
     at = [sp.simplify(h + 2 * lam_min) for h in diag]

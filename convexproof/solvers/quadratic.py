@@ -57,7 +57,6 @@ def solve_quadratic(ex) -> Solution:
     f = sp.expand(formula(ex, "f"))
     if f.free_symbols - set(xs) or not f.is_polynomial(*xs) or sp.Poly(f, *xs).total_degree() != 2:
         raise ExerciseError(f"{ex.path.name}: field 'solver.f': must be a quadratic in {', '.join(map(str, xs))}")
-    X = sp.Matrix(xs)
     grad = sp.Matrix([sp.diff(f, v) for v in xs])
     H = sp.hessian(f, xs) if n > 1 else sp.Matrix([[sp.diff(f, xs[0], 2)]])
     d = definiteness(H)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ExerciseError
-from ..steps import Answer, Equation, Paragraph, Section
+from ..steps import Equation, Section
 from . import Figure, Solution, register
-from .exkit import E, P, T, answer_steps, fn_at, convexity_1d, formula_of, hp, items_field, name_field, want
+from .exkit import E, P, T, answer_steps, fn_at, convexity_1d, formula_of, hp, name_field, want
 
 
 def fname(name: str, var):

@@ -1,4 +1,4 @@
-"""Checking one student answer: ``convexproof check`` and ``convexproof.check``.
+"""Checking one student answer: ``convexproof check`` and ``convexproof.check()``.
 
 The order of business for an answer to one part of an exercise variant:
 
@@ -18,8 +18,6 @@ Feedback never states the solver's answer unless ``reveal=True``.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -28,6 +26,7 @@ import sympy as sp
 
 from . import answers as A
 from .errors import AnalysisTimeout, ConvexproofError, ExerciseError, ParseError
+from .parse import as_sympy
 
 DEFAULT_TIMEOUT = 20.0  # seconds for one answer, parsing to feedback
 
@@ -723,17 +722,17 @@ def _witness_text(w: dict, name: str) -> str:
         pt = w["point"]
         if len(pt) == 1:
             (x0,) = pt.values()
-            out.append(f"{name}''({_u(x0)}) {_cmp_text(_shown(sp.sympify(w['curvature'])))} < 0.")
+            out.append(f"{name}''({_u(x0)}) {_cmp_text(_shown(as_sympy(w['curvature'])))} < 0.")
         else:
             d = w.get("direction", {})
             out.append(f"at {_point_text(pt)}, the curvature in the direction ({', '.join(_u(v) for v in d.values())}) "
-                       f"is {_u(_shown(sp.sympify(w['curvature'])))} < 0.")
+                       f"is {_u(_shown(as_sympy(w['curvature'])))} < 0.")
     ch = w.get("chord")
     if ch:
         a, b, t = ch["a"], ch["b"], ch["t"]
         out.append(f"The chord from ({_point_text(a)}) to ({_point_text(b)}) passes below the graph: with t = {_u(t)}, "
-                   f"{name}(t·a + (1 − t)·b) {_cmp_text(_shown(sp.sympify(ch['lhs'])))}, which is more than "
-                   f"t·{name}(a) + (1 − t)·{name}(b) {_cmp_text(_shown(sp.sympify(ch['rhs'])))}.")
+                   f"{name}(t·a + (1 − t)·b) {_cmp_text(_shown(as_sympy(ch['lhs'])))}, which is more than "
+                   f"t·{name}(a) + (1 − t)·{name}(b) {_cmp_text(_shown(as_sympy(ch['rhs'])))}.")
     return " ".join(out)
 
 
@@ -805,18 +804,3 @@ def _constant_ratio(s, c, dom: A.Domain, seed_key: str):
         if q.is_Rational and q.q <= 100 and abs(float(q - r0)) < 1e-15 * max(1, abs(float(r0))) + 1e-20:
             return q
     return None
-
-
-class _CallableModule(types.ModuleType):
-    """``convexproof.check(...)`` works even after ``import convexproof.check``.
-
-    Importing the submodule sets the package attribute ``check`` to this
-    module, shadowing the lazy function in ``convexproof/__init__.py``;
-    making the module callable keeps the documented API working either way.
-    """
-
-    def __call__(self, *args, **kwargs) -> CheckResult:
-        return check(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
