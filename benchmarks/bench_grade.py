@@ -107,7 +107,7 @@ def main() -> None:
     peak_mb = after.ru_maxrss / 1024  # kB on Linux: the largest single descendant
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows graded        : {len(results)} ({distinct} distinct answers)")
-    print(f"status             : " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    print("status             : " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(f"cores              : {os.cpu_count()} (1-min load average {load_before:.2f} before, "
           f"{os.getloadavg()[0]:.2f} after: other work on the machine lowers CPU / wall)")
     print(f"wall time          : {wall:.2f} s (target <= 30 s)")
