@@ -7,7 +7,7 @@ The steps go through the same per-kind templates as the worked solutions
 from __future__ import annotations
 
 import json
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from markupsafe import Markup
 
@@ -32,20 +32,6 @@ def _limit_depth(steps: list[Step], depth: int = 0, max_depth: int = _MAX_TEX_DE
             out.append(replace(s, children=flat))
         else:
             out.append(replace(s, children=_limit_depth(kids, depth + 1, max_depth)))
-    return out
-
-
-def _md_safe(steps: list[Step]) -> list[Step]:
-    """For Markdown: the engine's own prose (built from whitelisted SymPy printing) is shown as is.
-
-    md_escape would turn every < and > into HTML entities, which reads badly
-    in a terminal; the prose here never contains user-supplied text.
-    """
-    out = []
-    for s in steps:
-        changes = {f.name: Markup(getattr(s, f.name)) for f in fields(s)
-                   if f.name != "children" and isinstance(getattr(s, f.name), str)}
-        out.append(replace(s, children=_md_safe(s.children), **changes))
     return out
 
 
@@ -85,16 +71,15 @@ def proof_document(result, fmt: str) -> str:
     if fmt not in ("md", "latex", "tex"):
         raise ConvexproofError(f"unknown format {fmt!r}; use md, latex or json")
     tfmt = "md" if fmt == "md" else "tex"
-    steps = _md_safe(result.steps) if tfmt == "md" else _limit_depth(result.steps)
+    steps = _limit_depth(result.steps) if tfmt == "tex" else result.steps
     body = render_steps(steps, tfmt)
     is_reg = "lam_min" in data
     title = ("Smallest regularisation weight" if is_reg else "Convexity proof")
-    wrap = Markup if tfmt == "md" else (lambda v: v)
     ctx = dict(
         title=title,
         steps=Markup(body),
-        verdict=wrap(data.get("verdict", "unknown")),
-        condition=wrap(data["condition"]) if data.get("condition") else None,
+        verdict=data.get("verdict", "unknown"),
+        condition=data["condition"] if data.get("condition") else None,
         modulus=data.get("modulus"),
         modulus_tight=data.get("modulus_tight"),
         witness=_witness_ctx(data.get("witness")),
