@@ -194,6 +194,7 @@ def normalise(text: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """Scan normalised text into tokens, inserting implicit multiplication."""
     raw: list[Token] = []
+    abs_open = 0
     pos = 0
     while pos < len(text):
         m = _TOKEN_RE.match(text, pos)
@@ -222,10 +223,20 @@ def tokenize(text: str) -> list[Token]:
             elif tok in _PY_KEYWORDS:
                 _fail(f"{tok!r} is not allowed in a formula")
         if kind == "op":
-            tok = {"^": "**", "=": "==", "&&": "and", "||": "or", "&": "and", "|": "or"}.get(tok, tok)
+            tok = {"^": "**", "=": "==", "&&": "and", "||": "or", "&": "and"}.get(tok, tok)
+        if tok == "|":  # |x| is abs(x): a bar after an operand closes, any other bar opens
+            if abs_open and raw and _is_operand_end(raw[-1]):
+                abs_open -= 1
+                raw.append(Token("op", ")"))
+            else:
+                abs_open += 1
+                raw += [Token("name", "abs"), Token("op", "(")]
+            continue
         raw.append(Token(kind, tok))
         if len(raw) > LIMITS["max_tokens"]:
             _fail(f"formula is too long (more than {LIMITS['max_tokens']} tokens)")
+    if abs_open:
+        _fail("unbalanced |...|: an absolute-value bar is never closed")
     raw = _function_powers(raw)
     # "√x", "√2": the root of the next number or name (write √(x+1) for more)
     i = 0

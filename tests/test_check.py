@@ -103,6 +103,9 @@ CASES = [
     ("exercise2", "zero_when", "a^2 <= lam^2", C, None),  # equal because λ > 0
     ("exercise2", "zero_when", "-lam < a < lam", I, "wrong-condition"),  # the boundary
     ("exercise2", "zero_when", "abs(a) <= 2lam", I, "wrong-condition"),
+    # regression: |a| bars were read as "or" and the answer was refused as invalid
+    ("exercise2", "zero_when", "|a| ≤ λ", C, None),
+    ("exercise2", "zero_when", "|a| < λ", I, "wrong-condition"),
     # ---- exercise4: verdicts and second derivatives
     ("exercise4", "verdict_absval", "convex", C, None),
     ("exercise4", "verdict_absval", "not convex", I, "kink-means-not-convex"),

@@ -117,6 +117,10 @@ EXPRESSIONS = [
     ("-(x+1)", -x - 1),
     ("x/2/3", x / 6),
     ("x / (2 y)", x / (2 * y)),
+    # absolute value written with bars (students type |x|, not abs(x))
+    ("|x|", sp.Abs(x)),
+    ("2|x| + |y|", 2 * sp.Abs(x) + sp.Abs(y)),
+    ("|x - 2| + x^2", sp.Abs(x - 2) + x**2),
 ]
 
 
@@ -156,6 +160,8 @@ CONDITIONS = [
     ("x < -1 or x > 1", sp.Or(x < -1, x > 1)),
     ("−1 < t < 1", sp.And(sp.StrictLessThan(-1, t), sp.StrictLessThan(t, 1))),
     ("a = 2", sp.Eq(a, 2)),
+    ("|a| <= 2", sp.LessThan(sp.Abs(a), 2)),
+    ("x < -1 || x > 1", sp.Or(x < -1, x > 1)),
 ]
 
 
@@ -291,6 +297,7 @@ REFUSED = [
     ("max(" + ",".join(f"{i}x-{i*i}" for i in range(1, 10)) + ")", "too many"),
     ("max(max(x, y, 2x, 2y, 3x), max(3y, 4x, 4y, 5x))", "too many"),
     ("+".join(f"max(0, 1 - {i}x)" for i in range(1, 14)), "too many"),
+    ("|x + 1", "never closed"),
 ]
 
 
