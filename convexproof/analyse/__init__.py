@@ -9,10 +9,19 @@ computed feedback.  See ``docs/architecture.md``.
 
 from __future__ import annotations
 
-from .engine import analyse, prove
-from .regularize import regularize
-from .result import ProofResult, RegularizeResult
-from .witness import find_witness, hessian, second_derivative, verify_witness
-
 __all__ = ["prove", "regularize", "find_witness", "verify_witness", "hessian", "second_derivative",
            "ProofResult", "RegularizeResult", "analyse"]
+
+# Imported on first use, so that ``convexproof.analyse.limits`` (used by every
+# command's time limit) does not load the whole engine.
+_HOME = {"analyse": "engine", "prove": "engine", "regularize": "regularize", "ProofResult": "result",
+         "RegularizeResult": "result", "find_witness": "witness", "hessian": "witness",
+         "second_derivative": "witness", "verify_witness": "witness"}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    raise AttributeError(name)
