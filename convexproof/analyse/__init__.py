@@ -14,7 +14,7 @@ __all__ = ["prove", "regularize", "find_witness", "verify_witness", "hessian", "
 
 # Imported on first use, so that ``convexproof.analyse.limits`` (used by every
 # command's time limit) does not load the whole engine.
-_HOME = {"analyse": "engine", "prove": "engine", "regularize": "regularize", "ProofResult": "result",
+_HOME = {"analyse": "engine", "prove": "engine", "regularize": "regularisation", "ProofResult": "result",
          "RegularizeResult": "result", "find_witness": "witness", "hessian": "witness",
          "second_derivative": "witness", "verify_witness": "witness"}
 
