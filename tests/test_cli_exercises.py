@@ -98,6 +98,10 @@ def test_solve_seed_gives_variant(runner):
     (["list", "--format", "xml"], "format"),
     (["solve", "exercise3", "-o", "/nonexistent-dir/x/sol.md"], "cannot write"),
     (["solve", "exercise3", "--exercises", "/nonexistent-dir"], "does not exist"),
+    # unwritable -o paths that fail even for root
+    (["solve", "exercise3", "-o", "/nonexistent-dir/x.md"], "cannot write"),
+    (["solve", "exercise3", "-o", "/proc/convexproof.md"], "cannot write"),
+    (["solve", "exercise3", "-o", "/"], "directory"),
 ])
 def test_errors_are_one_line_exit_2(runner, args, message):
     res = runner.invoke(cli, args)
