@@ -156,11 +156,16 @@ def render_exercise_body(ex, fmt: str, **options) -> str:
     return render_document("exercise_body.j2", _env_name(fmt), **exercise_context(ex, **options))
 
 
-def render_solution_body(solution, fmt: str) -> str:
-    """The worked solution's steps, without a document around them."""
+def render_solution_body(solution, fmt: str, heading_level: int = 3) -> str:
+    """The worked solution's steps, without a document around them.
+
+    In Markdown its sections are headings of ``heading_level`` (3 under the
+    "## Solution" of ``solve``); LaTeX sectioning does not depend on it.
+    """
     from .render import render_steps
 
-    return str(render_steps(solution.steps, _env_name(fmt)))
+    env = _env_name(fmt)
+    return str(render_steps(solution.steps, env, depth=heading_level - 2 if env == "md" else 0))
 
 
 def statement_document(ex, fmt: str = "md") -> str:

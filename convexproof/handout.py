@@ -70,10 +70,6 @@ def read_roster(path) -> list[str]:
     return students
 
 
-def _shift_md_headings(text: str, by: int) -> str:
-    return re.sub(r"(?m)^(#{1,5}) ", lambda m: "#" * min(len(m.group(1)) + by, 6) + " ", text)
-
-
 class _Builder:
     def __init__(self, fmt: str, exercises_dir):
         self.fmt = fmt
@@ -107,9 +103,7 @@ class _Builder:
               "figures": [], "exercise": ex}
         if with_solution:
             sol = self.solve(ex)
-            text = render_solution_body(sol, self.env)
-            if self.env == "md":
-                text = _shift_md_headings(text, 2)
+            text = render_solution_body(sol, self.env, heading_level=4)
             it["solution"] = Markup(text)
             it["figures"] = [figure_context(f) for f in sol.figures] if self.env == "tex" else []
             it["answers"] = sol.answers

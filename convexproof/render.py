@@ -126,8 +126,9 @@ def render_step(step: Step, fmt: str, depth: int = 0) -> Markup:
     return Markup(tmpl.render(step=step, body=body, depth=depth, rule=step.rule, **step.fields()))
 
 
-def render_steps(steps: list[Step], fmt: str) -> Markup:
-    return Markup("").join(render_step(s, fmt) for s in steps)
+def render_steps(steps: list[Step], fmt: str, depth: int = 0) -> Markup:
+    """Render a list of steps; ``depth`` nests them (Markdown headings start at level depth + 2)."""
+    return Markup("").join(render_step(s, fmt, depth) for s in steps)
 
 
 def render_document(template: str, fmt: str, **context: Any) -> str:
