@@ -18,6 +18,7 @@ Feedback never states the solver's answer unless ``reveal=True``.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -112,19 +113,11 @@ def check(exercise: str, answer: str, part: str | None = None, seed: int | None 
     if not answer.strip():
         result.feedback = "empty answer"
         return result
-    try:
+    with _invalid_on_error(result):
         if not isolate:
             return _check_limited(exercise, seed, exercises_dir, p.name, answer, reveal, timeout)
         return run_limited(_check_limited, exercise, seed, exercises_dir, p.name, answer, reveal, timeout,
                            timeout=timeout)
-    except AnalysisTimeout as exc:
-        _invalid(result, f"timed out: {exc.one_line()}")
-    except ExerciseError:
-        raise
-    except ConvexproofError as exc:
-        _invalid(result, exc.one_line())
-    except (RecursionError, MemoryError, OverflowError):
-        _invalid(result, "the answer is too complex to check")
     return result
 
 
@@ -135,20 +128,24 @@ def _check_limited(exercise, seed, exercises_dir, part, answer, reveal, timeout)
     ctx = _context(exercise, seed, exercises_dir)
     p = ctx.ex.part(part)
     result = CheckResult(ctx.ex.id, p.name, answer, "invalid", 0.0, "")
+    with _invalid_on_error(result), deadline(timeout or DEFAULT_TIMEOUT):
+        _Checker(ctx, p, answer, reveal, result).run()
+    return result
+
+
+@contextmanager
+def _invalid_on_error(result: CheckResult):
+    """An unparsable, too complex or timed-out answer is graded invalid; a broken exercise is raised."""
     try:
-        with deadline(timeout or DEFAULT_TIMEOUT):
-            _Checker(ctx, p, answer, reveal, result).run()
-    except ParseError as exc:
-        _invalid(result, exc.one_line())
+        yield
     except AnalysisTimeout as exc:
         _invalid(result, f"timed out: {exc.one_line()}")
     except ExerciseError:
         raise
-    except ConvexproofError as exc:
+    except ConvexproofError as exc:  # ParseError included
         _invalid(result, exc.one_line())
     except (RecursionError, MemoryError, OverflowError):
         _invalid(result, "the answer is too complex to check")
-    return result
 
 
 def _invalid(result: CheckResult, reason: str) -> None:

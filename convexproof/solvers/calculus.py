@@ -27,8 +27,22 @@ from ..errors import ExerciseError
 from ..mathtext import unicode as U
 from ..steps import Answer, Claim, Equation, Paragraph, Section
 from . import Figure, Solution, register
-from .common import (CurvatureWitness, Minimum, Prose, SignArgument, box, can_vanish, chord_witness, deriv,
-                     factor_sign, fn, function_name, inputs, numeric, relation)
+from .common import (
+    CurvatureWitness,
+    Minimum,
+    Prose,
+    SignArgument,
+    box,
+    can_vanish,
+    chord_witness,
+    deriv,
+    factor_sign,
+    fn,
+    function_name,
+    inputs,
+    numeric,
+    relation,
+)
 
 _SIGN_PRODUCT = {("pos", "pos"): "pos", ("pos", "nonneg"): "nonneg", ("nonneg", "nonneg"): "nonneg",
                  ("pos", "neg"): "neg", ("pos", "nonpos"): "nonpos", ("neg", "neg"): "pos",

@@ -15,8 +15,8 @@ import sympy as sp
 
 from ..errors import ExerciseError
 from ..library import SOLVER_NAME_FIELDS as NAME_FIELDS
-from ..steps import Step
 from ..parse import as_sympy
+from ..steps import Step
 
 # ---------------------------------------------------------------- step kinds
 

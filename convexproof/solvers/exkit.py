@@ -22,9 +22,8 @@ import sympy as sp
 
 from ..errors import ExerciseError
 from ..library import Exercise
-from ..parse import symbol
+from ..parse import as_sympy, symbol
 from ..steps import Step
-from ..parse import as_sympy
 
 PREC = 50  # digits for high-precision checks of witnesses
 MARGIN = sp.Rational(1, 10**30)
@@ -79,6 +78,16 @@ def _seg(v) -> tuple[str, Any]:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return ("math", as_sympy(v))
     return ("math", v)
+
+
+def join_list(vals) -> list:
+    """Pieces of "a, b and c" for a sentence: the items with separators between them."""
+    out = []
+    for i, v in enumerate(vals):
+        if i:
+            out.append(" and " if i == len(vals) - 1 else ", ")
+        out.append(v)
+    return out
 
 
 def P(*pieces) -> Sentence:

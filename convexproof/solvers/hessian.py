@@ -28,8 +28,23 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Figure, Solution, register
-from .exkit import (E, P, answer_steps, definiteness, eigenvector, fn_at, formula, formula_of, is_negative,
-                    jensen_witness, named, names_field, principal_minors, want)
+from .exkit import (
+    E,
+    P,
+    answer_steps,
+    definiteness,
+    eigenvector,
+    fn_at,
+    formula,
+    formula_of,
+    is_negative,
+    jensen_witness,
+    join_list,
+    named,
+    names_field,
+    principal_minors,
+    want,
+)
 from .univariate import _table, plot_range
 
 
@@ -58,9 +73,9 @@ def hessian_steps(f, xs, fn="f", label="f") -> tuple[list, dict]:
     lam = symbol("lam")
     charpoly = sp.factor(H.charpoly(lam).as_expr())
     steps.append(P("Its eigenvalues are the roots of the characteristic polynomial ",
-                   E(named("det(H − λI)", r"\det(H - \lambda I)"), charpoly), ": ", *_join(ev), "."))
+                   E(named("det(H − λI)", r"\det(H - \lambda I)"), charpoly), ": ", *join_list(ev), "."))
     minors = principal_minors(H)
-    steps.append(P("The leading principal minors are ", *_join(minors), "."))
+    steps.append(P("The leading principal minors are ", *join_list(minors), "."))
     facts.update(d)
     facts["minors"] = minors
     if d["psd"]:
@@ -95,15 +110,6 @@ def hessian_steps(f, xs, fn="f", label="f") -> tuple[list, dict]:
     else:
         raise ExerciseError(f"the engine could not decide the Hessian of {label}")
     return steps, facts
-
-
-def _join(vals):
-    out = []
-    for i, v in enumerate(vals):
-        if i:
-            out.append(" and " if i == len(vals) - 1 else ", ")
-        out.append(v)
-    return out
 
 
 def contour_figure(title, f, xs, lo, hi) -> Figure:
@@ -154,7 +160,7 @@ def solve_matrix_definiteness(ex) -> Solution:
     q = sp.expand((sp.Matrix(vs).T * A * sp.Matrix(vs))[0])
     steps = [Section(title="Eigenvalues", children=[
         P("The matrix is ", E(M, A), ". Its characteristic polynomial is ",
-          E(named("det(A − λI)", r"\det(A - \lambda I)"), sp.factor(A.charpoly(lam).as_expr())), ", with roots ", *_join(ev), "."),
+          E(named("det(A − λI)", r"\det(A - \lambda I)"), sp.factor(A.charpoly(lam).as_expr())), ", with roots ", *join_list(ev), "."),
         P("In exact arithmetic the smallest eigenvalue is exactly ", ev[0],
           ". A floating-point routine may return a tiny negative or positive number instead, which is why "
           "numerical PSD checks compare against a small tolerance rather than against zero."),
@@ -162,8 +168,8 @@ def solve_matrix_definiteness(ex) -> Solution:
     minors = principal_minors(A)
     all_minors = [sp.simplify(A.extract(list(idx), list(idx)).det())
                   for k in range(1, n + 1) for idx in __import__("itertools").combinations(range(n), k)]
-    sec = [P("The leading principal minors are ", *_join(minors), "; all principal minors are ",
-             *_join(all_minors), "."),
+    sec = [P("The leading principal minors are ", *join_list(minors), "; all principal minors are ",
+             *join_list(all_minors), "."),
            P("The quadratic form is ", E(named("vᵀAv", r"v^{\top} A v"), sp.factor(q)), ".")]
     if d["pd"]:
         sec.append(P("Every eigenvalue is positive, so the matrix is positive definite."))

@@ -21,8 +21,18 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
-from .exkit import E, P, answer_steps, definiteness, fn_at, formula, named, names_field, want
-from .hessian import _join
+from .exkit import (
+    E,
+    P,
+    answer_steps,
+    definiteness,
+    fn_at,
+    formula,
+    join_list,
+    named,
+    names_field,
+    want,
+)
 
 
 @register("kkt")
@@ -44,7 +54,7 @@ def solve_kkt(ex) -> Solution:
     steps = [Section(title="The KKT conditions", children=[
         P("Write the constraint as ", sp.Le(g, 0, evaluate=False), " and form the Lagrangian ",
           E(named("L(x, μ)", r"\mathcal{L}(x, \mu)"), Lag), " with a multiplier ", sp.Ge(mu, 0, evaluate=False), "."),
-        P("A point is optimal when it satisfies stationarity ", *_join([E(gr, 0) for gr in grad]),
+        P("A point is optimal when it satisfies stationarity ", *join_list([E(gr, 0) for gr in grad]),
           ", primal feasibility ", sp.Le(g, 0, evaluate=False), ", dual feasibility ", sp.Ge(mu, 0, evaluate=False),
           " and complementary slackness ", E(mu * g, 0), ". Because the objective is convex (its Hessian ",
           sp.ImmutableMatrix(H), " is positive semidefinite) and the constraint is affine, these conditions are "

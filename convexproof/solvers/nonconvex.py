@@ -19,9 +19,23 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
-from .exkit import (E, P, answer_steps, approx_value, definiteness, eigenvector, fn_at, formula, is_negative,
-                    jensen_witness, named, names_field, want)
-from .hessian import _join, contour_figure
+from .exkit import (
+    E,
+    P,
+    answer_steps,
+    approx_value,
+    definiteness,
+    eigenvector,
+    fn_at,
+    formula,
+    is_negative,
+    jensen_witness,
+    join_list,
+    named,
+    names_field,
+    want,
+)
+from .hessian import contour_figure
 
 
 @register("separable_regularization")
@@ -85,8 +99,8 @@ def solve_separable_regularization(ex) -> Solution:
     steps.append(Section(title="The smallest λ that makes it convex", children=[
         P("Adding ", lam * pen, " adds ", 2 * lam,
           " to every diagonal entry. The Hessian is PSD everywhere exactly when each entry's minimum is "
-          "non-negative: ", *_join([sp.Ge(n, 0, evaluate=False) for n in need]), "."),
-        P("So ", E(named("λ⋆", r"\lambda^{*}"), lam_min), ". At this value the entries are ", *_join(at),
+          "non-negative: ", *join_list([sp.Ge(n, 0, evaluate=False) for n in need]), "."),
+        P("So ", E(named("λ⋆", r"\lambda^{*}"), lam_min), ". At this value the entries are ", *join_list(at),
           ", each non-negative for every point, so the regularised function is convex."),
         P("Any smaller λ fails: at ", E(lam, below), " the entry at ", sp.Tuple(*where), " is ",
           sp.simplify(kmin + 2 * below), ", still negative."),
@@ -136,7 +150,7 @@ def solve_two_weight_network(ex) -> Solution:
     steps = [Section(title="The Hessian at the origin", children=[
         P("Let ", E(fn_at("f", w1, w2), f), ". Its Hessian is ", E(sp.Symbol("H"), sp.ImmutableMatrix(sp.expand(H))),
           "; at the origin it is ", E(named("H(0, 0)", "H(0, 0)"), H0), "."),
-        P("Its eigenvalues are ", *_join(d["eigenvalues"]), ": one negative and one positive, so the Hessian is "
+        P("Its eigenvalues are ", *join_list(d["eigenvalues"]), ": one negative and one positive, so the Hessian is "
           "indefinite and the origin is a saddle point."),
         P("Along the eigenvector ", E(sp.Symbol("v"), sp.Tuple(*v)), " the loss is ", E(fn_at("f", v[0] * s, v[1] * s), line),
           ", which curves downwards at s = 0. Chord check: ", E(fn_at("f", 0, 0), fc), " is above the average of ",

@@ -28,8 +28,20 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
-from .exkit import E, P, T, answer_steps, definiteness, fn_at, formula, named, names_field, want
-from .hessian import _join, contour_figure
+from .exkit import (
+    E,
+    P,
+    T,
+    answer_steps,
+    definiteness,
+    fn_at,
+    formula,
+    join_list,
+    named,
+    names_field,
+    want,
+)
+from .hessian import contour_figure
 
 
 def _vec(ex, key, n):
@@ -76,7 +88,7 @@ def solve_quadratic(ex) -> Solution:
         lam = symbol("lam")
         sec.append(P("The eigenvalues of the Hessian are the roots of ",
                      E(named("det(H − λI)", r"\det(H - \lambda I)"), sp.factor(H.charpoly(lam).as_expr())), ": ",
-                     *_join(ev), "."))
+                     *join_list(ev), "."))
     sec.append(P("It is positive" if n == 1 else "They are all positive", ", so the Hessian is positive definite everywhere and ", S,
                  " is strictly convex: it has at most one minimiser, and any stationary point is it."))
     steps.append(Section(title="Curvature", children=sec))
@@ -87,7 +99,7 @@ def solve_quadratic(ex) -> Solution:
     xstar = sp.Matrix([sol[0][v] for v in xs])
     fmin = sp.simplify(f.subs(dict(zip(xs, xstar))))
     steps.append(Section(title="The minimiser", children=[
-        P("Setting the gradient to zero gives ", *_join([E(g, 0) for g in grad]),
+        P("Setting the gradient to zero gives ", *join_list([E(g, 0) for g in grad]),
           ", whose only solution is ", E(named("x⋆", "x^{*}"), _pt(xstar)), "."),
         P("The minimum value is ", E(fn_at("f", *list(xstar)), fmin), "."),
     ]))
@@ -109,7 +121,7 @@ def solve_quadratic(ex) -> Solution:
                  " for a quadratic, the error ", E(named("e_k", "e_k"), named("x_k − x⋆", r"x_k - x^{*}")),
                  " obeys ", E(named("e_{k+1}", "e_{k+1}"), named("(I − ηH) e_k", r"(I - \eta H)\, e_k")), "."),
                P("With ", E(eta, step), " the eigenvalues of ", named("I − ηH", r"I - \eta H"), " are ",
-                 *_join(factors), " (one per eigenvalue of H, namely ", named("1 − ηλ", r"1 - \eta\lambda"),
+                 *join_list(factors), " (one per eigenvalue of H, namely ", named("1 − ηλ", r"1 - \eta\lambda"),
                  "). The matrix is symmetric, so its norm is the largest absolute value, ",
                  E(named("ρ", r"\rho"), rho), "."),
                ]
@@ -164,7 +176,7 @@ def solve_quadratic(ex) -> Solution:
                  "with μ the smallest: ", E(sp.Symbol("L"), L), ", ", E(symbol("mu"), mu), ", and the condition "
                  "number is ", E(symbol("kappa"), kappa), "."),
                P("With the step ", E(eta, 1 / L), " the factors ", named("1 − λ/L", r"1 - \lambda/L"), " are ",
-                 *_join([sp.simplify(1 - v / L) for v in ev]), "; the largest is ",
+                 *join_list([sp.simplify(1 - v / L) for v in ev]), "; the largest is ",
                  E(named("1 − μ/L", r"1 - \mu/L"), rate), ", so the error shrinks by this factor per step."),
                P("The best fixed step balances the two extreme factors, ", E(1 - eta * mu, -(1 - eta * L)),
                  ", which gives ", E(eta, best), " and the rate ",

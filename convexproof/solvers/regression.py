@@ -21,8 +21,18 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
-from .exkit import E, P, answer_steps, definiteness, fn_at, formula, named, names_field, want
-from .hessian import _join
+from .exkit import (
+    E,
+    P,
+    answer_steps,
+    definiteness,
+    fn_at,
+    formula,
+    join_list,
+    named,
+    names_field,
+    want,
+)
 
 
 def _data(ex, n_vars):
@@ -63,7 +73,7 @@ def solve_least_squares(ex) -> Solution:
           ", the same at every w: the loss is a quadratic in w."),
         P("For any vector v, ", E(named("vᵀXᵀXv", r"v^{\top}X^{\top}Xv"), quad), ", which is ",
           E(named("‖Xv‖²", r"\|Xv\|^2"), sumsq), ", a sum of squares and so never negative."),
-        P("Hence 2XᵀX is positive semidefinite (its eigenvalues are ", *_join(d["eigenvalues"]),
+        P("Hence 2XᵀX is positive semidefinite (its eigenvalues are ", *join_list(d["eigenvalues"]),
           ") and the least-squares loss is convex."),
     ])]
     answers = {"hessian": sp.ImmutableMatrix(G), "verdict": "convex"}

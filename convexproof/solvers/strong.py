@@ -23,8 +23,17 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
-from .exkit import E, P, answer_steps, definiteness, fn_at, formula, named, want
-from .hessian import _join
+from .exkit import (
+    E,
+    P,
+    answer_steps,
+    definiteness,
+    fn_at,
+    formula,
+    join_list,
+    named,
+    want,
+)
 from .univariate import analyse_function
 
 
@@ -85,9 +94,9 @@ def solve_strong_convexity(ex) -> Solution:
         P("Adding ", named("λ‖w‖²", r"\lambda\|w\|^2"), " adds ", named("2λI", r"2\lambda I"),
           " to the Hessian, and ", E(named("(H + 2λI)v", r"(H + 2\lambda I)v"), named("(h + 2λ)v", r"(h + 2\lambda)v")),
           " for every eigenvector v of H with eigenvalue h: each eigenvalue moves up by exactly 2λ."),
-        P("Here ", E(sp.Symbol("H"), sp.ImmutableMatrix(H)), " has eigenvalues ", *_join(d0["eigenvalues"]),
+        P("Here ", E(sp.Symbol("H"), sp.ImmutableMatrix(H)), " has eigenvalues ", *join_list(d0["eigenvalues"]),
           " (", d0["class"], "). With ", E(symbol("lam"), lam), " the regularised Hessian ",
-          E(named("H + 2λI", r"H + 2\lambda I"), Hr), " has eigenvalues ", *_join(d1["eigenvalues"]),
+          E(named("H + 2λI", r"H + 2\lambda I"), Hr), " has eigenvalues ", *join_list(d1["eigenvalues"]),
           " (", d1["class"], "): each moved up by ", E(named("2λ", r"2\lambda"), 2 * lam), "."),
         P("So L2 regularisation makes a problem more convex; once the smallest eigenvalue becomes positive, "
           "the regularised objective is strongly convex with modulus equal to that eigenvalue."),

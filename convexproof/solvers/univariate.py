@@ -23,7 +23,19 @@ import sympy as sp
 from ..errors import ExerciseError
 from ..steps import Equation, Section
 from . import Figure, Solution, register
-from .exkit import E, P, T, answer_steps, fn_at, convexity_1d, formula_of, hp, name_field, want
+from .exkit import (
+    E,
+    P,
+    T,
+    answer_steps,
+    convexity_1d,
+    fn_at,
+    formula_of,
+    hp,
+    join_list,
+    name_field,
+    want,
+)
 
 
 def fname(name: str, var):
@@ -92,7 +104,7 @@ def analyse_function(f, x, dom, label: str, fn: str = "f"):
                     if zeros == sp.S.EmptySet:
                         steps.append(P("It is even positive everywhere, so ", S, " is strictly convex."))
                     elif isinstance(zeros, sp.FiniteSet):
-                        steps.append(P("It vanishes only at ", *_join(list(zeros)),
+                        steps.append(P("It vanishes only at ", *join_list(list(zeros)),
                                        ", isolated points, so ", S, " is strictly convex."))
             facts["verdict"] = "convex"
         elif v.convex is False:
@@ -149,15 +161,6 @@ def analyse_function(f, x, dom, label: str, fn: str = "f"):
             facts["argmin"], facts["min"] = xs, fmin
     facts["result"] = v
     return steps, facts
-
-
-def _join(vals):
-    out = []
-    for i, v in enumerate(vals):
-        if i:
-            out.append(" and " if i == len(vals) - 1 else ", ")
-        out.append(v)
-    return out
 
 
 def _interval_rel(lo, hi, x):
