@@ -50,11 +50,19 @@ _TEX_UNICODE = {
 _TEX_RE = re.compile("|".join(re.escape(k) for k in list(_TEX_ESCAPES) + list(_TEX_UNICODE)))
 
 
+_PRIMES = re.compile(r"(?<=[A-Za-z])('{1,3})(?=\()")
+
+
 def tex_escape(text: str) -> str:
-    """Escape prose for LaTeX: every TeX special character, and Unicode we can map."""
+    """Escape prose for LaTeX: every TeX special character, and Unicode we can map.
+
+    Primes in prose (``f''(x)``) become math primes, not a closing quote;
+    control characters are dropped.
+    """
     out = _TEX_RE.sub(lambda m: _TEX_ESCAPES.get(m.group(), _TEX_UNICODE.get(m.group(), "")), str(text))
+    out = _PRIMES.sub(lambda m: "$" + m.group(1) + "$", out)  # safe: applied to escaped text
     # anything else outside Latin-1 would break pdflatex: drop to '?'
-    return "".join(c if ord(c) < 256 else "?" for c in out)
+    return "".join(c if 32 <= ord(c) < 256 or c in "\n\t" else ("?" if ord(c) >= 256 else "") for c in out)
 
 
 _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
