@@ -530,13 +530,18 @@ def prove(expr, wrt=None, where=(), timeout: float = 10.0) -> ProofResult:
     input raises :class:`ConvexproofError`).  Runs in a child process that is
     killed after ``timeout`` seconds (the result is then "unknown").
     """
-    problem = make_problem(expr, wrt=wrt, where=where)
+    import time
+
+    started = time.monotonic()
     timeout = float(timeout)
     if not (timeout > 0):
         raise ConvexproofError("the timeout must be a positive number of seconds")
+    problem = make_problem(expr, wrt=wrt, where=where)
     _preimport()
+    # the time limit covers the whole call, parsing and set-up included
+    left = max(timeout - (time.monotonic() - started), 0.05)
     try:
-        return run_isolated(_prove_child, (problem, timeout), timeout=timeout, grace=0.25)
+        return run_isolated(_prove_child, (problem, left), timeout=left, grace=0.25)
     except AnalysisTimeout as exc:
         res = ProofResult(expr=problem.expr, variables=problem.variables, parameters=problem.parameters,
                           domain=problem.domain_conditions(), timed_out=True)
