@@ -289,6 +289,24 @@ class _Checker:
     def mistakes(self):
         return [m for m in self.ex.mistakes if m.part == self.part.name]
 
+    def known_mistake(self, matches):
+        """The first known mistake of this part whose answer, parsed, ``matches``; else None."""
+        for m in self.mistakes():
+            try:
+                mv = self.ex.formula(m.answer, where="mistakes.answer")
+            except ConvexproofError:
+                continue
+            if matches(mv):
+                return m
+        return None
+
+    def flag_known_mistake(self, matches) -> bool:
+        """Grade as that mistake, with its feedback, when a known mistake ``matches``."""
+        m = self.known_mistake(matches)
+        if m is not None:
+            self.set("incorrect", self.mistake_feedback(m), m.note)
+        return m is not None
+
     # ---------------------------------------------------------------- dispatch
     def run(self) -> None:
         typ = self.part.type
@@ -384,17 +402,13 @@ class _Checker:
             self.set("incorrect", f"{_u(v)} is not the value the exercise asks for.", "wrong-value")
 
     def match_number_mistake(self, v):
-        for m in self.mistakes():
-            try:
-                mv = self.ex.formula(m.answer, where="mistakes.answer")
-            except ConvexproofError:
-                continue
+        def matches(mv) -> bool:
             b = A._bound(mv) if isinstance(mv, sp.core.relational.Relational) else None
             if b is not None:
                 mv = b[2]
-            if isinstance(mv, sp.Expr) and not mv.free_symbols and A.same_number(v, mv, 1e-12):
-                return m
-        return None
+            return isinstance(mv, sp.Expr) and not mv.free_symbols and A.same_number(v, mv, 1e-12)
+
+        return self.known_mistake(matches)
 
     def lambda_feedback(self, v, correct) -> None:
         f, x, lam = self.facts["function"], self.facts["variable"], self.parameter()
@@ -443,15 +457,9 @@ class _Checker:
         if cmp.equal:
             self.set("correct", "", None, cmp.method)
             return
-        for m in self.mistakes():
-            try:
-                mv = self.ex.formula(m.answer, where="mistakes.answer")
-            except ConvexproofError:
-                continue
-            if isinstance(mv, sp.Expr) and A.compare_expressions(s, mv, dom, rtol=rtol, seed_key=self.seed_key,
-                                                                 points=6, symbolic_seconds=0).equal:
-                self.set("incorrect", self.mistake_feedback(m), m.note)
-                return
+        if self.flag_known_mistake(lambda mv: isinstance(mv, sp.Expr) and A.compare_expressions(
+                s, mv, dom, rtol=rtol, seed_key=self.seed_key, points=6, symbolic_seconds=0).equal):
+            return
         pattern = self.expression_pattern(s, c, dom, rtol)
         msg = []
         if pattern:
@@ -510,15 +518,9 @@ class _Checker:
         if equal:
             self.set("correct", "", None, "sampled")
             return
-        for m in self.mistakes():
-            try:
-                mv = self.ex.formula(m.answer, where="mistakes.answer")
-            except ConvexproofError:
-                continue
-            if isinstance(mv, sp.logic.boolalg.Boolean) and A.compare_conditions(
-                    ans.value, mv, syms, self.seed_key, self.domain())[0]:
-                self.set("incorrect", self.mistake_feedback(m), m.note)
-                return
+        if self.flag_known_mistake(lambda mv: isinstance(mv, sp.logic.boolalg.Boolean) and A.compare_conditions(
+                ans.value, mv, syms, self.seed_key, self.domain())[0]):
+            return
         where = _point_text(pt)
         if holds:
             msg = f"Your condition holds at {where}, but there it should not."
@@ -554,14 +556,9 @@ class _Checker:
         if not wrong:
             self.set("correct", "", None, "exact")
             return
-        for m in self.mistakes():
-            try:
-                mv = _as_list(self.ex.formula(m.answer, where="mistakes.answer"))
-            except ConvexproofError:
-                continue
-            if len(mv) == len(ans.value) and not self.wrong_entries(ans.value, mv):
-                self.set("incorrect", self.mistake_feedback(m), m.note)
-                return
+        if self.flag_known_mistake(lambda mv: len(_as_list(mv)) == len(ans.value)
+                                   and not self.wrong_entries(ans.value, _as_list(mv))):
+            return
         which = ", ".join(str(i + 1) for i in wrong)
         self.set("incorrect", f"Coordinate{'s' if len(wrong) > 1 else ''} {which} "
                  f"{'are' if len(wrong) > 1 else 'is'} not right.", "wrong-entry")
@@ -594,14 +591,9 @@ class _Checker:
         if not wrong:
             self.set("correct", "", None, "exact")
             return
-        for m in self.mistakes():
-            try:
-                mv = self.ex.formula(m.answer, where="mistakes.answer")
-            except ConvexproofError:
-                continue
-            if isinstance(mv, sp.MatrixBase) and mv.shape == M.shape and not self.wrong_entries(list(M), list(mv)):
-                self.set("incorrect", self.mistake_feedback(m), m.note)
-                return
+        if self.flag_known_mistake(lambda mv: isinstance(mv, sp.MatrixBase) and mv.shape == M.shape
+                                   and not self.wrong_entries(list(M), list(mv))):
+            return
         cells = ", ".join(f"({i // M.cols + 1}, {i % M.cols + 1})" for i in wrong)
         msg = f"Entr{'ies' if len(wrong) > 1 else 'y'} {cells} {'are' if len(wrong) > 1 else 'is'} not right."
         if correct.is_symmetric() and not M.is_symmetric():
