@@ -635,6 +635,15 @@ def _exp_substitution(e: sp.Expr, x: sp.Symbol):
     return g, q, U
 
 
+def _exp_image(I: sp.Interval, q) -> sp.Interval | None:
+    """The image of I under x -> exp(x/q), q > 0; None unless its ends are rational (or 0, oo)."""
+    lo = sp.exp(I.inf / q) if I.inf != -sp.oo else sp.Integer(0)
+    hi = sp.exp(I.sup / q) if I.sup != sp.oo else sp.oo
+    if not all(b.is_Rational or b == sp.oo for b in (lo, hi)):
+        return None
+    return sp.Interval(lo, hi, I.left_open or I.inf == -sp.oo, I.right_open)
+
+
 _USIGN_CACHE: dict = {}
 
 
@@ -688,10 +697,8 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
         sub = _exp_substitution(e, x)
         if sub is not None:
             g, q, U = sub
-            lo = sp.exp(I.inf / q) if I.inf != -sp.oo else sp.Integer(0)
-            hi = sp.exp(I.sup / q) if I.sup != sp.oo else sp.oo
-            J = sp.Interval(lo, hi, I.left_open or I.inf == -sp.oo, I.right_open)
-            if any(not (b.is_Rational or b in (sp.oo, 0)) for b in (lo, hi)):
+            J = _exp_image(I, q)
+            if J is None:
                 return None
             r = univariate_sign(g, U, J, _depth=1)
             if r is None:
@@ -889,10 +896,8 @@ def infimum_1d(g: sp.Expr, x: sp.Symbol, I: sp.Interval) -> Inf:
     sub = _exp_substitution(g, x)
     if sub is not None:
         h, q, U = sub
-        lo = sp.exp(I.inf / q) if I.inf != -sp.oo else sp.Integer(0)
-        hi = sp.exp(I.sup / q) if I.sup != sp.oo else sp.oo
-        J = sp.Interval(lo, hi, I.left_open or I.inf == -sp.oo, I.right_open)
-        if h.is_rational_function(U) and all(b.is_Rational or b in (sp.oo,) for b in (lo, hi)):
+        J = _exp_image(I, q)
+        if J is not None and h.is_rational_function(U):
             r = _inf_rational(h, U, J)
             at = sp.log(r.attained_at) * q if r.attained_at is not None and r.attained_at != 0 else None
             return Inf(r.value, at, f"with u = exp({x}/{q}) > 0: " + _txt(r.why) if q != 1 else
