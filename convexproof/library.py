@@ -422,9 +422,18 @@ def read_exercise(path: Path) -> Exercise:
         selftests.append(SelfTest(part, r.text(t, "answer", fld + ".answer", limit=2000), expect,
                                   r.text(t, "note", fld + ".note", None, limit=60)))
 
+    hints = r.strings(data, "hints", "hints")
+    prose = [("statement", statement)] + [(f"hints[{i}]", h) for i, h in enumerate(hints)]
+    prose += [(f"mistakes[{i}].feedback", m.feedback) for i, m in enumerate(mistakes)]
+    prose += [(f"parts.{p.name}.description", p.description) for p in parts.values()]
+    for fld, text in prose:
+        for m in _REF_RE.finditer(text):
+            if m.group(1) not in math and m.group(1) not in params:
+                r.fail(fld, f"{{{m.group(1)}}} refers to nothing: add it to [math] or [params]")
+
     return Exercise(
         id=ex_id, title=title, path=path,
         tags=r.strings(data, "tags", "tags"), statement=statement,
-        hints=r.strings(data, "hints", "hints"), solver=solver, params=params,
+        hints=hints, solver=solver, params=params,
         parts=parts, mistakes=mistakes, selftests=selftests, math=math,
     )

@@ -213,3 +213,17 @@ def test_part_the_solver_does_not_compute_is_reported(tmp_path):
     res = run("solve", "exercise98", "--exercises", str(tmp_path))
     assert res.exit_code == 2
     assert "exercise98.toml" in res.output and "nonsense" in res.output
+
+
+@pytest.mark.parametrize("extra,field", [
+    ('statement = "Compute {id}."', "statement"),
+    ('statement = "s"\nhints = ["ok", "see {nowhere}"]', "hints[1]"),
+])
+def test_unknown_prose_reference_names_the_field(tmp_path, extra, field):
+    """Regression: '{id}' in prose failed at render time with no field named."""
+    (tmp_path / "exercise97.toml").write_text(
+        f'id = "exercise97"\ntitle = "t"\n{extra}\n[solver]\nkind = "quadratic"\nvars = ["x"]\n'
+        'f = "x**2"\n[[parts]]\nname = "argmin"\ntype = "point"\n', encoding="utf-8")
+    res = run("show", "exercise97", "--exercises", str(tmp_path))
+    assert res.exit_code == 2
+    assert "exercise97.toml" in res.output and f"field '{field}'" in res.output and "refers to nothing" in res.output
