@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import sympy as sp
@@ -67,23 +66,36 @@ class _Context:
     domains: dict = field(default_factory=dict)
 
 
+_CONTEXTS: dict[tuple, _Context] = {}
+_MAX_CONTEXTS = 128
+
+
+def _context_key(exercise: str, seed: int | None, exercises_dir) -> tuple:
+    return (exercise, seed, str(exercises_dir) if exercises_dir else None, os.environ.get("CONVEXPROOF_EXERCISES"))
+
+
 def _context(exercise: str, seed: int | None, exercises_dir) -> _Context:
-    key_dir = str(exercises_dir) if exercises_dir else None
-    return _context_cached(exercise, seed, key_dir, os.environ.get("CONVEXPROOF_EXERCISES"))
-
-
-@lru_cache(maxsize=128)
-def _context_cached(exercise, seed, exercises_dir, _env) -> _Context:
+    """The exercise variant and its solution, loaded and solved in this process (cached)."""
     from .library import load_exercise
     from .solvers import solve
 
-    ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
-    sol = solve(ex)
-    return _Context(ex, sol, dict(getattr(sol, "facts", {}) or {}))
+    key = _context_key(exercise, seed, exercises_dir)
+    if key not in _CONTEXTS:
+        ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
+        sol = solve(ex)
+        if len(_CONTEXTS) >= _MAX_CONTEXTS:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)))
+        _CONTEXTS[key] = _Context(ex, sol, dict(getattr(sol, "facts", {}) or {}))
+    return _CONTEXTS[key]
+
+
+def warm(exercise: str, seed: int | None = None, exercises_dir=None) -> None:
+    """Solve the variant in this process, so later checks reuse it (call once it is known to be fast)."""
+    _context(exercise, seed, exercises_dir)
 
 
 def clear_cache() -> None:
-    _context_cached.cache_clear()
+    _CONTEXTS.clear()
 
 
 # --------------------------------------------------------------------------
@@ -101,8 +113,16 @@ def check(exercise: str, answer: str, part: str | None = None, seed: int | None 
     cooperative deadline inside.  ``isolate=False`` checks in this process
     with the cooperative deadline only (``grade`` workers add a timer signal).
     """
-    from .limits import run_limited
+    from .limits import run_limited, solve_timeout
 
+    if isolate and _context_key(exercise, seed, exercises_dir) not in _CONTEXTS:
+        # Not solved here yet, and a teacher's file may be slow to solve: load, solve and
+        # check in a child process, under the solving limit plus the answer's.
+        try:
+            return run_limited(check, exercise, answer, part, seed, reveal, exercises_dir, timeout, False,
+                               timeout=solve_timeout() + (timeout or DEFAULT_TIMEOUT))
+        except AnalysisTimeout:
+            raise ExerciseError(f"{exercise}: solving the exercise ran over its time limit") from None
     ctx = _context(exercise, seed, exercises_dir)
     p = ctx.ex.part(part)
     text = answer if isinstance(answer, str) else ""

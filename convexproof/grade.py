@@ -196,6 +196,9 @@ def _can_alarm() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+_UNSOLVED: dict[tuple, str] = {}  # variants whose solving ran over the limit, in this worker
+
+
 def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> dict:
     """Check one distinct answer; every failure becomes an invalid result (never raises)."""
     from .checking import check
@@ -205,11 +208,20 @@ def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> d
     alarm = _can_alarm()
     try:
         if alarm:
-            # loading and solving the exercise (cached per worker) gets its own, longer limit
-            with _row_alarm(timeout * 3 + 30):
-                from .checking import _context
+            # loading and solving the exercise (cached per worker) gets the solving limit;
+            # a variant that ran over it is not tried again for its other rows
+            from .checking import _context
+            from .limits import solve_timeout
 
-                _context(exercise, None if seed == -1 else seed, exercises_dir)
+            variant = (exercise, seed, str(exercises_dir))
+            if variant in _UNSOLVED:
+                return _invalid(_UNSOLVED[variant])
+            try:
+                with _row_alarm(solve_timeout()):
+                    _context(exercise, None if seed == -1 else seed, exercises_dir)
+            except _RowAlarm:
+                _UNSOLVED[variant] = f"the exercise could not be solved within {solve_timeout():g} s"
+                return _invalid(_UNSOLVED[variant])
             with _row_alarm(timeout + 1):
                 r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
                           exercises_dir=exercises_dir, timeout=timeout, isolate=False)

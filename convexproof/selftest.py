@@ -2,9 +2,10 @@
 
 For each exercise:
 
-1. each ``[[selftests]]`` answer is checked with :func:`convexproof.checking.check`
-   on the canonical variant and must get its expected status;
-2. the canonical solution's own answer to every part must be accepted;
+1. the canonical variant is solved under the time limit (a failure is reported);
+2. when it solves, each ``[[selftests]]`` answer is checked with
+   :func:`convexproof.checking.check` and must get its expected status, and
+   the solution's own answer to every part must be accepted;
 3. the exercise is solved for seeds 1..N; a variant that raises, or whose
    answers are undefined (nan, zoo, infinite) is a failure.  Variants with the
    same parameter values are solved once.
@@ -46,13 +47,36 @@ def _own_answer_text(v) -> str:
     return text if isinstance(text, str) else str(text)
 
 
+def _own_answers(ex) -> dict[str, str]:
+    """The canonical solution's answers, as a student would type them (run in a child process)."""
+    from .solvers import solve
+
+    return {part: _own_answer_text(v) for part, v in solve(ex).answers.items()}
+
+
+def _variant_report(var) -> tuple[str, str]:
+    """Solve one variant: (what is wrong with it or "", a fingerprint of its solution)."""
+    from .solvers import solve
+
+    s = solve(var)
+    bad = [p for p, v in s.answers.items() if _bad_value(v)]
+    missing = [p for p in var.parts if p not in s.answers]
+    if bad:
+        return f"degenerate answer for {', '.join(bad)}", ""
+    if missing:
+        return f"no answer for {', '.join(missing)}", ""
+    return "", repr((sorted(s.answers_text().items()), [st.to_dict() for st in s.steps]))
+
+
 def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
                   echo: Callable[[str], None] = print, check_own: bool = True) -> bool:
     from .library import instantiate, list_exercises, load_exercise
-    from .solvers import solve
+    from .limits import run_limited, solve_timeout
+
+    limit = solve_timeout()  # every solve runs in a child process under this time limit
 
     try:
-        from .checking import check
+        from .checking import check, warm
     except ImportError as exc:  # grading engine broken: the seeds part still runs, the run fails
         check = None
         echo(f"cannot import convexproof.checking ({exc}); self-tests not run")
@@ -68,8 +92,18 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
         t0 = time.perf_counter()
         failures: list[str] = []
         ex = instantiate(base, None)
-        # 1. the file's self-tests
-        if check is not None:
+        # 1. the canonical solution, solved under the time limit, and its own answers
+        try:
+            own = run_limited(_own_answers, ex, timeout=limit, what=f"solving {ex.id}")
+        except ConvexproofError as exc:
+            failures.append(f"canonical variant does not solve: {exc.one_line()}")
+            own = None
+        except Exception as exc:  # a solver bug: report, never crash the run
+            failures.append(f"canonical variant crashed: {type(exc).__name__}: {exc}")
+            own = None
+        if own is not None and check is not None:
+            warm(ex.id, None, exercises_dir)  # known to solve in time: reuse it for every check below
+            # 2. the file's self-tests
             for i, t in enumerate(ex.selftests):
                 n_tests += 1
                 try:
@@ -80,19 +114,8 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
                 if status != t.expect:
                     failures.append(f"selftest {i + 1} (part {t.part}, answer {t.answer!r}): expected {t.expect}, "
                                     f"got {status}")
-        # 2. the canonical solution's own answers
-        try:
-            sol = solve(ex)
-        except ConvexproofError as exc:
-            failures.append(f"canonical variant does not solve: {exc.one_line()}")
-            sol = None
-        except Exception as exc:  # a solver bug: report, never crash the run
-            failures.append(f"canonical variant crashed: {type(exc).__name__}: {exc}")
-            sol = None
-        if sol is not None and check is not None and check_own:
-            for part, value in sol.answers.items():
+            for part, text in (own.items() if check_own else ()):
                 n_tests += 1
-                text = _own_answer_text(value)
                 try:
                     status = check(ex.id, text, part=part, exercises_dir=exercises_dir).status
                 except ConvexproofError as exc:
@@ -112,15 +135,12 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
             n_variants += 1
             problem = ""
             try:
-                s = solve(var)
-                bad = [p for p, v in s.answers.items() if _bad_value(v)]
-                missing = [p for p in var.parts if p not in s.answers]
-                if bad:
-                    problem = f"degenerate answer for {', '.join(bad)} (values {dict(key)})"
-                elif missing:
-                    problem = f"no answer for {', '.join(missing)}"
+                problem, fingerprint = run_limited(_variant_report, var, timeout=limit,
+                                                   what=f"solving {var.id} with seed {seed}")
+                if problem:
+                    problem += f" (values {dict(key)})"
                 else:
-                    distinct.add(repr((sorted(s.answers_text().items()), [st.to_dict() for st in s.steps])))
+                    distinct.add(fingerprint)
             except ConvexproofError as exc:
                 problem = f"error: {exc.one_line()} (values {dict(key)})"
             except Exception as exc:

@@ -189,6 +189,25 @@ def test_per_row_time_limit(tmp_path, monkeypatch):
     assert rep.rows[1]["status"] == "correct"
 
 
+def test_a_slow_teacher_exercise_is_invalid_once_and_does_not_stall_the_batch(tmp_path, monkeypatch):
+    """Regression: each row of an exercise that solves slowly waited 60 s (two rows took 2 minutes)."""
+    from convexproof.resources import data_dir
+
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    src = (data_dir("exercises") / "exercise3.toml").read_text(encoding="utf-8")
+    (teacher / "slow.toml").write_text(src.replace('id = "exercise3"', 'id = "slow"').replace(
+        'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'), encoding="utf-8")
+    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "a,slow,lambda_min,3\nb,exercise3,lambda_min,3\nc,slow,lambda_min,2\n", encoding="utf-8")
+    start = time.perf_counter()
+    rep = grade(path, jobs=1, exercises_dir=str(teacher))
+    assert time.perf_counter() - start < 15
+    assert [r["status"] for r in rep.rows] == ["invalid", "correct", "invalid"]
+    assert "could not be solved within 2 s" in rep.rows[0]["feedback"]
+
+
 # --------------------------------------------------------------------- output
 def test_csv_output_one_row_per_input_row(tmp_path):
     out = _grade_text(tmp_path, _csv(ROWS), fmt="csv", jobs=1)

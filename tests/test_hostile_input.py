@@ -297,6 +297,36 @@ def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(sandbo
     assert "time limit" in msg
 
 
+def test_check_on_a_slow_teacher_exercise_stops_at_the_time_limit(sandbox, monkeypatch):
+    """Regression: `check` solved the exercise in its own process with no limit (minutes on degree 200)."""
+    from convexproof.checking import check
+    from convexproof.errors import ExerciseError
+
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    (teacher / "slow.toml").write_text(
+        _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
+        encoding="utf-8")
+    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    t0 = time.perf_counter()
+    with pytest.raises(ExerciseError, match="time limit"):
+        check("slow", "3", exercises_dir=str(teacher), timeout=1)
+    assert time.perf_counter() - t0 < 10
+
+
+def test_selftest_of_a_slow_teacher_exercise_reports_the_time_limit(sandbox, monkeypatch):
+    """Regression: `selftest` solved every variant with no time limit, so one slow file hung it."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    (teacher / "slow.toml").write_text(
+        _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
+        encoding="utf-8")
+    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    result, elapsed = run(["selftest", "slow", "--seeds", "1", "--exercises", str(teacher)])
+    assert result.exit_code == 1 and "time limit" in result.stdout, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr and elapsed < 30
+
+
 # Prose is data: escaped in LaTeX and Markdown, never a template.
 JINJA_PWN = "{{ self.__init__.__globals__.__builtins__.__import__('os').system('touch pwned') }}"
 TEX_PWN = "<< self.__init__.__globals__.__builtins__.__import__('os').system('touch pwned') >>"
