@@ -227,3 +227,14 @@ def test_unknown_prose_reference_names_the_field(tmp_path, extra, field):
     res = run("show", "exercise97", "--exercises", str(tmp_path))
     assert res.exit_code == 2
     assert "exercise97.toml" in res.output and f"field '{field}'" in res.output and "refers to nothing" in res.output
+
+
+@pytest.mark.parametrize("matrix,cls", [
+    ("[[-2, 0], [0, -1]]", "negative definite"),  # regression: was reported as negative semidefinite
+    ("[[-1, 0], [0, 0]]", "negative semidefinite"),
+    ("[[2, 1], [1, 3]]", "positive definite"),  # irrational eigenvalues (5 ± √5)/2, kept exact
+])
+def test_definiteness_classes(matrix, cls):
+    d = definiteness(parse_any(matrix))
+    assert d["class"] == cls
+    assert all(sp.simplify(parse_any(matrix).det() - sp.prod(d["eigenvalues"])) == 0 for _ in [0])

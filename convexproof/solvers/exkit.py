@@ -397,15 +397,25 @@ def definiteness(H: sp.Matrix) -> dict:
     H = sp.Matrix(H)
     ev = []
     for val, mult in H.eigenvals().items():
-        ev += [sp.nsimplify(sp.simplify(val))] * mult
+        ev += [sp.simplify(val)] * mult  # exact: no numeric "simplification"
     ev.sort(key=lambda v: float(v))
-    pos = all(is_positive(v) for v in ev)
-    nonneg = all(v.is_nonnegative is True or is_positive(v) or v == 0 for v in ev)
-    neg = any(is_negative(v) for v in ev)
-    cls = ("positive definite" if pos else "positive semidefinite" if nonneg and not neg
-           else "indefinite" if neg and any(is_positive(v) for v in ev)
-           else "negative semidefinite" if neg else "unknown")
-    return {"eigenvalues": ev, "class": cls, "psd": nonneg and not neg, "pd": pos, "indefinite": cls == "indefinite"}
+    pos = [is_positive(v) for v in ev]
+    neg = [is_negative(v) for v in ev]
+    zero = [v == 0 for v in ev]
+    if all(pos):
+        cls = "positive definite"
+    elif all(p or z for p, z in zip(pos, zero)):
+        cls = "positive semidefinite"
+    elif all(neg):
+        cls = "negative definite"
+    elif all(n or z for n, z in zip(neg, zero)):
+        cls = "negative semidefinite"
+    elif any(pos) and any(neg):
+        cls = "indefinite"
+    else:
+        cls = "unknown"
+    psd = cls in ("positive definite", "positive semidefinite")
+    return {"eigenvalues": ev, "class": cls, "psd": psd, "pd": all(pos), "indefinite": cls == "indefinite"}
 
 
 def eigenvector(H: sp.Matrix, value) -> sp.Matrix:
