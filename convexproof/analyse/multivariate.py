@@ -35,7 +35,7 @@ class LDLCert:
 
 
 def _frac(v) -> Fraction:
-    v = sp.nsimplify(v) if not v.is_Rational else v
+    """An exact rational entry; anything else (a surd, a float) leaves the fast path."""
     if not v.is_Rational:
         raise ValueError
     return Fraction(int(v.p), int(v.q))
