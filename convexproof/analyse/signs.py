@@ -25,11 +25,11 @@ from typing import Any
 
 import sympy as sp
 
+from ..exact import certified_sign
 from ..mathtext import unicode as u
 from .domain import REALS
 from .limits import check_deadline
 from .steps import CvxPolySign, CvxSign, CvxSquare
-from ..parse import as_sympy
 
 POS, NONNEG, ZERO, NONPOS, NEG = "pos", "nonneg", "zero", "nonpos", "neg"
 _REL = {POS: "> 0", NONNEG: "≥ 0", ZERO: "= 0", NONPOS: "≤ 0", NEG: "< 0"}
@@ -37,29 +37,8 @@ _REL = {POS: "> 0", NONNEG: "≥ 0", ZERO: "= 0", NONPOS: "≤ 0", NEG: "< 0"}
 
 # ----------------------------------------------------------------- exact signs
 def exact_sign(v: Any, digits: int = 40) -> int | None:
-    """Sign of a numeric SymPy value: exact for rationals, else 40-digit evaluation (None if too close to 0)."""
-    v = as_sympy(v)
-    if v.is_Rational:
-        return int(bool(v > 0)) - int(bool(v < 0))
-    if v.has(sp.nan, sp.zoo) or v.free_symbols:
-        return None
-    if v in (sp.oo,):
-        return 1
-    if v in (-sp.oo,):
-        return -1
-    try:
-        val = v.evalf(digits)
-    except Exception:  # noqa: BLE001
-        return None
-    if not val.is_Number or not val.is_real or val.is_infinite:
-        if val == sp.oo:
-            return 1
-        if val == -sp.oo:
-            return -1
-        return None
-    if abs(val) < sp.Float(10) ** (-(digits - 12)):
-        return None
-    return 1 if val > 0 else -1
+    """Sign of a numeric SymPy value (see :func:`convexproof.exact.certified_sign`)."""
+    return certified_sign(v, digits)
 
 
 def sign_word(s: int) -> str:

@@ -132,18 +132,11 @@ def numeric(expr) -> bool:
 
 
 def is_negative(value, digits: int = 50) -> bool | None:
-    """Exact sign for rationals; high precision with a margin otherwise; None if undecided."""
-    value = as_sympy(value)
-    if value.is_Rational:
-        return bool(value < 0)
-    if value.free_symbols:
-        return None
-    approx = value.evalf(digits)
-    if not approx.is_Number:
-        return None
-    if abs(approx) < sp.Float(10) ** (-(digits // 2)):
-        return None
-    return bool(approx < 0)
+    """Certified sign test (see :func:`convexproof.exact.certified_sign`); None if undecided."""
+    from ..exact import certified_sign
+
+    sign = certified_sign(value, digits)
+    return None if sign is None else sign < 0
 
 
 def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries: int = 40) -> ChordWitness | None:

@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from ..errors import ExerciseError
+from ..exact import is_negative, is_positive  # noqa: F401 - re-exported to solver modules
 from ..library import Exercise
 from ..parse import as_sympy, symbol
 from ..steps import Step
 
 PREC = 50  # digits for high-precision checks of witnesses
-MARGIN = sp.Rational(1, 10**30)
 
 
 # ---------------------------------------------------------------- steps
@@ -172,30 +172,6 @@ def hp(value) -> sp.Float:
     if not v.is_real:
         raise ValueError(f"not a real number: {value}")
     return v
-
-
-def is_negative(value) -> bool:
-    """True only when ``value`` is certainly negative (exact, or below -1e-30 at 50 digits)."""
-    value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
-    if value.is_negative is True:
-        return True
-    if value.is_negative is False:
-        return False
-    try:
-        return bool(hp(value) < -MARGIN)
-    except (ValueError, TypeError):
-        return False
-
-
-def is_positive(value) -> bool:
-    if value.is_positive is True:
-        return True
-    if value.is_positive is False:
-        return False
-    try:
-        return bool(hp(value) > MARGIN)
-    except (ValueError, TypeError):
-        return False
 
 
 def nonneg_on(expr, x: sp.Symbol, interval: sp.Interval) -> bool | None:
