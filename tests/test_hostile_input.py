@@ -284,44 +284,41 @@ def test_malicious_exercise_file_check(sandbox, ex_id, contents, field):
     assert f"{ex_id}.toml" in msg and field.lower() in msg.lower(), msg
 
 
-@pytest.mark.parametrize("command", [["solve"], ["handout", "--key"], ["export"]])
-def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(sandbox, monkeypatch, command):
-    """Regression: `solve` ran for minutes (no limit) on a teacher's degree-200 polynomial."""
+@pytest.fixture
+def slow_teacher(sandbox, monkeypatch):
+    """A teacher's folder with one exercise that takes minutes to solve, and a 2 s solving limit."""
     teacher = sandbox / "teacher"
     teacher.mkdir()
     (teacher / "slow.toml").write_text(
         _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
         encoding="utf-8")
     monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    return teacher
+
+
+@pytest.mark.parametrize("command", [["solve"], ["handout", "--key"], ["export"]])
+def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(slow_teacher, command):
+    """Regression: `solve` ran for minutes (no limit) on a teacher's degree-200 polynomial."""
+    teacher = slow_teacher
     msg = assert_refused(*run([*command, "slow", "--exercises", str(teacher)]))
     assert "time limit" in msg
 
 
-def test_check_on_a_slow_teacher_exercise_stops_at_the_time_limit(sandbox, monkeypatch):
+def test_check_on_a_slow_teacher_exercise_stops_at_the_time_limit(slow_teacher):
     """Regression: `check` solved the exercise in its own process with no limit (minutes on degree 200)."""
     from convexproof.checking import check
     from convexproof.errors import ExerciseError
 
-    teacher = sandbox / "teacher"
-    teacher.mkdir()
-    (teacher / "slow.toml").write_text(
-        _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
-        encoding="utf-8")
-    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    teacher = slow_teacher
     t0 = time.perf_counter()
     with pytest.raises(ExerciseError, match="time limit"):
         check("slow", "3", exercises_dir=str(teacher), timeout=1)
     assert time.perf_counter() - t0 < 10
 
 
-def test_selftest_of_a_slow_teacher_exercise_reports_the_time_limit(sandbox, monkeypatch):
+def test_selftest_of_a_slow_teacher_exercise_reports_the_time_limit(slow_teacher):
     """Regression: `selftest` solved every variant with no time limit, so one slow file hung it."""
-    teacher = sandbox / "teacher"
-    teacher.mkdir()
-    (teacher / "slow.toml").write_text(
-        _with("slow", 'function = "x^4 - a x^2"', 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'),
-        encoding="utf-8")
-    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    teacher = slow_teacher
     result, elapsed = run(["selftest", "slow", "--seeds", "1", "--exercises", str(teacher)])
     assert result.exit_code == 1 and "time limit" in result.stdout, result.stdout
     assert "Traceback" not in result.stdout + result.stderr and elapsed < 30
