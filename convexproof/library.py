@@ -217,6 +217,13 @@ class _Reader:
     def fail(self, fld: str, what: str):
         raise ExerciseError(f"{self.path.name}: field '{fld}': {what}")
 
+    def parsed(self, fld: str, parser, text: str):
+        """``parser(text)``; a refusal by the whitelist parser fails the field."""
+        try:
+            return parser(text)
+        except ConvexproofError as exc:
+            self.fail(fld, str(exc))
+
     def get(self, table: dict, key: str, typ, fld: str, default=...):
         if key not in table:
             if default is ...:
@@ -272,10 +279,7 @@ def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth
     from .parse import parse_name
 
     if isinstance(v, str):
-        try:
-            parse_name(v) if is_name else _parse_any_cached(v)
-        except ConvexproofError as exc:
-            r.fail(fld, str(exc))
+        r.parsed(fld, parse_name if is_name else _parse_any_cached, v)
     elif isinstance(v, bool):
         return
     elif isinstance(v, (int, float)):
@@ -289,10 +293,7 @@ def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth
         if len(v) > 50:
             r.fail(fld, "has more than 50 entries")
         for k, item in v.items():
-            try:
-                parse_name(k)
-            except ConvexproofError as exc:
-                r.fail(f"{fld}.{k}", str(exc))
+            r.parsed(f"{fld}.{k}", parse_name, k)
             if not isinstance(item, str):
                 r.fail(f"{fld}.{k}", "must be a formula in quotes")
             _check_solver_input(r, f"{fld}.{k}", item, depth=1)
@@ -302,7 +303,7 @@ def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth
 
 def read_exercise(path: Path) -> Exercise:
     """Read and validate one exercise file (no solving)."""
-    from .parse import parse_name
+    from .parse import parse_condition, parse_name
 
     path = Path(path)
     try:
@@ -331,20 +332,14 @@ def read_exercise(path: Path) -> Exercise:
     for k, v in r.get(data, "math", dict, "math", {}).items():
         if not isinstance(v, str):
             r.fail(f"math.{k}", "must be a formula in quotes")
-        try:
-            parse_name(k)
-            _parse_any_cached(v)
-        except ConvexproofError as exc:
-            r.fail(f"math.{k}", str(exc))
+        r.parsed(f"math.{k}", parse_name, k)
+        r.parsed(f"math.{k}", _parse_any_cached, v)
         math[k] = v
 
     params: dict[str, Param] = {}
     for k, spec in r.get(data, "params", dict, "params", {}).items():
         fld = f"params.{k}"
-        try:
-            name = parse_name(k)
-        except ConvexproofError as exc:
-            r.fail(fld, str(exc))
+        name = r.parsed(fld, parse_name, k)
         if not isinstance(spec, dict):
             r.fail(fld, "must be a table with 'default' and 'choices'")
         default = _fraction(r, r.get(spec, "default", (int, float, str), fld + ".default"), fld + ".default")
@@ -375,18 +370,10 @@ def read_exercise(path: Path) -> Exercise:
             r.fail(fld + ".type", f"must be one of {', '.join(PART_TYPES)}")
         variables = r.strings(t, "variables", fld + ".variables")
         for v in variables:
-            try:
-                parse_name(v)
-            except ConvexproofError as exc:
-                r.fail(fld + ".variables", str(exc))
+            r.parsed(fld + ".variables", parse_name, v)
         assume = r.strings(t, "assume", fld + ".assume")
         for a in assume:
-            try:
-                from .parse import parse_condition
-
-                parse_condition(a)
-            except ConvexproofError as exc:
-                r.fail(fld + ".assume", str(exc))
+            r.parsed(fld + ".assume", parse_condition, a)
         parts[name] = Part(
             name=name, type=typ,
             default=r.get(t, "default", bool, fld + ".default", False),
