@@ -24,29 +24,7 @@ _ENV = {"md": "md", "latex": "tex", "tex": "tex"}
 def _env_name(fmt: str) -> str:
     if fmt not in _ENV:
         raise ConvexproofError(f"unknown format {str(fmt)[:20]!r}; use one of {', '.join(FORMATS)}")
-    _use_bytecode_cache(_ENV[fmt])
     return _ENV[fmt]
-
-
-def _use_bytecode_cache(env_name: str) -> None:
-    """Keep compiled templates between runs (Jinja's per-user cache folder, checked by Jinja).
-
-    Compiling a dozen templates costs more than solving exercise3; with the cache a run only
-    unmarshals them.  Set CONVEXPROOF_NO_TEMPLATE_CACHE=1 to turn it off.
-    """
-    import os
-
-    from .render import environment
-
-    env = environment(env_name)
-    if env.bytecode_cache is not None or os.environ.get("CONVEXPROOF_NO_TEMPLATE_CACHE"):
-        return
-    try:
-        from jinja2 import FileSystemBytecodeCache
-
-        env.bytecode_cache = FileSystemBytecodeCache()
-    except (OSError, RuntimeError):
-        pass  # no usable cache folder: compile every time
 
 
 # ------------------------------------------------------------------ context

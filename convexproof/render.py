@@ -123,7 +123,24 @@ def environment(fmt: str) -> jinja2.Environment:
         env.filters["m"] = _m_md
         env.filters["esc"] = lambda s: Markup(md_escape(s))
     env.filters["u"] = mathtext.unicode
+    env.bytecode_cache = _bytecode_cache()
     return env
+
+
+def _bytecode_cache():
+    """Keep compiled templates between runs (Jinja's per-user cache folder, checked by Jinja).
+
+    Compiling a dozen templates costs more than solving exercise3; with the cache a run only
+    unmarshals them.  Set CONVEXPROOF_NO_TEMPLATE_CACHE=1 to turn it off.
+    """
+    import os
+
+    if os.environ.get("CONVEXPROOF_NO_TEMPLATE_CACHE"):
+        return None
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None  # no usable cache folder: compile every time
 
 
 def render_step(step: Step, fmt: str, depth: int = 0) -> Markup:
