@@ -113,7 +113,14 @@ class Exercise:
             value = _parse_any_cached(text)
         except ConvexproofError as exc:
             raise ExerciseError(f"{self.path.name}: {where}: {exc}") from None
-        return value.subs(self.subs()) if self.values else value
+        if not self.values:
+            return value
+        from .substitute import substitute  # the parser's caps hold for the parameter values put in
+
+        try:
+            return substitute(value, self.subs())
+        except ConvexproofError as exc:
+            raise ExerciseError(f"{self.path.name}: {where}: {exc}") from None
 
     def math_entry(self, name: str):
         if name in self.math:

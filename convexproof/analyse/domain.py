@@ -218,8 +218,10 @@ def make_problem(expr: Any, wrt: Any = None, where: Any = ()) -> Problem:
             fixed[s] = next(iter(I))
             del box[s]
     if fixed:
-        f = f.subs(fixed)
-        extra = [e.subs(fixed) for e in extra]
+        from ..substitute import substitute  # the parser's caps hold for the values put in (a**a**a**a, a = 3)
+
+        f = substitute(f, fixed)
+        extra = [substitute(e, fixed) for e in extra]
         parameters = [p for p in parameters if p not in fixed]
     parameters = [p for p in parameters if p in f.free_symbols or p in box]
     prob = Problem(expr=f, variables=tuple(variables), parameters=tuple(parameters), box=box, where=conds,
