@@ -23,34 +23,33 @@ EXERCISES_OPT = click.option(
     "they are searched before the shipped ones.")
 SEED_OPT = click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
                         help="Reproducible variant with other parameters; no seed gives the canonical values.")
-OUTPUT_OPT = click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-                          help="Write to FILE instead of standard output (atomically).")
+
+
+def _check_output(ctx, param, value):
+    """``-o FILE`` is checked while the options are parsed, before any work is done."""
+    if value is not None:
+        from .safeio import check_output
+
+        check_output(value)
+    return value
+
+
+OUTPUT_OPT = click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, callback=_check_output,
+                          help="Write to FILE instead of standard output (atomically for a regular file, "
+                          "keeping its mode; pipes and devices are written through).")
 
 
 def write_output(text: str | bytes, output: str | None) -> None:
-    """Print, or write FILE via a temporary file and a rename, never half a file."""
+    """Print, or write FILE (see :mod:`convexproof.safeio`): never half a file, never a replaced device."""
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.buffer.write(text)
         else:
             click.echo(text, nl=not text.endswith("\n"))
         return
-    path = Path(output)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ConvexproofError(f"cannot write {output}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ConvexproofError(f"cannot write {output}: {exc.strerror or exc}") from None
+    from .safeio import write_file
+
+    write_file(output, text.encode("utf-8") if isinstance(text, str) else text)
 
 
 class _Group(click.Group):
@@ -82,7 +81,9 @@ class _Group(click.Group):
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo("convexproof: " + " ".join(str(message).split())[:400], err=True)
+    from .safetext import terminal_safe
+
+    click.echo("convexproof: " + terminal_safe(" ".join(str(message).split()))[:400], err=True)
     sys.exit(code)
 
 
@@ -167,9 +168,11 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 @cli.command()
 @click.argument("exercises", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="All exercises.")
-@click.option("--solutions/--no-solutions", default=True, show_default=True)
+@click.option("--solutions/--no-solutions", default=None,
+              help="Include the worked solutions (default: yes, but no for --format ipynb).")
 @click.option("--key", "key", is_flag=True, help="Put the solutions in an answer key at the end.")
-@click.option("--format", "fmt", type=click.Choice(["md", "latex", "pdf"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "latex", "pdf", "ipynb"]), default="md", show_default=True,
+              help="ipynb: a Jupyter self-check notebook (statement, answer and check cells per part).")
 @SEED_OPT
 @click.option("--title", default="Convexity exercises", show_default=True)
 @click.option("--roster", type=click.Path(dir_okay=False, exists=True), default=None,
@@ -181,6 +184,8 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, e
     from .handout import handout_document
     from .limits import run_limited, solve_timeout
 
+    if solutions is None:  # a notebook is for students: no solutions unless asked for
+        solutions = fmt != "ipynb"
     # time limit: SOLVE_TIMEOUT per exercise variant (and pdflatex's own limit)
     n = len(exercises) or (len(_exercise_files(exercises_dir)) if all_ else 1)
     if roster:
@@ -200,17 +205,28 @@ def _exercise_files(exercises_dir):
 
 @cli.command()
 @click.argument("exercises", nargs=-1, required=True)
-@click.option("--to", "target", type=click.Choice(["moodle"]), default="moodle", show_default=True)
+@click.option("--to", "target", type=click.Choice(["moodle", "gradescope", "prairielearn"]), default="moodle",
+              show_default=True)
 @SEED_OPT
-@OUTPUT_OPT
+@click.option("--roster", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="gradescope: CSV with a 'student' column; each student is graded on their own variant.")
+@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+              default=None, help="gradescope: when students see the results (default: visible).")
+@click.option("--server-files", "server_files", type=click.Path(file_okay=False), default=None,
+              help="prairielearn: also copy convexproof into this folder (the course's serverFilesCourse).")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="moodle: FILE (default: standard output); gradescope: the zip FILE; prairielearn: DIR.")
 @EXERCISES_OPT
-def export(exercises, target, seed, output, exercises_dir) -> None:
-    """Export EXERCISES as Moodle XML questions."""
-    from .export import moodle_export
+def export(exercises, target, seed, roster, visibility, server_files, output, exercises_dir) -> None:
+    """Export EXERCISES: Moodle XML, a Gradescope autograder zip or PrairieLearn questions."""
     from .limits import run_limited, solve_timeout
+    from .platforms import export_for
 
-    write_output(run_limited(moodle_export, list(exercises), seed=seed, exercises_dir=exercises_dir,
-                             timeout=solve_timeout() * max(len(exercises), 1), what="the export"), output)
+    data = run_limited(export_for, target, list(exercises), seed=seed, roster=roster, visibility=visibility,
+                       server_files=server_files, output=output, exercises_dir=exercises_dir,
+                       timeout=solve_timeout() * max(len(exercises), 1), what="the export")
+    if data is not None:
+        write_output(data, output)
 
 
 @cli.command()
