@@ -116,8 +116,13 @@ def handout_document(exercises: list[str], all_: bool = False, solutions: bool =
     from .library import exercise_files
     from .render import render_document
 
+    if fmt == "ipynb":  # a self-check notebook (convexproof/platforms/notebook.py)
+        from .platforms.notebook import notebook_document
+
+        return notebook_document(exercises, all_=all_, solutions=solutions, key=key, seed=seed, title=title,
+                                 roster=roster, exercises_dir=exercises_dir)
     if fmt not in ("md", "latex", "pdf"):
-        raise ConvexproofError(f"unknown handout format {str(fmt)[:20]!r}; use md, latex or pdf")
+        raise ConvexproofError(f"unknown handout format {str(fmt)[:20]!r}; use md, latex, pdf or ipynb")
     if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
         raise ConvexproofError("the title must be one line of at most 200 characters")
     if fmt == "pdf" and shutil.which("pdflatex") is None:

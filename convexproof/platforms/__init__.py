@@ -208,3 +208,49 @@ def exercise_file(ex) -> Path | None:
 
     path = Path(ex.path)
     return None if path.parent.resolve() == data_dir("exercises").resolve() else path
+
+
+# --------------------------------------------------------------------------
+# ``convexproof export --to ...``
+# --------------------------------------------------------------------------
+EXPORT_TARGETS = ("moodle", "gradescope", "prairielearn")
+
+
+def export_for(target: str, exercises, *, seed: int | None = None, roster=None, visibility: str | None = None,
+               server_files=None, output=None, exercises_dir=None) -> str | bytes | None:
+    """The export of ``exercises`` for ``target``: text or bytes for the CLI to write, or None when written here.
+
+    * ``moodle``: Moodle XML text (standard output or ``-o FILE``);
+    * ``gradescope``: the autograder zip's bytes (``-o FILE.zip`` required);
+    * ``prairielearn``: question folders written under ``-o DIR`` (required).
+    """
+    if target not in EXPORT_TARGETS:
+        raise ConvexproofError(f"unknown export target {str(target)[:20]!r}; use one of {', '.join(EXPORT_TARGETS)}")
+    if roster is not None and target != "gradescope":
+        raise ConvexproofError("--roster applies to --to gradescope only")
+    if visibility is not None and target != "gradescope":
+        raise ConvexproofError("--visibility applies to --to gradescope only")
+    if server_files is not None and target != "prairielearn":
+        raise ConvexproofError("--server-files applies to --to prairielearn only")
+    if target != "prairielearn" and output is not None and Path(output).is_dir():
+        raise ConvexproofError(f"cannot write {str(output)[:200]}: it is a folder")
+    if target == "moodle":
+        from ..export import moodle_export
+
+        return moodle_export(list(exercises), seed=seed, exercises_dir=exercises_dir)
+    if target == "gradescope":
+        from .gradescope import build_autograder
+
+        if output is None:
+            raise ConvexproofError("--to gradescope writes a zip file: give -o autograder.zip")
+        return build_autograder(list(exercises), seed=seed, roster=roster, visibility=visibility or "visible",
+                                exercises_dir=exercises_dir)
+    from .prairielearn import export_questions
+
+    if output is None:
+        raise ConvexproofError("--to prairielearn writes one folder per question: give -o DIR")
+    if seed is not None:
+        raise ConvexproofError("--seed does not apply to --to prairielearn: PrairieLearn's variant seed picks "
+                               "the variant")
+    export_questions(list(exercises), output, exercises_dir=exercises_dir, server_files=server_files)
+    return None

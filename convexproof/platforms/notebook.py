@@ -1,0 +1,145 @@
+"""A Jupyter self-check notebook: ``convexproof handout EXERCISE... --format ipynb``.
+
+The notebook has a title cell, a set-up cell, and for every exercise a
+statement cell (Markdown, math in ``$…$``), and for every part a Markdown cell
+naming the part, an answer cell (``ex1_lambda_min = ""``) and a check cell::
+
+    result = convexproof.check("exercise3", ex1_lambda_min, part="lambda_min", seed=None)
+    display(Markdown(feedback_markdown(result)))
+
+:func:`feedback_markdown` shows the status (correct / incorrect / could not
+be read / undecided), how the answer was read (typeset with ``$…$``) and the
+feedback.  Worked solutions are cells only with ``solutions=True``; the
+notebook never holds an answer otherwise.  Cells carry
+``metadata.convexproof = {"role", "exercise", "part"}`` (roles: statement,
+answer, check, solution) and tags ``convexproof-<role>``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..errors import ConvexproofError
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]$])")
+
+
+def md_escape(text: str) -> str:
+    """Plain text for Markdown: the characters that would start emphasis, code, links or math are escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_prose(ex, text: str) -> str:
+    from ..mathtext import latex
+
+    out = []
+    for kind, value in ex.prose_segments(text.strip()):
+        out.append(md_escape(value) if kind == "text" else "$" + latex(value) + "$")
+    return "".join(out)
+
+
+def feedback_markdown(result) -> str:
+    """The feedback of a :class:`~convexproof.checking.CheckResult` as Markdown with math (for a notebook)."""
+    from . import read_as_latex
+
+    status = getattr(result, "status", "invalid")
+    head = {"correct": "**correct** ✓", "incorrect": "**incorrect**", "invalid": "**could not read your answer**",
+            "undecided": "**undecided**: this answer could not be decided automatically; your teacher will review it"
+            }.get(status, f"**{md_escape(status)}**")
+    note = getattr(result, "note", None)
+    lines = [f"{md_escape(result.exercise)}, part `{result.part}`: {head}" + (f" (`{note}`)" if note else "")]
+    if status != "invalid":
+        shown = read_as_latex(result.answer)
+        if shown:
+            lines.append(f"Your answer, read as: ${shown}$")
+    if result.feedback:
+        lines.append(md_escape(result.feedback))
+    return "\n\n".join(lines)
+
+
+def _cell_meta(role: str, exercise: str | None = None, part: str | None = None) -> dict:
+    meta = {"role": role}
+    if exercise:
+        meta["exercise"] = exercise
+    if part:
+        meta["part"] = part
+    return {"tags": [f"convexproof-{role}"], "convexproof": meta}
+
+
+def _variable(n: int, part: str) -> str:
+    return f"ex{n}_" + re.sub(r"[^A-Za-z0-9_]", "_", part)
+
+
+def notebook_document(exercises, all_: bool = False, solutions: bool = False, key: bool = False,
+                      seed: int | None = None, title: str = "Convexity exercises", roster=None,
+                      exercises_dir=None) -> str:
+    """The notebook as JSON text (nbformat 4)."""
+    try:
+        import nbformat
+        from nbformat import v4
+    except ImportError:
+        raise ConvexproofError("writing notebooks needs nbformat: pip install nbformat") from None
+    from ..library import exercise_files, load_exercise
+
+    if roster is not None:
+        raise ConvexproofError("--roster is not available for notebooks; use --seed for one variant")
+    if key:
+        raise ConvexproofError("--key is not available for notebooks; use --solutions")
+    if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
+        raise ConvexproofError("the title must be one line of at most 200 characters")
+    ids = list(exercises)
+    if all_:
+        ids = ids + [e for e in exercise_files(exercises_dir) if e not in ids]
+    if not ids:
+        raise ConvexproofError("name at least one exercise, or use --all")
+    if len(ids) != len(set(ids)):
+        raise ConvexproofError("an exercise is named twice")
+    variants = [load_exercise(e, seed=seed, exercises_dir=exercises_dir) for e in ids]
+
+    cells = [v4.new_markdown_cell(
+        f"# {md_escape(title)}\n\n"
+        + (f"Variant {seed}.\n\n" if seed is not None else "")
+        + "For every part, type your answer as text between the quotes of its answer cell "
+          "(formulas as in `convexproof check`: `3/2`, `12x^2 - 6 + 2lam`, `lam >= 3`, `[[2, 1], [1, 2]]`, "
+          "`(1, -1)`, or words such as `convex`), then run the check cell below it. "
+          "Run the set-up cell first; it needs convexproof (`pip install convexproof`).",
+        metadata=_cell_meta("title")),
+        v4.new_code_cell(
+            "# Set-up: run this cell first.\n"
+            "from IPython.display import Markdown, display\n\n"
+            "import convexproof\n"
+            "from convexproof.platforms.notebook import feedback_markdown",
+            metadata=_cell_meta("setup"))]
+    for n, ex in enumerate(variants, start=1):
+        text = f"## Exercise {n}: {md_escape(ex.title)}\n\n{_md_prose(ex, ex.statement)}"
+        if ex.hints:
+            text += "\n\n<details><summary>Hints</summary>\n\n" + "\n".join(
+                f"- {_md_prose(ex, h)}" for h in ex.hints) + "\n\n</details>"
+        cells.append(v4.new_markdown_cell(text, metadata=_cell_meta("statement", ex.id)))
+        for part in ex.parts.values():
+            var = _variable(n, part.name)
+            desc = f": {_md_prose(ex, part.description)}" if part.description else ""
+            cells.append(v4.new_markdown_cell(f"### Part `{part.name}` ({part.type}){desc}",
+                                              metadata=_cell_meta("part", ex.id, part.name)))
+            cells.append(v4.new_code_cell(f'{var} = ""  # your answer to part {part.name}, as text',
+                                          metadata=_cell_meta("answer", ex.id, part.name)))
+            cells.append(v4.new_code_cell(
+                f"result = convexproof.check({json.dumps(ex.id)}, {var}, part={json.dumps(part.name)}, "
+                f"seed={seed!r})\n"
+                "display(Markdown(feedback_markdown(result)))",
+                metadata=_cell_meta("check", ex.id, part.name)))
+        if solutions:
+            from ..documents import render_solution_body
+            from ..solvers import solve
+
+            body = render_solution_body(solve(ex), "md", heading_level=4)
+            cells.append(v4.new_markdown_cell(f"### Solution of exercise {n}\n\n{body}",
+                                              metadata=_cell_meta("solution", ex.id)))
+    nb = v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "convexproof": {"exercises": ids, "seed": seed, "solutions": bool(solutions)},
+    })
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
