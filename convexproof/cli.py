@@ -188,9 +188,11 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, e
         solutions = fmt != "ipynb"
     # time limit: SOLVE_TIMEOUT per exercise variant (and pdflatex's own limit)
     n = len(exercises) or (len(_exercise_files(exercises_dir)) if all_ else 1)
-    if roster:
-        with open(roster, "rb") as fh:
-            n *= 1 + sum(1 for _ in zip(range(10_000), fh))
+    if roster:  # read once, with its size cap (a pipe can be read only once; /dev/zero never ends)
+        from .handout import read_roster
+
+        roster = read_roster(roster)
+        n *= 1 + len(roster)
     data = run_limited(handout_document, list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt,
                        seed=seed, title=title, roster=roster, exercises_dir=exercises_dir,
                        timeout=solve_timeout() * max(n, 1) + (300 if fmt == "pdf" else 0), what="the handout")

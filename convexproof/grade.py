@@ -3,20 +3,27 @@
 Input: a CSV with a header naming the columns ``student, exercise, part,
 answer`` and optionally ``seed`` (any order, case and surrounding spaces
 ignored; other columns are ignored).  A file without a header is read in that
-order.  The file may be UTF-8 with or without a BOM, UTF-16 with a BOM, or
-Windows-1252/Latin-1 (a file that is not valid UTF-8 is decoded as such), with
-any line ends.
+order.  The file must be UTF-8 (with or without a BOM) or UTF-16 with a BOM,
+with any line ends; anything else (a Latin-1 or Windows-1252 byte) is refused
+as a whole, naming the line and the byte, never guessed.  One line is one
+row: a quoted field cannot span lines, so an unclosed quote makes only its
+own line invalid.  The file is read with a size cap that also holds for
+pipes and devices (:mod:`convexproof.safeio`).
 
-Output: one row per input row (``student, exercise, part, answer, status,
-score, feedback, note``), in input order, and a summary (counts per status and
+Output: one row per data line (``student, exercise, part, answer, status,
+score, feedback, note, line``), in input order, ``line`` being the line
+number in the input file, and a summary (counts per status and
 per mistake note, per-student totals).  ``csv`` and ``json`` hold the rows
 only (JSON is a list of row objects) and the CLI prints the summary on
 standard error; ``md`` has the rows and the summary.
 
 A bad row (wrong number of fields, empty answer, unknown exercise or part, an
 answer that cannot be read, a bad seed, or one that runs over the per-row time
-limit) is graded ``invalid`` with the reason as feedback; it never stops the
-batch.  Identical answers are checked once.  Large batches run in worker
+limit, a control or invisible character such as a mid-file byte-order mark in
+the student, exercise or part field) is graded ``invalid`` with the reason as
+feedback; it never stops the batch.  Every cell of the CSV output is
+neutralised against spreadsheet formulas, and control characters are shown
+as escapes (``\\x1b``) in every format.  Identical answers are checked once.  Large batches run in worker
 processes (all cores by default); each worker keeps the exercises and
 solutions it has loaded, and each row runs under a time limit.
 """
@@ -27,6 +34,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +44,7 @@ from typing import Any, Callable
 from .errors import ConvexproofError
 
 COLUMNS = ("student", "exercise", "part", "answer", "seed")
-OUTPUT_COLUMNS = ("student", "exercise", "part", "answer", "status", "score", "feedback", "note")
+OUTPUT_COLUMNS = ("student", "exercise", "part", "answer", "status", "score", "feedback", "note", "line")
 MAX_FILE_BYTES = 50_000_000
 MAX_ROWS = 200_000
 ROW_TIMEOUT = 10.0  # seconds for checking one answer
@@ -60,56 +68,74 @@ class Row:
 # --------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------
-def decode(raw: bytes) -> str:
-    """Text of a CSV file: BOMs, UTF-8, then Windows-1252, then Latin-1 (never fails)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace")
+def decode(raw: bytes, name: str = "answers") -> str:
+    """Text of a CSV file: UTF-8 (with or without a BOM) or UTF-16 with a BOM; anything else is refused.
+
+    A file that is not UTF-8 is refused as a whole, naming the line and the
+    byte, rather than guessed (one Latin-1 byte used to turn the whole file
+    into Windows-1252, and every other non-ASCII character with it).
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16", errors="replace")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConvexproofError(f"{name}: not valid UTF-16 text (at byte {exc.start + 1}); "
+                                   f"save the file as UTF-8") from None
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = body[:exc.start].decode("utf-8", errors="replace")
+        line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+        column = len(before) - max(before.rfind("\n"), before.rfind("\r"))
+        raise ConvexproofError(f"{name}: line {line}, character {column}: byte 0x{body[exc.start]:02X} is not UTF-8; "
+                               f"save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')") from None
 
 
 def read_rows(path) -> list[Row]:
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ConvexproofError(f"{p.name}: file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConvexproofError(f"cannot read {str(path)[:200]}: {exc.strerror or exc}") from None
-    return parse_rows(decode(raw), name=p.name)
+    from .safeio import read_input
+    from .safetext import terminal_safe
+
+    name = terminal_safe(str(path))[:200]
+    raw = read_input(path, cap=MAX_FILE_BYTES, label=name)
+    return parse_rows(decode(raw, name), name=name)
+
+
+_ID_FIELDS = ("student", "exercise", "part")
 
 
 def parse_rows(text: str, name: str = "answers") -> list[Row]:
+    """One :class:`Row` per data line, in order, each with its line number.
+
+    The file is read line by line: a quoted field cannot span lines, so an
+    unclosed quote makes its own line an invalid row and never swallows the
+    lines after it.  Blank lines are skipped; every other line after the
+    header becomes exactly one row.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(io.StringIO(text), strict=False)
     header: list[str] | None = None
     rows: list[Row] = []
-    line = 0
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line = reader.line_num
-            if header is None:
-                raise ConvexproofError(f"{name}: line {line}: cannot read the header ({exc})") from None
-            rows.append(Row(line, error=f"cannot read this line ({exc})"))
-            continue
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
+    for line, physical in enumerate(text.split("\n"), start=1):
+        if not physical.strip():
             continue  # blank line
+        try:
+            fields = next(csv.reader([physical], strict=True))
+        except csv.Error as exc:
+            reason = ("a quoted field is never closed (quotes must close on the same line)"
+                      if "unexpected end" in str(exc) else f"cannot read this line ({exc})")
+            if header is None:
+                raise ConvexproofError(f"{name}: line {line}: cannot read the header: {reason}") from None
+            # the row is invalid, but it keeps what can be read of it, so that the teacher sees whose it is
+            seen = dict(zip(header, next(csv.reader([physical], strict=False), [])))
+            rows.append(Row(line, student=seen.get("student", "").strip(), exercise=seen.get("exercise", "").strip(),
+                            part=seen.get("part", "").strip(), answer=seen.get("answer", "").strip(),
+                            error=f"line {line}: {reason}"))
+            _check_count(rows, name)
+            continue
+        if not any(f.strip() for f in fields):
+            continue  # a line of empty fields
         if header is None:
             names = [f.strip().strip("\ufeff").lower() for f in fields]
             if "answer" in names or "exercise" in names:
@@ -123,13 +149,26 @@ def parse_rows(text: str, name: str = "answers") -> list[Row]:
                 header = list(COLUMNS[: len(fields)])
             else:
                 raise ConvexproofError(f"{name}: line {line}: expected a header student,exercise,part,answer[,seed]")
-        rows.append(_row(fields, header, line))
-        if len(rows) > MAX_ROWS:
-            raise ConvexproofError(f"{name}: more than {MAX_ROWS} rows")
+        try:
+            rows.append(_row(fields, header, line))
+        except Exception as exc:  # noqa: BLE001 - a bug in reading one row must not lose the others
+            rows.append(Row(line, error=f"line {line}: internal error reading this row ({type(exc).__name__}); "
+                                        f"please report this"))
+        _check_count(rows, name)
     return rows
 
 
+def _check_count(rows: list[Row], name: str) -> None:
+    if len(rows) > MAX_ROWS:
+        raise ConvexproofError(f"{name}: more than {MAX_ROWS} rows")
+
+
+_SEED_RE = re.compile(r"[0-9]{1,18}")
+
+
 def _row(fields: list[str], header: list[str], line: int) -> Row:
+    from .safetext import bad_id_char
+
     values = dict(zip(header, fields))
     row = Row(line, student=values.get("student", "").strip(), exercise=values.get("exercise", "").strip(),
               part=values.get("part", "").strip(), answer=values.get("answer", "").strip())
@@ -140,9 +179,14 @@ def _row(fields: list[str], header: list[str], line: int) -> Row:
             row.error = (f"the row has {len(fields)} fields, the header has {len(header)}"
                          + (" (quote answers that contain commas)" if len(fields) > len(header) else ""))
             return row
+    for fld in _ID_FIELDS:
+        bad = bad_id_char(getattr(row, fld))
+        if bad:
+            row.error = f"line {line}: the {fld} field holds {bad}"
+            return row
     seed = values.get("seed", "").strip()
     if seed:
-        if not seed.isdigit() or len(seed) > 18:
+        if not _SEED_RE.fullmatch(seed):  # ASCII digits only: '²' and '٣' pass str.isdigit() but not int()
             row.error = f"seed {seed[:20]!r} is not a non-negative integer"
             return row
         row.seed = int(seed)
@@ -258,12 +302,15 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
             done[k] = check_key(k, exercises_dir, timeout)
     else:
         done = _parallel(keys, jobs, exercises_dir, timeout)
+    from .safetext import terminal_safe as shown  # no escape sequence from a CSV reaches a terminal
+
     out = []
     for r in rows:
         res = _invalid(r.error) if r.error is not None else done[r.key()]
-        out.append({"student": r.student, "exercise": r.exercise, "part": res.get("part") or r.part,
-                    "answer": r.answer, "status": res["status"], "score": res["score"],
-                    "feedback": res["feedback"], "note": res["note"]})
+        out.append({"student": shown(r.student), "exercise": shown(r.exercise), "part": shown(res.get("part") or r.part),
+                    "answer": shown(r.answer), "status": res["status"], "score": res["score"],
+                    "feedback": shown(res["feedback"]), "note": shown(res["note"]) if res["note"] else res["note"],
+                    "line": r.line})
     return out
 
 
@@ -347,23 +394,16 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 
-_DANGEROUS_START = ("=", "@", "\t", "\r")
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in free text from students."""
-    if value.startswith(_DANGEROUS_START) or (value[:1] in "+-" and any(c in value for c in "|!")):
-        return "'" + value
-    return value
-
-
 def to_csv(results: list[dict]) -> str:
+    """The rows as CSV; no cell (student, exercise, part, answer, feedback ...) runs as a spreadsheet formula."""
+    from .safetext import csv_cell
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(OUTPUT_COLUMNS)
     for r in results:
-        w.writerow([_csv_safe(str(r["student"])), r["exercise"], r["part"], _csv_safe(str(r["answer"])), r["status"],
-                    _num(r["score"]), r["feedback"], r["note"] or ""])
+        w.writerow([csv_cell(c) for c in (r["student"], r["exercise"], r["part"], r["answer"], r["status"],
+                                          _num(r["score"]), r["feedback"], r["note"] or "", r.get("line", ""))])
     return buf.getvalue()
 
 
@@ -386,7 +426,7 @@ def to_md(results: list[dict], summary: dict) -> str:
            "| " + " | ".join(OUTPUT_COLUMNS) + " |", "|" + "---|" * len(OUTPUT_COLUMNS)]
     for r in results:
         cells = [r["student"], r["exercise"], r["part"], r["answer"], r["status"], _num(r["score"]), r["feedback"],
-                 r["note"] or ""]
+                 r["note"] or "", r.get("line", "")]
         out.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
     out += ["", "## Mistakes", ""]
     if summary["notes"]:

@@ -33,15 +33,23 @@ def roster_seed(student: str) -> int:
     return int(hashlib.sha256(("roster:" + student).encode("utf-8")).hexdigest()[:15], 16)
 
 
+MAX_ROSTER_BYTES = 2_000_000
+
+
 def read_roster(path) -> list[str]:
-    """Student ids from a CSV file with a 'student' column (BOM and blank lines tolerated)."""
+    """Student ids from a CSV file with a 'student' column (BOM and blank lines tolerated).
+
+    Read with a size cap that also holds for pipes and devices (``/dev/zero``
+    is "too large", a FIFO that is never written is an error, not a hang).  A
+    list of ids already read is returned as it is.
+    """
+    if isinstance(path, (list, tuple)):
+        return list(path)
+    from .safeio import read_input
+    from .safetext import bad_id_char
+
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConvexproofError(f"cannot read roster {p.name}: {exc.strerror or exc}") from None
-    if len(raw) > 2_000_000:
-        raise ConvexproofError(f"roster {p.name} is too large")
+    raw = read_input(path, cap=MAX_ROSTER_BYTES, label=f"roster {p.name}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -57,7 +65,7 @@ def read_roster(path) -> list[str]:
         sid = (row.get(col) or "").strip()
         if not sid:
             continue
-        if not _STUDENT_RE.match(sid):
+        if not _STUDENT_RE.match(sid) or bad_id_char(sid):
             raise ConvexproofError(f"roster {p.name}: line {line_no}: student id is too long or has control characters")
         if sid in seen:
             raise ConvexproofError(f"roster {p.name}: line {line_no}: student {sid[:40]!r} appears twice")

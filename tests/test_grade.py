@@ -62,7 +62,8 @@ def test_rows_in_order_with_status_and_note(tmp_path, monkeypatch):
     for got, row in zip(out, ROWS):
         assert (got["student"], got["exercise"], got["answer"]) == (row[0], row[1], row[3])
         assert (got["status"], got["note"]) == (row[4], row[5]), got
-        assert set(got) == {"student", "exercise", "part", "answer", "status", "score", "feedback", "note"}
+        assert set(got) == {"student", "exercise", "part", "answer", "status", "score", "feedback", "note", "line"}
+    assert [got["line"] for got in out] == list(range(2, len(ROWS) + 2))
     assert out[4]["part"] == "lambda_min"  # the default part is named in the output
     assert "unknown exercise" in out[7]["feedback"]
     assert "no part" in out[8]["feedback"]
@@ -84,8 +85,8 @@ def test_summary_counts(tmp_path):
     ("crlf", (HEADER + "s1,exercise3,lambda_min,3\r\n").replace("\n", "\r\n").encode("utf-8")),
     ("bom-crlf", ("\ufeff" + HEADER + "s1,exercise3,lambda_min,3\n").replace("\n", "\r\n").encode("utf-8")),
     ("old-mac-cr", (HEADER + "s1,exercise3,lambda_min,3\n").replace("\n", "\r").encode("utf-8")),
-    ("latin-1", (HEADER + "Jos\xe9,fx1,d2,y/p\xb2 + (1-y)/(1-p)\xb2\n").encode("latin-1")),
-    ("cp1252-dash", (HEADER + "s1,exercise3,lambda_min,\u2013(\u20133)\n").encode("cp1252")),
+    ("utf-8-accents", (HEADER + "Jos\xe9,fx1,d2,y/p\xb2 + (1-y)/(1-p)\xb2\n").encode("utf-8")),
+    ("utf-8-dash", (HEADER + "s1,exercise3,lambda_min,\u2013(\u20133)\n").encode("utf-8")),
     ("utf-16", (HEADER + "s1,exercise3,lambda_min,3\n").encode("utf-16")),
     ("upper-header", ("Student , EXERCISE,Part,Answer\n" + "s1,exercise3,lambda_min,3\n").encode()),
     ("reordered", ("answer,exercise,student\n" + "3,exercise3,s1\n").encode()),
@@ -94,7 +95,7 @@ def test_summary_counts(tmp_path):
     ("seed-column", ("student,exercise,part,answer,seed\n" + "s1,exercise3,lambda_min,3,\n").encode()),
 ])
 def test_encodings_and_layouts_are_read(tmp_path, name, data):
-    out = _grade_fx(tmp_path, data) if name == "latin-1" else _grade_text(tmp_path, data, jobs=1)
+    out = _grade_fx(tmp_path, data) if name == "utf-8-accents" else _grade_text(tmp_path, data, jobs=1)
     assert len(out) == 1
     assert out[0]["status"] == "correct", out[0]
 
@@ -213,7 +214,7 @@ def test_csv_output_one_row_per_input_row(tmp_path):
     out = _grade_text(tmp_path, _csv(ROWS), fmt="csv", jobs=1)
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == len(ROWS)
-    assert list(rows[0]) == ["student", "exercise", "part", "answer", "status", "score", "feedback", "note"]
+    assert list(rows[0]) == ["student", "exercise", "part", "answer", "status", "score", "feedback", "note", "line"]
     assert rows[2]["note"] == "slip-f2-at-0" and rows[0]["score"] == "1"
 
 
