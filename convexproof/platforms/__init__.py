@@ -232,8 +232,10 @@ def export_for(target: str, exercises, *, seed: int | None = None, roster=None, 
         raise ConvexproofError("--visibility applies to --to gradescope only")
     if server_files is not None and target != "prairielearn":
         raise ConvexproofError("--server-files applies to --to prairielearn only")
-    if target != "prairielearn" and output is not None and Path(output).is_dir():
-        raise ConvexproofError(f"cannot write {str(output)[:200]}: it is a folder")
+    if target != "prairielearn" and output is not None:
+        from ..safeio import check_output
+
+        check_output(output)  # a folder, a missing or read-only folder: refused before any work
     if target == "moodle":
         from ..export import moodle_export
 
