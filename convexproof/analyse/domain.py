@@ -1,10 +1,16 @@
-"""The problem: function, variables, parameters and the domain (a box).
+"""The problem: function, variables, parameters and the domain.
 
-``where`` conditions of the form ``symbol op number`` (also chained, ``0 < p < 1``)
-define an interval per symbol; everything else is kept as an *extra* condition.
-Proofs are carried out on the box, which contains the stated domain, so a proof
-on the box is a proof on the domain; witnesses are checked against every
-condition, extras included.
+Every ``where`` condition is read completely or refused.  A condition on one
+symbol (``x > 1``, ``2*x > 2``, ``0 < p < 1``, ``x**2 <= 4``, ``x != 3``) is
+solved exactly for that symbol and intersected into the symbol's set; when the
+set is an interval it becomes the symbol's side of the *box*.  Everything else
+(conditions joining several symbols, or a variable whose set is a union of
+intervals) is kept as an *extra* condition.  Proofs are carried out on the
+box, which contains the stated domain; the engine then checks that the domain
+is convex and non-empty before it reports "convex" (:func:`domain_check`), and
+it never reports an "iff" condition or a tight modulus computed on a box that
+is larger than the domain.  Witnesses are checked against every condition,
+extras included.
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ class Problem:
     where: list[sp.Basic] = field(default_factory=list)
     extra: list[sp.Basic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    nonconvex: list[sp.Symbol] = field(default_factory=list)  # variables whose own set is not an interval
+
+    @property
+    def exact_box(self) -> bool:
+        """True when the domain is the box itself (no condition joins a variable to anything else)."""
+        return not any(c.free_symbols & set(self.variables) for c in self.extra)
 
     def interval(self, s: sp.Symbol) -> sp.Interval:
         return self.box.get(s, REALS)
@@ -47,7 +59,8 @@ class Problem:
 
     def with_expr(self, expr: sp.Expr, **changes: Any) -> "Problem":
         data = dict(expr=expr, variables=self.variables, parameters=self.parameters, box=dict(self.box),
-                    where=list(self.where), extra=list(self.extra), notes=list(self.notes))
+                    where=list(self.where), extra=list(self.extra), notes=list(self.notes),
+                    nonconvex=list(self.nonconvex))
         data.update(changes)
         return Problem(**data)
 
@@ -103,31 +116,145 @@ def _flatten(cond: sp.Basic) -> list[sp.Basic]:
     return [cond]
 
 
-def _as_bound(rel: sp.Basic):
-    """``x op c`` with a real constant c, as (symbol, Interval), or None."""
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _ray(op: str, c: sp.Expr) -> sp.Set:
+    """The set {s : s op c}."""
+    return {"<": sp.Interval.open(-sp.oo, c), "<=": sp.Interval(-sp.oo, c), ">": sp.Interval.open(c, sp.oo),
+            ">=": sp.Interval(c, sp.oo), "==": sp.FiniteSet(c), "!=": sp.Union(sp.Interval.open(-sp.oo, c),
+                                                                             sp.Interval.open(c, sp.oo))}[op]
+
+
+MAX_SOLVED_DEGREE = 4  # polynomial conditions in one symbol up to this degree are solved exactly
+
+
+def symbol_set(rel: sp.Basic) -> tuple[sp.Symbol, sp.Set] | None:
+    """``(s, S)`` when ``rel`` is a relation in the single symbol s and S = {s : rel} exactly; else None.
+
+    Linear relations ``a·s + b op c`` with real constants are solved with the
+    sign of ``a`` decided by :func:`convexproof.exact.certified_sign`;
+    polynomial relations with rational coefficients (degree at most
+    ``MAX_SOLVED_DEGREE``) through their exact real roots.  Anything else is
+    left to the caller (kept as an extra condition, never dropped).
+    """
+    from ..exact import certified_sign
+
     if not isinstance(rel, sp.core.relational.Relational):
         return None
-    lhs, rhs, op = rel.lhs, rel.rhs, rel.rel_op
-    if lhs.is_Symbol and rhs.is_number:
-        s, c = lhs, rhs
-    elif rhs.is_Symbol and lhs.is_number:
-        s, c = rhs, lhs
-        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[op]
-    else:
+    syms = rel.free_symbols
+    if len(syms) != 1:
         return None
-    if c.is_real is not True and c not in (sp.oo, -sp.oo):
+    (s,) = syms
+    op = rel.rel_op
+    d = sp.expand(rel.lhs - rel.rhs)
+    if not d.is_polynomial(s):
         return None
-    if op == "<":
-        return s, sp.Interval.open(-sp.oo, c)
-    if op == "<=":
-        return s, sp.Interval(-sp.oo, c)
-    if op == ">":
-        return s, sp.Interval.open(c, sp.oo)
-    if op == ">=":
-        return s, sp.Interval(c, sp.oo)
+    P = sp.Poly(d, s)
+    if P.degree() <= 0:
+        return None
+    if P.degree() == 1:
+        a, b = P.coeffs() if len(P.coeffs()) == 2 else (P.coeffs()[0], sp.Integer(0))
+        if not (a.is_number and b.is_number and a.is_real and b.is_real):
+            return None
+        sa = certified_sign(a)
+        if sa not in (1, -1):
+            return None
+        return s, _ray(op if sa == 1 else _FLIP[op], sp.nsimplify(-b / a) if (-b / a).is_Float else -b / a)
+    if P.degree() > MAX_SOLVED_DEGREE or not all(c.is_Rational for c in P.coeffs()):
+        return None
+    roots = sorted(set(sp.real_roots(P)), key=lambda r: sp.N(r, 30))
     if op == "==":
-        return s, sp.FiniteSet(c)
-    return None
+        return s, sp.FiniteSet(*roots)
+    if op == "!=":
+        return s, sp.Interval(-sp.oo, sp.oo) - sp.FiniteSet(*roots)
+    # the sign of P is constant between consecutive real roots: test one point per gap
+    cuts = [-sp.oo, *roots, sp.oo]
+    pieces: list[sp.Set] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        if lo == -sp.oo:
+            mid = (hi - 1) if hi != sp.oo else sp.Integer(0)
+        elif hi == sp.oo:
+            mid = lo + 1
+        else:
+            mid = (lo + hi) / 2
+        if bool(_holds(op, P.as_expr().subs(s, mid))):
+            pieces.append(sp.Interval.open(lo, hi))
+    for r in roots:
+        if op in ("<=", ">="):
+            pieces.append(sp.FiniteSet(r))
+    return s, sp.Union(*pieces) if pieces else sp.EmptySet
+
+
+def condition_set(cond: sp.Basic, s: sp.Symbol) -> sp.Set | None:
+    """The exact set {s : cond} for a condition in the one symbol s, or None when it cannot be solved exactly.
+
+    And/Or/Not of relations solved by :func:`symbol_set`; a relation with |u|
+    is split into the cases u ≥ 0 and u < 0.
+    """
+    if isinstance(cond, sp.Set):
+        return cond
+    if cond is sp.true:
+        return REALS
+    if cond is sp.false:
+        return sp.EmptySet
+    if cond.free_symbols - {s}:
+        return None
+    if isinstance(cond, (sp.And, sp.Or)):
+        parts = [condition_set(a, s) for a in cond.args]
+        if any(p is None for p in parts):
+            return None
+        return sp.Intersection(*parts) if isinstance(cond, sp.And) else sp.Union(*parts)
+    if isinstance(cond, sp.Not):
+        inner = condition_set(cond.args[0], s)
+        return None if inner is None else REALS - inner
+    if not isinstance(cond, sp.core.relational.Relational):
+        return None
+    if not cond.free_symbols:
+        return REALS if constant_truth(cond) else sp.EmptySet
+    absolutes = [a for a in sp.preorder_traversal(cond) if isinstance(a, sp.Abs)]
+    if absolutes:
+        a = absolutes[0]
+        u_ = a.args[0]
+        pos, neg = condition_set(u_ >= 0, s), condition_set(u_ < 0, s)
+        c_pos = condition_set(cond.xreplace({a: u_}), s)
+        c_neg = condition_set(cond.xreplace({a: -u_}), s)
+        if None in (pos, neg, c_pos, c_neg):
+            return None
+        return sp.Union(sp.Intersection(pos, c_pos), sp.Intersection(neg, c_neg))
+    solved = symbol_set(cond)
+    return None if solved is None else solved[1]
+
+
+def _holds(op: str, value: sp.Expr) -> bool:
+    from ..exact import certified_sign
+
+    sg = certified_sign(value)
+    if sg is None:
+        raise ConvexproofError("cannot decide a condition in --where exactly")
+    return {"<": sg < 0, "<=": sg <= 0, ">": sg > 0, ">=": sg >= 0, "==": sg == 0, "!=": sg != 0}[op]
+
+
+def constant_truth(rel: sp.Basic) -> bool:
+    """The truth of a condition without symbols (``2 < 1``), decided exactly, or a clear error."""
+    if rel in (sp.true, sp.false):
+        return bool(rel)
+    if isinstance(rel, sp.core.relational.Relational):
+        return _holds(rel.rel_op, rel.lhs - rel.rhs)
+    if isinstance(rel, sp.And):
+        return all(constant_truth(a) for a in rel.args)
+    if isinstance(rel, sp.Or):
+        return any(constant_truth(a) for a in rel.args)
+    if isinstance(rel, sp.Not):
+        return not constant_truth(rel.args[0])
+    raise ConvexproofError(f"cannot read the condition {sp.sstr(rel)[:60]}")
+
+
+def convex_hull(S: sp.Set) -> sp.Interval:
+    """The smallest interval containing a non-empty set of reals."""
+    lo, hi = S.inf, S.sup
+    return sp.Interval(lo, hi, left_open=(lo == -sp.oo or S.contains(lo) is not sp.true),
+                       right_open=(hi == sp.oo or S.contains(hi) is not sp.true))
 
 
 def to_expr(expr: Any) -> sp.Expr:
@@ -198,16 +325,34 @@ def make_problem(expr: Any, wrt: Any = None, where: Any = ()) -> Problem:
             parameters.append(s)  # a condition on a name that f does not use: harmless
     box: dict[sp.Symbol, sp.Interval] = {}
     extra: list[sp.Basic] = []
+    sets: dict[sp.Symbol, sp.Set] = {}
     for c in conds:
         for part in _flatten(c):
-            b = _as_bound(part)
+            if part is sp.true:
+                continue
+            if not part.free_symbols:
+                if not constant_truth(part):
+                    raise ConvexproofError(f"the condition {sp.sstr(part)[:60]} in --where is false, so the domain "
+                                           "is empty")
+                continue
+            b = symbol_set(part)
             if b is None:
-                if part is sp.true:
-                    continue
                 extra.append(part)
                 continue
-            s, I = b
-            box[s] = box.get(s, REALS).intersect(I)
+            s, S = b
+            sets[s] = sets.get(s, REALS).intersect(S)
+    nonconvex: list[sp.Symbol] = []
+    for s, S in sets.items():
+        if S is sp.EmptySet or S.is_empty:
+            raise ConvexproofError(f"the conditions on {s} in --where are contradictory (empty range)")
+        if isinstance(S, (sp.Interval, sp.FiniteSet)) and not (isinstance(S, sp.FiniteSet) and len(S) > 1):
+            box[s] = S
+            continue
+        # a union of intervals (x != 0, x**2 > 1): prove on the hull, keep the set itself as a condition
+        box[s] = convex_hull(S)
+        extra.append(S.as_relational(s))
+        if s in variables:
+            nonconvex.append(s)
     fixed: dict[sp.Symbol, sp.Expr] = {}
     for s, I in list(box.items()):
         if I is sp.EmptySet or I.is_empty:
@@ -231,6 +376,7 @@ def make_problem(expr: Any, wrt: Any = None, where: Any = ()) -> Problem:
     for e in prob.extra:
         if e is sp.false:
             raise ConvexproofError("the conditions in --where are contradictory")
+    prob.nonconvex = [s for s in nonconvex if s in prob.variables]
     return prob
 
 

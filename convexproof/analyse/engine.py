@@ -17,7 +17,10 @@ from ..errors import AnalysisTimeout, ConvexproofError
 from ..mathtext import unicode as u
 from .atoms import CONCAVE, CONVEX, AFFINE, CONST, DCP
 from .domain import Problem, is_smooth, make_problem
-from .limits import check_deadline, deadline, run_isolated
+from ..limits import DEFAULT_TIMEOUT, DEFAULTS
+from .limits import check_deadline, deadline, report_partial, run_isolated
+
+GRACE = DEFAULTS["grace"]  # the hard kill comes this long after the time limit
 from .multivariate import direction_at, ldl_psd, ldl_step, matrix_at, min_eigenvalue, prove_minors
 from .outcome import Outcome
 from .parametric import cond_to_set, condition_1d, condition_nd, simplify_condition
@@ -264,6 +267,82 @@ from .steps import CvxDerivative  # noqa: E402  (used above)
 from ..parse import as_sympy
 
 
+# ------------------------------------------------------------------ the domain
+def _constraint_function(c: sp.Basic):
+    """(q, kind) with c ⇔ q ≤ 0 / q < 0 ("sublevel") or q = 0 ("affine"); None for any other form."""
+    if not isinstance(c, sp.core.relational.Relational):
+        return None
+    op, d = c.rel_op, c.lhs - c.rhs
+    if op in ("<", "<="):
+        return d, "sublevel"
+    if op in (">", ">="):
+        return -d, "sublevel"
+    if op == "==":
+        return d, "affine"
+    return None
+
+
+def _domain_point(problem: Problem) -> dict | None:
+    """A rational point of the domain (box and every condition), or None if none was found."""
+    import random
+
+    from .domain import sample_point
+    from .signs import _sample_interval, rationalize
+
+    syms = [*problem.variables, *problem.parameters]
+    first = {s: sample_point(problem.interval(s)) for s in syms}
+    if problem.satisfies(first):
+        return first
+    rng = random.Random(17)
+    cols = {s: _sample_interval(problem.interval(s), rng, 300) for s in syms}
+    for i in range(300):
+        check_deadline()
+        pt = {s: rationalize(cols[s][i], problem.interval(s)) for s in syms}
+        if problem.satisfies(pt):
+            return pt
+    return None
+
+
+def domain_check(problem: Problem) -> str | None:
+    """None when the domain is proved convex and non-empty; otherwise the reason it is not proved.
+
+    A convex function needs a convex domain (a sublevel set {q ≤ 0} of a convex
+    q is convex; an affine equation gives an affine set).  Each condition that
+    involves a variable is proved convex by the engine itself.
+    """
+    vs = set(problem.variables)
+    if problem.nonconvex:
+        names = ", ".join(str(s) for s in problem.nonconvex)
+        return (f"the values of {names} allowed by the conditions do not form an interval, so the domain is not "
+                "convex, and a convex function needs a convex domain")
+    local = [c for c in problem.extra if c.free_symbols & vs]
+    if not local:
+        return None
+    rest = [c for c in problem.extra if not (c.free_symbols & vs)]
+    for c in local:
+        qk = _constraint_function(c)
+        if qk is None:
+            return f"cannot show that the condition {u(c)} describes a convex set"
+        q, kind = qk
+        if kind == "affine":
+            try:
+                affine = sp.Poly(q, *problem.variables).total_degree() <= 1 and not (q.free_symbols - vs - set(problem.parameters))
+            except sp.PolynomialError:
+                affine = False
+            if not affine:
+                return f"cannot show that the condition {u(c)} describes a convex set"
+            continue
+        sub = Problem(expr=q, variables=problem.variables, parameters=problem.parameters, box=dict(problem.box),
+                      where=[], extra=rest)
+        r = analyse(sub)
+        if r.convex is not True:
+            return (f"cannot show that the condition {u(c)} describes a convex set (it would, if "
+                    f"{u(q)} were convex)")
+    if _domain_point(problem) is None:
+        return "cannot find a point that satisfies every condition, so the domain may be empty"
+    return None
+
+
 # ---------------------------------------------------------------- orchestration
 def _verdict(res: ProofResult, out: Outcome) -> None:
     if out.convex is True:
@@ -377,6 +456,21 @@ def _dispatch(problem: Problem, res: ProofResult, setup: CvxSetup) -> Outcome:
 def _finalise(problem: Problem, res: ProofResult, out: Outcome) -> None:
     problem = getattr(res, "_problem", problem)
     f = problem.expr
+    exact_domain = problem.exact_box and not problem.nonconvex
+    if out.convex is True:
+        why = domain_check(problem)
+        if why is not None:
+            res.notes.append(why)
+            res.steps.append(CvxSign(f, "", f"the curvature argument above holds, but {why}: no verdict"))
+            out = Outcome(None)
+        elif not exact_domain:
+            out.modulus_tight = False  # the modulus was found on a box that contains the domain
+    if out.condition is not None and not exact_domain:
+        # the condition was derived on a box that contains the domain: sufficient, not shown to be necessary
+        res.sufficient_condition = out.condition
+        res.notes.append(f"{u(out.condition)} is sufficient for convexity on this domain (it was derived on a larger "
+                         "box); it is not shown to be necessary")
+        out = Outcome(None)
     if out.convex is True:
         count, bad, chord = numeric_chords(f, problem, n=400, seed=11)
         res.steps.append(CvxNumericCheck(count, 0, f"{count} random chords on the domain"
@@ -478,8 +572,8 @@ def _conclusion_text(res: ProofResult, out: Outcome, problem: Problem) -> str:
                 + ("; f is concave" if out.concave else ""))
     if res.condition is not None:
         return f"f is convex if and only if {u(res.condition)}"
-    if res.problems:
-        return "no verdict: " + "; ".join(res.problems)
+    if res.problems or res.notes:
+        return "no verdict: " + "; ".join([*res.notes, *res.problems])
     return "the engine could neither prove nor disprove convexity: unknown"
 
 
@@ -518,34 +612,44 @@ def _preimport() -> None:
         pass
 
 
-def _prove_child(problem: Problem, timeout: float) -> ProofResult:
+def _prove_child(expr, wrt, where, timeout: float) -> ProofResult:
+    """In the limited child: read the problem (parse, substitute, domain), then analyse it."""
     with deadline(max(timeout * 0.9 - 0.05, 0.05)):
+        problem = make_problem(expr, wrt=wrt, where=where)
+        report_partial(problem)  # if the child is killed, the parent still knows the problem
         return analyse(problem)
 
 
-def prove(expr, wrt=None, where=(), timeout: float = 10.0) -> ProofResult:
+def timed_out_result(problem: Problem | None, expr, wrt, message: str) -> ProofResult:
+    """The "unknown" result of an analysis that was stopped at its hard limit (built without SymPy work)."""
+    if problem is None:  # stopped while reading the problem: show it as typed
+        shown = expr if isinstance(expr, (str, sp.Basic)) else str(expr)
+        names = [wrt] if isinstance(wrt, (str, sp.Symbol)) else list(wrt or [])
+        res = ProofResult(expr=shown, variables=tuple(str(v) for v in names), timed_out=True)
+        res.steps = [CvxConclusion("unknown", f"{message}; no verdict")]
+        return res
+    res = ProofResult(expr=problem.expr, variables=problem.variables, parameters=problem.parameters,
+                      domain=problem.domain_conditions(), timed_out=True)
+    res.steps = [CvxSetup(problem.expr, list(problem.variables), list(problem.parameters),
+                          problem.domain_conditions(), list(problem.notes)),
+                 CvxConclusion("unknown", f"{message}; no verdict")]
+    return res
+
+
+def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT) -> ProofResult:
     """Decide whether ``expr`` is convex in ``wrt`` on the domain given by ``where``.
 
     Returns a :class:`ProofResult`; never raises for mathematical reasons (bad
-    input raises :class:`ConvexproofError`).  Runs in a child process that is
-    killed after ``timeout`` seconds (the result is then "unknown").
+    input raises :class:`ConvexproofError`).  Everything, reading the problem
+    included, runs in a child process (capped memory, dies with its parent)
+    that is killed ``DEFAULTS["grace"]`` s after ``timeout`` seconds (the
+    result is then "unknown").
     """
-    import time
-
-    started = time.monotonic()
     timeout = float(timeout)
     if not (timeout > 0):
         raise ConvexproofError("the timeout must be a positive number of seconds")
-    problem = make_problem(expr, wrt=wrt, where=where)
     _preimport()
-    # the time limit covers the whole call, parsing and set-up included
-    left = max(timeout - (time.monotonic() - started), 0.05)
     try:
-        return run_isolated(_prove_child, (problem, left), timeout=left, grace=0.25)
+        return run_isolated(_prove_child, (expr, wrt, where, timeout), timeout=timeout, grace=GRACE)
     except AnalysisTimeout as exc:
-        res = ProofResult(expr=problem.expr, variables=problem.variables, parameters=problem.parameters,
-                          domain=problem.domain_conditions(), timed_out=True)
-        res.steps = [CvxSetup(problem.expr, list(problem.variables), list(problem.parameters),
-                              problem.domain_conditions(), list(problem.notes)),
-                     CvxConclusion("unknown", f"{exc}; no verdict")]
-        return res
+        return timed_out_result(getattr(exc, "partial", None), expr, wrt, str(exc))

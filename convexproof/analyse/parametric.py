@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..mathtext import unicode as u
-from .domain import REALS, Problem
+from .domain import REALS, Problem, symbol_set
 from .limits import check_deadline
 from .multivariate import principal_minors
 from .signs import NONNEG, POS, ZERO, SignOracle, infimum_1d, prove_nonneg
@@ -47,14 +47,10 @@ def cond_to_set(cond, p: sp.Symbol) -> sp.Set:
         return S
     if isinstance(cond, sp.Or):
         return sp.Union(*[cond_to_set(a, p) for a in cond.args])
-    if isinstance(cond, sp.core.relational.Relational) and cond.rel_op in (">=", ">", "<=", "<"):
-        d = sp.expand(cond.lhs - cond.rhs)
-        a, b = d.coeff(p, 1), d.coeff(p, 0)
-        if d == a * p + b and a.is_number and b.is_number and a != 0:
-            root = -b / a
-            op = cond.rel_op if a > 0 else {">=": "<=", ">": "<", "<=": ">=", "<": ">"}[cond.rel_op]
-            return {">=": sp.Interval(root, sp.oo), ">": sp.Interval.open(root, sp.oo),
-                    "<=": sp.Interval(-sp.oo, root), "<": sp.Interval.open(-sp.oo, root)}[op]
+    if isinstance(cond, sp.core.relational.Relational) and cond.free_symbols == {p}:
+        solved = symbol_set(cond)
+        if solved is not None:
+            return solved[1]
     return cond.as_set()
 
 

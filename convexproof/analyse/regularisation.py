@@ -8,8 +8,10 @@ from ..errors import AnalysisTimeout, ConvexproofError
 from ..mathtext import unicode as u
 from ..parse import parse_expr, symbol
 from .domain import Problem, make_problem
-from .engine import _preimport, analyse, parametric_outcome
-from .limits import deadline, run_isolated
+from .engine import _preimport, analyse, domain_check, parametric_outcome
+from ..limits import DEFAULT_TIMEOUT
+from .engine import GRACE
+from .limits import deadline, report_partial, run_isolated
 from .parametric import cond_to_set
 from .result import RegularizeResult
 from .steps import CvxConclusion, CvxSetup, CvxSign
@@ -33,8 +35,8 @@ def _penalty(problem: Problem, penalty, lam) -> tuple[sp.Expr, sp.Expr]:
     return pen, P
 
 
-def regularize(expr, wrt=None, where=(), penalty=None, timeout: float = 10.0) -> RegularizeResult:
-    """Smallest λ ≥ 0 with f + λ·P convex; ``lam_min`` is None when no finite λ works or it is unknown."""
+def _setup(expr, wrt, where, penalty) -> tuple[Problem, sp.Expr, sp.Expr]:
+    """Read the problem and the penalty (parsing, substitution, simplify): runs in the limited child."""
     problem = make_problem(expr, wrt=wrt, where=where)
     lam = symbol("lam")
     if lam in problem.variables:
@@ -47,17 +49,45 @@ def regularize(expr, wrt=None, where=(), penalty=None, timeout: float = 10.0) ->
     if not problem.variables:
         raise ConvexproofError("the function has no variables")
     pen, P = _penalty(problem, penalty, lam)
+    return problem, pen, P
+
+
+def regularize(expr, wrt=None, where=(), penalty=None, timeout: float = DEFAULT_TIMEOUT) -> RegularizeResult:
+    """Smallest λ ≥ 0 with f + λ·P convex; ``lam_min`` is None when no finite λ works or it is unknown.
+
+    Everything, reading the function and the penalty included (the penalty
+    check calls ``simplify``), runs in one child process with capped memory
+    that is killed ``DEFAULTS["grace"]`` s after ``timeout`` (the verdict is
+    then "unknown").
+    """
+    timeout = float(timeout)
+    if not (timeout > 0):
+        raise ConvexproofError("the timeout must be a positive number of seconds")
     _preimport()
     try:
-        return run_isolated(_child, (problem, pen, P, float(timeout)), timeout=float(timeout), grace=0.25)
+        return run_isolated(_child, (expr, wrt, where, penalty, timeout), timeout=timeout, grace=GRACE)
     except AnalysisTimeout as exc:
+        return timed_out_regularize(getattr(exc, "partial", None), expr, wrt, penalty, str(exc))
+
+
+def timed_out_regularize(partial, expr, wrt, penalty, message: str) -> RegularizeResult:
+    """The "unknown" result of a run stopped at its hard limit (no SymPy work)."""
+    if isinstance(partial, tuple) and len(partial) == 2 and isinstance(partial[0], Problem):
+        problem, pen = partial
         r = RegularizeResult(problem.expr, pen, problem.variables, domain=problem.domain_conditions(), timed_out=True)
-        r.steps = [CvxConclusion("unknown", f"{exc}; no verdict")]
-        return r
+    else:  # stopped while reading the function or the penalty: show them as typed
+        names = [wrt] if isinstance(wrt, (str, sp.Symbol)) else list(wrt or [])
+        r = RegularizeResult(expr if isinstance(expr, (str, sp.Basic)) else str(expr),
+                             penalty if penalty is not None else "lam*(sum of squares)",
+                             tuple(str(v) for v in names), timed_out=True)
+    r.steps = [CvxConclusion("unknown", f"{message}; no verdict")]
+    return r
 
 
-def _child(problem: Problem, pen, P, timeout: float) -> RegularizeResult:
+def _child(expr, wrt, where, penalty, timeout: float) -> RegularizeResult:
     with deadline(max(timeout * 0.9 - 0.05, 0.05)):
+        problem, pen, P = _setup(expr, wrt, where, penalty)
+        report_partial((problem, pen))  # if the child is killed, the parent still knows the problem
         try:
             return _analyse(problem, pen, P)
         except AnalysisTimeout as exc:
@@ -114,6 +144,14 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
     if S is None:
         res.verdict = "unknown"
         res.steps.append(CvxConclusion("unknown", "the engine could not determine the set of λ that work"))
+        return res
+    if not (problem.exact_box and not problem.nonconvex):
+        # the λ-set was derived on a box that contains the domain: it is sufficient, not shown to be minimal
+        res.verdict = "unknown"
+        why = domain_check(problem)
+        res.steps.append(CvxConclusion("unknown", why if why is not None else (
+            f"the domain is not a box: every λ in {u(S)} works (shown on a larger box), but a smaller λ may work on "
+            "the domain itself")))
         return res
     if S.is_empty:
         res.found, res.lam_min = True, None

@@ -53,6 +53,8 @@ class ProofResult:
     method: str = ""
     timed_out: bool = False
     problems: list[str] = field(default_factory=list)  # internal inconsistencies found (bugs to report)
+    notes: list[str] = field(default_factory=list)  # why a verdict was not reached (not bugs)
+    sufficient_condition: Any = None  # proved sufficient, not shown necessary (the verdict stays "unknown")
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -78,6 +80,10 @@ class ProofResult:
                                                               for i in range(self.hessian.rows)]
         if self.problems:
             d["problems"] = list(self.problems)
+        if self.notes:
+            d["notes"] = list(self.notes)
+        if self.sufficient_condition is not None:
+            d["sufficient_condition"] = _s(self.sufficient_condition)
         d["steps"] = [s.to_dict() for s in self.steps]
         return to_jsonable(d)
 

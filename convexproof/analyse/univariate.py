@@ -10,7 +10,7 @@ from .limits import check_deadline
 from .outcome import Outcome
 from .signs import exact_sign, infimum_1d, iv_eval, prove_nonneg
 from .steps import CvxDerivative, CvxKink, CvxModulus, CvxPiece, CvxSign
-from .witness import chord_near, curvature_witness, exact_chord, numeric_chords
+from .witness import jump_witness, chord_near, curvature_witness, exact_chord, numeric_chords
 from ..parse import as_sympy
 
 
@@ -148,6 +148,10 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
         pairs = split_pieces(f, x, I)
     except _NoSplit:
         return None
+    except Uncovered as exc:
+        return Outcome(None, [CvxSign(f, "", f"f is not defined for {interval_display(exc.args[0], x)}: no piece of "
+                                             "the Piecewise applies there; state the domain with --where")],
+                       method="domain")
     if len(pairs) == 1 and isinstance(pairs[0][1], sp.Interval) and pairs[0][1] == I:
         return smooth_1d(problem, pairs[0][0])
     pw = sp.Piecewise(*[(e, S.as_relational(x)) for e, S in pairs]) if len(pairs) < 12 else f
@@ -200,6 +204,33 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
             unknown = True
             step.text = "its convexity could not be decided"
         out.steps.append(step)
+    # closed ends of the domain where f takes a value of its own: it may jump up, never down
+    for p, side in ((I.inf, "+"), (I.sup, "-")):
+        if p in (-sp.oo, sp.oo) or I.contains(p) is not sp.true:
+            continue
+        own = [e for e, q in points if q == p]
+        if not own:
+            continue  # p lies in a piece's closed interval: f is given there by that piece's smooth formula
+        check_deadline()
+        near = [e for e, J in pieces if (J.inf if side == "+" else J.sup) == p]
+        if not near:
+            unknown = True
+            continue
+        val, L = own[0].subs(x, p), _limit(near[0], x, p, side)
+        same = _equal(val, L)
+        s_ = 0 if same else exact_sign(val - L)
+        if s_ in (0, 1):
+            out.steps.append(CvxSign(val, "", f"at the closed end {x} = {u(p)} the value f({u(p)}) = {u(val)} "
+                                     + ("equals the limit from inside" if s_ == 0 else
+                                        f"is above the limit {u(L)} from inside, which convexity allows at an end")))
+            continue
+        if s_ == -1:
+            w = jump_witness(f, x, p, problem)
+            if w is not None:
+                out.steps.append(CvxSign(val, "", f"at the closed end {x} = {u(p)} the value f({u(p)}) = {u(val)} is "
+                                         f"below the limit {u(L)} from inside: the graph drops at the end"))
+                return Outcome(False, out.steps, witness=w, method="piecewise analysis")
+        unknown = True
     # breakpoints
     for (e1, J1), (e2, J2) in zip(pieces, pieces[1:]):
         check_deadline()
@@ -228,7 +259,7 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
                                method="piecewise analysis")
             unknown = True
         elif cont is False or cont is None or s is None:
-            w = _chord_search(f, problem)
+            w = jump_witness(f, x, b, problem) or _chord_search(f, problem)
             if w is not None:
                 return Outcome(False, out.steps, witness=w, method="piecewise analysis")
             unknown = True
@@ -237,7 +268,7 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
             # an isolated point with its own formula: it must agree with the neighbours
             nb = [pe.subs(x, p) for pe, J in pieces if J.contains(p) is sp.true or J.inf == p or J.sup == p]
             if not all(_equal(e.subs(x, p), v) for v in nb):
-                w = _chord_search(f, problem)
+                w = jump_witness(f, x, p, problem) or _chord_search(f, problem)
                 if w is not None:
                     return Outcome(False, out.steps, witness=w, method="piecewise analysis")
                 unknown = True
@@ -252,6 +283,10 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
 
 class _NoSplit(Exception):
     pass
+
+
+class Uncovered(Exception):
+    """A Piecewise has no piece for part of the domain (args[0]: that set): f is undefined there."""
 
 
 def _first_nonsmooth(e):
@@ -340,6 +375,8 @@ def split_pieces(e, x, I, depth: int = 0):
             out.extend(split_pieces(sub, x, piece, depth + 1))
         if rest.is_empty:
             break
+    if isinstance(a, sp.Piecewise) and not rest.is_empty:
+        raise Uncovered(rest)
     # merge neighbours with the same formula
     out.sort(key=lambda t: (sp.N(t[1].inf) if t[1].inf != -sp.oo else -1e308))
     merged = []

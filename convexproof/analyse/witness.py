@@ -196,6 +196,38 @@ def chord_near(f, variables, point, direction, problem: Problem) -> dict | None:
     return None
 
 
+def chord_from(f, variables, start: dict, direction: dict, problem: Problem) -> dict | None:
+    """A verified violating chord from ``start`` to start + h·v (t = 1/2), for h = 1, 1/2, 1/4, …, 2⁻⁴⁰.
+
+    This finds the witness at a jump: a value that drops at an end of the domain
+    or at an isolated point, where a random chord almost never lands.
+    """
+    a = {x: start[x] for x in variables}
+    if not problem.satisfies(a):
+        return None
+    t = sp.Rational(1, 2)
+    for k in range(41):
+        check_deadline()
+        h = sp.Rational(1, 2**k)
+        b = {x: start[x] + h * direction.get(x, 0) for x in variables}
+        if not problem.satisfies(b):
+            continue
+        lhs, rhs = chord_gap(f, variables, a, b, t)
+        if exact_sign(lhs - rhs) == 1:
+            return {"a": a, "b": b, "t": t, "lhs": lhs, "rhs": rhs}
+    return None
+
+
+def jump_witness(f, x, p, problem: Problem) -> dict | None:
+    """A verified chord witness at a point p where f jumps (one variable), or None."""
+    for ch in (chord_from(f, [x], {x: p}, {x: sp.Integer(1)}, problem),
+               chord_from(f, [x], {x: p}, {x: sp.Integer(-1)}, problem),
+               chord_near(f, [x], {x: p}, {x: sp.Integer(1)}, problem)):
+        if ch is not None:
+            return {"chord": ch, "verified": _kind(ch["lhs"], ch["rhs"])}
+    return None
+
+
 # ---------------------------------------------------------------- numerics
 def _lambdify(variables, f):
     return sp.lambdify(list(variables), f, modules=["numpy"])

@@ -1,0 +1,105 @@
+"""Regressions of issue #16 (critical part): endpoint values, partial Piecewise, domains in other forms.
+
+Each row: the function, the --where conditions, and what the verdict must be.
+"convex" rows list every verdict that would be right; "not convex" rows must
+come with a witness that re-verifies; "unknown" rows are where the truth is not
+convexity and no witness is expected (e.g. a domain that is not convex).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from convexproof.analyse import prove, regularize
+from convexproof.analyse.domain import make_problem
+from convexproof.analyse.witness import verify_witness
+from convexproof.errors import ConvexproofError
+
+CONVEX = {"convex", "strictly convex", "strongly convex"}
+NOT = {"not convex", "concave"}
+
+CASES = [
+    # a value that drops at a closed end of the domain (the random chords never see it)
+    ("Piecewise((x**2 - 1, x <= 0), (x**2, True))", ["x >= 0"], NOT),
+    ("Piecewise((-x, x <= 1), (x, True))", ["x >= 1"], NOT),
+    ("x**2 + sign(x)**2 - 1", ["x >= 0"], NOT),
+    ("Piecewise((x**2 - 1, x >= 2), (x**2, True))", ["x <= 2"], NOT),
+    ("Piecewise((0, x <= 0), (1, True))", ["x >= 0"], NOT),
+    # an isolated point with its own value inside the domain
+    ("x**2 + sign(x)**2 - 1", [], NOT),
+    ("x**2 - sign(x)**2 + 1", [], NOT),
+    ("Piecewise((5, x <= 0), (x**2, True))", ["x >= 0", "x <= 3"], CONVEX),  # jumping *up* at an end is allowed
+    ("Piecewise((1, x <= 0), (x**2, True))", ["x >= 0"], CONVEX),
+    ("Piecewise((0, x <= 0), (x**2, True))", ["x >= 0"], CONVEX),  # continuous: the same as x**2
+    # a Piecewise that does not cover the domain is not defined there
+    ("Piecewise((x**2, x > 0))", [], {"unknown"}),
+    ("Piecewise((x**2, x < -1), (x**2, x > 1))", [], {"unknown"}),
+    ("Piecewise((x**2, x > 0))", ["x > 0"], CONVEX),
+    # a domain that is not convex is not the domain of a convex function
+    ("x**2", ["x != 0"], {"unknown"}),
+    ("x**2", ["x**2 > 1"], {"unknown"}),
+    ("exp(x)", ["x < -1 or x > 1"], {"unknown"}),
+    ("x**2", ["x != 0", "x > 1"], CONVEX),  # the hole is outside the interval
+    ("x**2", ["x >= 0", "x != 0"], CONVEX),  # (0, oo)
+    # domains written in other forms are read completely
+    ("x**4 - 3*x**2", ["2*x > 2"], CONVEX),
+    ("x**4 - 3*x**2", ["-x < -1"], CONVEX),
+    ("x**4 - 3*x**2", ["x**2 < 1/4"], NOT),
+    ("x**3", ["x**2 <= 4"], NOT),
+    ("x**3", ["0 <= 2*x", "3*x <= 6"], CONVEX),
+    ("log(x)", ["3 - x < 2"], {"concave"}),
+    # conditions joining several symbols: the domain must be shown convex
+    ("x**2 + y**2", ["x + y < 1"], CONVEX),
+    ("x**2 + y**2", ["x**2 + y**2 < 1"], CONVEX),
+    ("x**2 + y**2", ["x*y > 1"], {"unknown"}),  # two branches of a hyperbola: not convex
+    ("x**2 + y**2", ["x**2 + y**2 > 1"], {"unknown"}),
+]
+
+
+@pytest.mark.parametrize("expr, where, allowed", CASES, ids=[f"{c[0]}|{','.join(c[1])}" for c in CASES])
+def test_boundary_and_domain_verdicts(expr, where, allowed):
+    r = prove(expr, where=where, timeout=20)
+    assert r.verdict in allowed, (r.verdict, r.to_dict().get("notes"))
+    if r.convex is False:
+        p = make_problem(expr, where=where)
+        assert verify_witness(p.expr, p.variables, r.witness, p)
+
+
+PARAM_CASES = [
+    # the condition is computed on the stated domain, never on a larger box
+    ("x**4 - 3*x**2 + lam*x**2", ["2*x > 2"], "lam >= -3"),
+    ("x**4 - 3*x**2 + lam*x**2", ["x > 1"], "lam >= -3"),
+    ("x**4 - 3*x**2 + lam*x**2", ["x/2 > 1/2"], "lam >= -3"),
+    ("x**4 - 3*x**2 + lam*x**2", [], "lam >= 3"),
+]
+
+
+@pytest.mark.parametrize("expr, where, cond", PARAM_CASES)
+def test_condition_uses_the_whole_domain(expr, where, cond):
+    from convexproof.parse import parse_condition
+
+    r = prove(expr, wrt=["x"], where=where, timeout=20)
+    assert r.condition is not None and sp.simplify(sp.Equivalent(r.condition, parse_condition(cond))) is sp.true
+
+
+def test_condition_on_a_non_box_domain_is_only_sufficient():
+    r = prove("x**4 - 3*x**2 + lam*x**2 + y**2", wrt=["x", "y"], where=["x + y > 3", "x < 5", "y < 5"], timeout=20)
+    assert r.verdict == "unknown" or r.verdict.startswith("convex iff") is False
+
+
+@pytest.mark.parametrize("where, lam_min", [(["2*x > 2"], 0), (["x > 1"], 0), ([], 3), (["-2*x > 2"], 0),
+                                            (["x**2 < 1/4"], 3)])
+def test_regularize_reads_the_domain(where, lam_min):
+    r = regularize("x**4 - 3*x**2", wrt=["x"], where=where, timeout=20)
+    assert r.lam_min == lam_min, r.verdict
+
+
+@pytest.mark.parametrize("where", [["2 < 1"], ["x > 1", "x < 0"], ["2*x > 2", "x < 1"], ["x**2 < 0"]])
+def test_contradictory_domain_is_refused(where):
+    with pytest.raises(ConvexproofError):
+        prove("x**2", wrt=["x"], where=where)
+
+
+def test_true_constant_condition_is_dropped():
+    assert prove("x**2", where=["1 < 2"]).verdict == "strongly convex"
