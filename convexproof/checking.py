@@ -36,7 +36,7 @@ class CheckResult:
     exercise: str
     part: str
     answer: str
-    status: str  # "correct" | "incorrect" | "invalid"
+    status: str  # "correct" | "incorrect" | "undecided" (a teacher reviews it) | "invalid"
     score: float
     feedback: str
     note: str | None = None
@@ -254,6 +254,12 @@ class _Checker:
         self.param_names = {s.name for s in self.subs}
 
     # ---------------------------------------------------------------- helpers
+    def undecided(self, what: str = "your answer") -> None:
+        """Neither proved equal to the correct answer nor shown to differ: a teacher decides."""
+        self.set("undecided", f"Could not decide automatically whether {what} is right: it agrees with the correct "
+                 "answer wherever it was tested, but equality could not be proved. A teacher will review it.",
+                 "undecided", "undecided")
+
     def set(self, status: str, feedback: str = "", note: str | None = None, method: str | None = None) -> None:
         r = self.result
         r.status, r.note, r.method = status, note, method
@@ -402,11 +408,15 @@ class _Checker:
         ans = A.read_number(self.text, names | self.param_names, self.part.accept_condition, self.subs)
         correct = _as_number(self.correct)
         rtol = max(self.part.tolerance, 1e-15)
-        if ans.kind == "number" and A.same_number(ans.value, correct, rtol):
+        decimal = A.typed_decimal(self.text)  # a tolerance applies only to a decimal the student typed
+        same = A.same_number(ans.value, correct, rtol, tolerance=decimal)
+        if same is None:
+            self.undecided()
+            return
+        if ans.kind == "number" and same:
             self.set("correct", "", None, "exact" if ans.value == correct else "numeric")
             return
         if ans.kind == "bound":
-            same = A.same_number(ans.value, correct, rtol)
             if ans.op == ">=" and same:
                 self.set("correct", "", None, "exact")
                 return
@@ -427,9 +437,10 @@ class _Checker:
         if lam is not None and self.part.accept_condition and "function" in self.facts:
             self.lambda_feedback(v, correct)
             return
-        if A.same_number(v, -correct, rtol) and correct != 0:
+        if correct != 0 and A.same_number(v, -correct, rtol, tolerance=decimal):
             self.set("incorrect", "Check the sign: the value has the right size but the wrong sign.", "sign-error")
-        elif correct != 0 and (A.same_number(v, 2 * correct, rtol) or A.same_number(v, correct / 2, rtol)):
+        elif correct != 0 and (A.same_number(v, 2 * correct, rtol, tolerance=decimal)
+                               or A.same_number(v, correct / 2, rtol, tolerance=decimal)):
             self.set("incorrect", "You are off by a factor of 2; check the constants (e.g. the derivative of x²).",
                      "factor-2")
         else:
@@ -440,7 +451,7 @@ class _Checker:
             b = A._bound(mv) if isinstance(mv, sp.core.relational.Relational) else None
             if b is not None:
                 mv = b[2]
-            return isinstance(mv, sp.Expr) and not mv.free_symbols and A.same_number(v, mv, 1e-12)
+            return isinstance(mv, sp.Expr) and not mv.free_symbols and bool(A.same_number(v, mv, 1e-12))
 
         return self.known_mistake(matches)
 
@@ -487,9 +498,17 @@ class _Checker:
         s, c = ans.value, _as_expr(self.correct)
         dom = self.domain()
         rtol = max(self.part.tolerance, 1e-12)
-        cmp = A.compare_expressions(s, c, dom, rtol=rtol, seed_key=self.seed_key)
+        cmp = A.compare_expressions(s, c, dom, rtol=rtol, seed_key=self.seed_key, decimal=A.typed_decimal(self.text))
         if cmp.equal:
             self.set("correct", "", None, cmp.method)
+            return
+        if cmp.method == "close":
+            self.set("undecided", "Your answer uses decimal numbers and agrees with the correct one to within the "
+                     "tolerance wherever it was tested, but it is not exactly equal: give the exact value (e.g. e, "
+                     "1/3, √2). A teacher will review it.", "close-decimal", "close")
+            return
+        if cmp.equal is None:
+            self.undecided()
             return
         if self.flag_known_mistake(lambda mv: isinstance(mv, sp.Expr) and A.compare_expressions(
                 s, mv, dom, rtol=rtol, seed_key=self.seed_key, points=6, symbolic_seconds=0).equal):
@@ -550,7 +569,10 @@ class _Checker:
                 raise ParseError("expected a condition on one variable")
         equal, pt, holds = A.compare_conditions(ans.value, correct, syms, self.seed_key, self.domain())
         if equal:
-            self.set("correct", "", None, "sampled")
+            self.set("correct", "", None, "exact")
+            return
+        if equal is None:
+            self.undecided("your condition")
             return
         if self.flag_known_mistake(lambda mv: isinstance(mv, sp.logic.boolalg.Boolean) and A.compare_conditions(
                 ans.value, mv, syms, self.seed_key, self.domain())[0]):
@@ -587,11 +609,14 @@ class _Checker:
             mine = sorted(mine, key=lambda v: float(v))
             correct = sorted((_as_expr(v) for v in correct), key=lambda v: float(v))
         wrong = self.wrong_entries(mine, correct)
+        if wrong is None:
+            self.undecided()
+            return
         if not wrong:
             self.set("correct", "", None, "exact")
             return
         if self.flag_known_mistake(lambda mv: len(_as_list(mv)) == len(ans.value)
-                                   and not self.wrong_entries(ans.value, _as_list(mv))):
+                                   and self.wrong_entries(ans.value, _as_list(mv)) == []):
             return
         which = ", ".join(str(i + 1) for i in wrong)
         self.set("incorrect", f"Coordinate{'s' if len(wrong) > 1 else ''} {which} "
@@ -600,15 +625,19 @@ class _Checker:
     def names_point(self):
         return None if not self.part.variables else set(self.part.variables)
 
-    def wrong_entries(self, mine, correct) -> list[int]:
+    def wrong_entries(self, mine, correct) -> list[int] | None:
+        """Indices of the entries proved wrong; None when none is proved wrong but some is undecided."""
         dom = self.domain()
-        out = []
+        out, unsure = [], False
         for i, (a, b) in enumerate(zip(mine, correct)):
             b = _as_expr(b)
-            if not A.compare_expressions(a, b, dom, rtol=max(self.part.tolerance, 1e-12),
-                                         seed_key=self.seed_key, points=5, symbolic_seconds=1.0).equal:
+            eq = A.compare_expressions(a, b, dom, rtol=max(self.part.tolerance, 1e-12),
+                                       seed_key=self.seed_key, points=5, symbolic_seconds=1.0).equal
+            if eq is False:
                 out.append(i)
-        return out
+            elif eq is None:
+                unsure = True
+        return None if unsure and not out else out
 
     # ---------------------------------------------------------------- matrices
     def check_matrix(self) -> None:
@@ -622,11 +651,14 @@ class _Checker:
                      "wrong-shape")
             return
         wrong = self.wrong_entries(list(M), list(correct))
+        if wrong is None:
+            self.undecided()
+            return
         if not wrong:
             self.set("correct", "", None, "exact")
             return
         if self.flag_known_mistake(lambda mv: isinstance(mv, sp.MatrixBase) and mv.shape == M.shape
-                                   and not self.wrong_entries(list(M), list(mv))):
+                                   and self.wrong_entries(list(M), list(mv)) == []):
             return
         cells = ", ".join(f"({i // M.cols + 1}, {i % M.cols + 1})" for i in wrong)
         msg = f"Entr{'ies' if len(wrong) > 1 else 'y'} {cells} {'are' if len(wrong) > 1 else 'is'} not right."
@@ -760,10 +792,9 @@ def _witness_text(w: dict, name: str) -> str:
 
 
 def _strictly_negative(v) -> bool:
-    if v.is_Rational:
-        return v < 0
-    f = v.evalf(50)
-    return bool(f.is_Number and f < -sp.Float("1e-40"))
+    from .exact import certified_sign
+
+    return certified_sign(v) == -1
 
 
 def _chord(f, x, x0, dom: A.Domain):
@@ -775,13 +806,7 @@ def _chord(f, x, x0, dom: A.Domain):
             continue
         fa, fb, fm = f.subs(x, a), f.subs(x, b), f.subs(x, x0)
         avg = (fa + fb) / 2
-        d = fm - avg
-        if d.is_Rational:
-            ok = d > 0
-        else:
-            v = d.evalf(50)
-            ok = bool(v.is_Number and v > sp.Float("1e-40"))
-        if ok:
+        if _strictly_negative(avg - fm):
             return a, b, fm, avg
     return None
 
