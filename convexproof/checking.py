@@ -115,8 +115,9 @@ def clear_cache() -> None:
 # --------------------------------------------------------------------------
 # The entry point
 # --------------------------------------------------------------------------
-def check(exercise: str, answer: str, part: str | None = None, seed: int | None = None, reveal: bool = False,
-          exercises_dir=None, timeout: float | None = DEFAULT_TIMEOUT, isolate: bool = True) -> CheckResult:
+def check(exercise: str, answer: str | None = None, part: str | None = None, seed: int | None = None,
+          reveal: bool = False, exercises_dir=None, timeout: float | None = DEFAULT_TIMEOUT, isolate: bool = True,
+          derivation: str | None = None) -> CheckResult:
     """Check ``answer`` to ``part`` (default: the main part) of an exercise variant.
 
     Raises :class:`ExerciseError` for an unknown exercise or part; an answer
@@ -126,6 +127,8 @@ def check(exercise: str, answer: str, part: str | None = None, seed: int | None 
     at the time limit (:func:`convexproof.limits.run_limited`), with a
     cooperative deadline inside.  ``isolate=False`` checks in this process
     with the cooperative deadline only (``grade`` workers add a timer signal).
+    ``derivation=text`` (or an answer to a part of type derivation) checks a
+    derivation line by line (:mod:`convexproof.derivation`).
     """
     from .limits import run_limited, solve_timeout
 
@@ -138,6 +141,11 @@ def check(exercise: str, answer: str, part: str | None = None, seed: int | None 
         except AnalysisTimeout:
             raise ExerciseError(f"{exercise}: solving the exercise ran over its time limit") from None
     ctx = _context(exercise, seed, exercises_dir)
+    if derivation is not None or ctx.ex.part(part).type == "derivation":
+        from .derivation import check_derivation
+
+        return check_derivation(exercise, answer if derivation is None else derivation, part=part, seed=seed,
+                                exercises_dir=exercises_dir, timeout=timeout, isolate=isolate)
     p = ctx.ex.part(part)
     text = answer if isinstance(answer, str) else ""
     result = CheckResult(ctx.ex.id, p.name, text, "invalid", 0.0, "")

@@ -107,7 +107,8 @@ def list_cmd(fmt: str, exercises_dir: str | None) -> None:
     """List the exercises, one line each (id and title)."""
     from .library import list_exercises
 
-    exs = list_exercises(exercises_dir)
+    bad: list[str] = []  # files that cannot be read: one line each on stderr, the rest is listed, exit 2
+    exs = list_exercises(exercises_dir, errors=bad)
     if fmt == "json":
         import json
 
@@ -117,6 +118,17 @@ def list_cmd(fmt: str, exercises_dir: str | None) -> None:
         width = max((len(e.id) for e in exs), default=0)
         for e in exs:
             click.echo(f"{e.id:<{width}}  {e.title}")
+    _report_unreadable(bad)
+
+
+def _report_unreadable(messages: list[str]) -> None:
+    """One line on stderr per exercise file that cannot be read, then exit 2."""
+    if messages:
+        from .safetext import terminal_safe
+
+        for m in messages:
+            click.echo("convexproof: " + terminal_safe(" ".join(m.split()))[:400], err=True)
+        sys.exit(2)
 
 
 @cli.command()
@@ -240,7 +252,9 @@ def selftest(exercises, seeds, exercises_dir) -> None:
     """Run the exercises' self-tests against the engine; exit 1 on any failure."""
     from .selftest import run_selftests
 
-    ok = run_selftests(list(exercises), seeds=seeds, exercises_dir=exercises_dir, echo=click.echo)
+    bad: list[str] = []
+    ok = run_selftests(list(exercises), seeds=seeds, exercises_dir=exercises_dir, echo=click.echo, unreadable=bad)
+    _report_unreadable(bad)  # a file that cannot be read: exit 2, after the others ran
     sys.exit(0 if ok else 1)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from .errors import ConvexproofError, ExerciseError
 from .resources import data_dir
 
-PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix", "text")
+PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix", "text", "derivation")
 MAX_FILE_BYTES = 200_000
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _REF_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
@@ -41,6 +41,12 @@ class Part:
     variables: list[str] = field(default_factory=list)  # names an answer may use
     assume: list[str] = field(default_factory=list)  # domain, e.g. "0 < p < 1"
     description: str = ""
+    # derivation parts (see convexproof/derivation.py and docs/exercise-format.md)
+    functions: list[str] = field(default_factory=list)  # the functions a derivation may define
+    parameter: str | None = None  # the parameter a derivation's conditions are about (lam)
+    extremum: str = "min"  # "λ* = v" is the smallest (min) or largest (max) value allowed
+    carry_forward: float = 0.5  # credit for a step that follows from an earlier wrong line
+    model: str = ""  # the model derivation (selftest checks that it has no wrong line)
 
 
 @dataclass
@@ -277,6 +283,29 @@ def _fraction(r: _Reader, v, fld: str) -> Fraction:
     return f
 
 
+def _derivation_fields(r: _Reader, t: dict, fld: str) -> dict:
+    """The fields of a part of type derivation, validated (formulas through the whitelist parser)."""
+    from .parse import parse_name
+
+    functions = r.strings(t, "functions", fld + ".functions")
+    for f in functions:
+        r.parsed(fld + ".functions", _parse_any_cached, f)
+    parameter = r.text(t, "parameter", fld + ".parameter", None, limit=40)
+    if parameter is not None:
+        parameter = r.parsed(fld + ".parameter", parse_name, parameter)
+    extremum = r.text(t, "extremum", fld + ".extremum", "min", limit=10)
+    if extremum not in ("min", "max"):
+        r.fail(fld + ".extremum", "must be min or max")
+    carry = r.get(t, "carry_forward", float, fld + ".carry_forward", 0.5)
+    if not 0.0 <= carry <= 1.0:
+        r.fail(fld + ".carry_forward", "must be between 0 and 1")
+    model = r.text(t, "model", fld + ".model", limit=20_000)
+    if not model.strip():
+        r.fail(fld + ".model", "a derivation part needs its model derivation")
+    return {"functions": functions, "parameter": parameter, "extremum": extremum, "carry_forward": carry,
+            "model": model}
+
+
 # [solver] inputs holding a variable or parameter name rather than a formula
 SOLVER_NAME_FIELDS = ("variable", "var", "parameter", "data", "name")
 
@@ -390,6 +419,7 @@ def read_exercise(path: Path) -> Exercise:
             accept_condition=r.get(t, "accept_condition", bool, fld + ".accept_condition", False),
             variables=variables, assume=assume,
             description=r.text(t, "description", fld + ".description", "", limit=500),
+            **(_derivation_fields(r, t, fld) if typ == "derivation" else {}),
         )
     if not parts:
         r.fail("parts", "an exercise needs at least one answer part")
