@@ -27,6 +27,7 @@ PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix",
 MAX_FILE_BYTES = 200_000
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _REF_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -200,8 +201,19 @@ def load_exercise(ex_id: str, *, seed: int | None = None, exercises_dir=None) ->
     return instantiate(ex, seed)
 
 
-def list_exercises(exercises_dir=None) -> list[Exercise]:
-    return [read_exercise(p) for p in exercise_files(exercises_dir).values()]
+def list_exercises(exercises_dir=None, errors: list[str] | None = None) -> list[Exercise]:
+    """Every exercise, validated.  With ``errors`` a file that cannot be read is skipped and its
+    one-line message appended there, so one bad file does not hide the rest of the folder;
+    without it, the first bad file raises."""
+    out = []
+    for p in exercise_files(exercises_dir).values():
+        try:
+            out.append(read_exercise(p))
+        except ConvexproofError as exc:
+            if errors is None:
+                raise
+            errors.append(exc.one_line())
+    return out
 
 
 def instantiate(ex: Exercise, seed: int | None) -> Exercise:
@@ -254,13 +266,22 @@ class _Reader:
         v = self.get(table, key, str, fld, default)
         if isinstance(v, str) and len(v) > limit:
             self.fail(fld, f"is longer than {limit} characters")
+        if isinstance(v, str):
+            self.no_controls(fld, v)
         return v
+
+    def no_controls(self, fld: str, text: str) -> None:
+        """Refuse control characters (ESC, C1 ...) other than tab and line ends: they would reach a terminal."""
+        m = _CONTROL_RE.search(text)
+        if m:
+            self.fail(fld, f"control character U+{ord(m.group()):04X} is not allowed")
 
     def strings(self, table, key, fld):
         v = self.get(table, key, list, fld, [])
         for i, s in enumerate(v):
             if not isinstance(s, str):
                 self.fail(f"{fld}[{i}]", "must be text")
+            self.no_controls(f"{fld}[{i}]", s)
         return v
 
     def tables(self, key):
@@ -306,6 +327,16 @@ def _derivation_fields(r: _Reader, t: dict, fld: str) -> dict:
             "model": model}
 
 
+MAX_TOLERANCE = 1.0  # a relative tolerance; above 100 % it accepts almost anything
+
+
+def _tolerance(r: _Reader, v: float, fld: str) -> float:
+    """A part's tolerance: a finite number from 0 to MAX_TOLERANCE (inf and nan would accept anything)."""
+    if not (0 <= v <= MAX_TOLERANCE):  # also false for nan
+        r.fail(fld, f"must be a number from 0 to {MAX_TOLERANCE:g}, not {v!r}")
+    return v
+
+
 # [solver] inputs holding a variable or parameter name rather than a formula
 SOLVER_NAME_FIELDS = ("variable", "var", "parameter", "data", "name")
 
@@ -341,19 +372,21 @@ def read_exercise(path: Path) -> Exercise:
     """Read and validate one exercise file (no solving)."""
     from .parse import parse_condition, parse_name
 
+    from .safeio import read_input
+    from .safetext import terminal_safe
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ExerciseError(f"{path.name}: cannot read ({exc.strerror})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ExerciseError(f"{path.name}: file is larger than {MAX_FILE_BYTES} bytes")
+    # a size cap that holds for devices too; a FIFO or device named *.toml is refused, never read
+    raw = read_input(path, cap=MAX_FILE_BYTES, label=terminal_safe(path.name)[:100], regular_only=True,
+                     error=ExerciseError)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ExerciseError(f"{path.name}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ExerciseError(f"{path.name}: not valid TOML ({exc})") from None
+    except (RecursionError, MemoryError):  # tomllib recurses: [[[[...]]]] nested thousands deep
+        raise ExerciseError(f"{path.name}: not valid TOML (nested too deeply)") from None
     r = _Reader(path, data)
 
     ex_id = r.text(data, "id", "id")
@@ -392,6 +425,8 @@ def read_exercise(path: Path) -> Exercise:
         r.fail("solver.kind", f"unknown solver {kind[:40]!r}; known: {', '.join(sorted(known_kinds()))}")
     for k, v in solver.items():
         if k == "kind" or k.endswith("_text"):
+            if isinstance(v, str):
+                r.no_controls(f"solver.{k}", v)
             continue
         _check_solver_input(r, f"solver.{k}", v, is_name=k in SOLVER_NAME_FIELDS)
 
@@ -401,6 +436,9 @@ def read_exercise(path: Path) -> Exercise:
         name = r.text(t, "name", fld + ".name", limit=40)
         if not _ID_RE.match(name):
             r.fail(fld + ".name", "must be letters, digits, '-' or '_'")
+        if name in parts:  # a second part of the same name used to replace the first without a word
+            first = list(parts).index(name)
+            r.fail(fld + ".name", f"part {name!r} is defined twice (also parts[{first}])")
         typ = r.text(t, "type", fld + ".type")
         if typ not in PART_TYPES:
             r.fail(fld + ".type", f"must be one of {', '.join(PART_TYPES)}")
@@ -413,7 +451,7 @@ def read_exercise(path: Path) -> Exercise:
         parts[name] = Part(
             name=name, type=typ,
             default=r.get(t, "default", bool, fld + ".default", False),
-            tolerance=r.get(t, "tolerance", float, fld + ".tolerance", 1e-9),
+            tolerance=_tolerance(r, r.get(t, "tolerance", float, fld + ".tolerance", 1e-9), fld + ".tolerance"),
             accept=[s.lower() for s in r.strings(t, "accept", fld + ".accept")],
             reject=[s.lower() for s in r.strings(t, "reject", fld + ".reject")],
             accept_condition=r.get(t, "accept_condition", bool, fld + ".accept_condition", False),

@@ -69,7 +69,8 @@ def _variant_report(var) -> tuple[str, str]:
 
 
 def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
-                  echo: Callable[[str], None] = print, check_own: bool = True) -> bool:
+                  echo: Callable[[str], None] = print, check_own: bool = True,
+                  unreadable: list[str] | None = None) -> bool:
     from .library import instantiate, list_exercises, load_exercise
     from .limits import run_limited, solve_timeout
 
@@ -84,7 +85,8 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
     if exercise_ids:
         exercises = [load_exercise(e, exercises_dir=exercises_dir) for e in exercise_ids]
     else:
-        exercises = list_exercises(exercises_dir)
+        # with ``unreadable``, a file that cannot be read is reported there and the others still run
+        exercises = list_exercises(exercises_dir, errors=unreadable)
     ok = check is not None
     total_t0 = time.perf_counter()
     n_tests = n_variants = 0
