@@ -311,15 +311,25 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
 # ------------------------------------------------------------------ grading
 @cli.command()
 @click.argument("exercise")
-@click.option("--answer", required=True, help="The student's answer, as typed.")
+@click.option("--answer", default=None, help="The student's answer, as typed.")
+@click.option("--derivation", "derivation_file", default=None, metavar="FILE",
+              help="Check a derivation line by line instead ('-' reads standard input); exit 1 if a line is wrong.")
 @click.option("--part", default=None, help="Answer part (default: the exercise's main part).")
 @SEED_OPT
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "latex"]), default="text",
+              show_default=True, help="md and latex: a report of a derivation.")
 @click.option("--reveal", is_flag=True, help="Include the correct answer in the feedback.")
 @EXERCISES_OPT
-def check(exercise, answer, part, seed, fmt, reveal, exercises_dir) -> None:
+def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_dir) -> None:
     """Check one answer. Exit 0 correct, 1 incorrect, 2 invalid."""
     from .checking import check as run_check
+
+    if derivation_file is not None or answer is None:
+        from .derivation import cli_check
+
+        sys.exit(cli_check(exercise, answer, derivation_file, part, seed, fmt, exercises_dir, _fail))
+    if fmt in ("md", "latex"):
+        raise click.UsageError("--format md and latex are for --derivation")
 
     result = run_check(exercise, answer, part=part, seed=seed, reveal=reveal, exercises_dir=exercises_dir)
     if fmt == "json":

@@ -125,11 +125,60 @@ class DerivationResult:
 
     def to_document(self, fmt: str, title: str | None = None) -> str:
         """A whole Markdown or LaTeX document (templates derivation.j2)."""
-        from .render import render_document
+        from .render import environment
 
         env = "tex" if fmt in ("tex", "latex") else "md"
-        return render_document("derivation.j2", env, title=title or f"{self.exercise}: derivation",
-                               result=self, lines=self.lines)
+        tmpl = _template_env(env).get_template("derivation.j2")
+        return tmpl.render(title=title or f"{self.exercise}: derivation (part {self.part})", result=self,
+                           lines=self.lines, score=_num(self.score))
+
+
+_TEX_MARKS = {"✓": r"$\checkmark$", "✗": r"$\times$", "⇒": r"$\Rightarrow$", "⇐": r"$\Leftarrow$", "?": "?"}
+_TEX_MATH = {"⇔": r"$\Leftrightarrow$", "⇒": r"$\Rightarrow$", "⇐": r"$\Leftarrow$", "≠": r"$\neq$",
+             "∀": r"$\forall$", "⁷": r"\textsuperscript{7}", "⁸": r"\textsuperscript{8}",
+             "⁹": r"\textsuperscript{9}", "⁰": r"\textsuperscript{0}", "ℝ": r"$\mathbb{R}$", "⋆": "*",
+             "√": r"$\surd$", "│": "|"}
+_TEX_MATH_RE = re.compile("|".join(map(re.escape, _TEX_MATH)))
+
+
+def _tex_prose(text) -> Any:
+    """Student text and reasons for LaTeX: escaped, with the arrows and symbols render.py does not map."""
+    from markupsafe import Markup
+
+    from .render import tex_escape
+
+    out, pos = [], 0
+    text = str(text)
+    for m in _TEX_MATH_RE.finditer(text):
+        out.append(tex_escape(text[pos:m.start()]))
+        out.append(_TEX_MATH[m.group()])
+        pos = m.end()
+    out.append(tex_escape(text[pos:]))
+    return Markup("".join(out))
+
+
+def _md_cell(text) -> Any:
+    from markupsafe import Markup
+
+    from .render import md_escape
+
+    return Markup(md_escape(" ".join(str(text).split())).replace("|", "\\|"))
+
+
+@lru_cache(maxsize=None)
+def _template_env(fmt: str):
+    """The project's Jinja environment for ``fmt``, with the two filters derivation.j2 uses."""
+    from markupsafe import Markup
+
+    from .render import environment
+
+    env = environment(fmt).overlay()
+    if fmt == "tex":
+        env.filters["prose"] = _tex_prose
+        env.filters["markt"] = lambda m: Markup(_TEX_MARKS.get(m, "?"))
+    else:
+        env.filters["cell"] = _md_cell
+    return env
 
 
 def _num(x: float) -> str:
@@ -1578,3 +1627,51 @@ def _derivation_limited(exercise, seed, exercises_dir, part, text, timeout) -> D
     ctx = _context(exercise, seed, exercises_dir)
     with deadline(timeout):
         return check_derivation_text(ctx.ex, ctx.ex.part(part), text)
+
+
+MAX_FILE_BYTES = MAX_LINES * (MAX_LINE_CHARS + 1) * 4  # UTF-8: at most 4 bytes a character
+
+
+def read_derivation_file(path: str) -> str:
+    """The text of a derivation file ('-' is standard input), size-capped, UTF-8."""
+    import sys
+
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConvexproofError(f"cannot read {str(path)[:200]}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConvexproofError(f"{str(path)[:200]}: the derivation is larger than {MAX_FILE_BYTES} bytes")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConvexproofError(f"{str(path)[:200]}: not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def cli_check(exercise, answer, path, part, seed, fmt, exercises_dir, fail) -> int:
+    """``convexproof check EXERCISE --derivation FILE``: print the result, return the exit code."""
+    import json
+
+    import click
+
+    if path is None:
+        raise click.UsageError("give --answer TEXT or --derivation FILE")
+    if answer is not None:
+        raise click.UsageError("give --answer or --derivation, not both")
+    text = read_derivation_file(path)
+    r = check_derivation(exercise, text, part=part, seed=seed, exercises_dir=exercises_dir)
+    if r.status == "invalid" and (r.derivation is None or fmt == "text"):
+        fail(f"{r.exercise}, part {r.part}: invalid: {r.feedback}", 2)
+    if fmt == "json":
+        click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+    elif fmt in ("md", "latex"):
+        click.echo(r.derivation.to_document(fmt), nl=False)
+    else:
+        click.echo(r.to_text())
+    return {"correct": 0, "incorrect": 1}.get(r.status, 2)
