@@ -80,6 +80,15 @@ ALIASES = {"lambda": "lam", "λ": "lam", "Λ": "lam", "μ": "mu", "θ": "theta",
            "ϵ": "epsilon", "ω": "omega", "φ": "phi", "ψ": "psi", "ξ": "xi",
            "ν": "nu", "ζ": "zeta", "χ": "chi"}
 
+# Names of well-known functions (Γ, ζ, ψ; lambda is Python's keyword) that we know only as Greek
+# parameters: typed in Latin letters and followed by "(", they are refused rather than read as a
+# product (gamma(x) was gamma*x).  Typed as Greek letters, γ(x + 1) stays a product, like λ(x² + y²).
+_FUNCTION_LOOKALIKES = ("gamma", "zeta", "psi", "lambda")
+_LOOKALIKE_CALL = re.compile(r"(?<![A-Za-z_])(" + "|".join(_FUNCTION_LOOKALIKES) + r")\s*\(")
+# 0x10, 0b101, 0o17: Python would read them as numbers, our scanner as 0 times a name
+_RADIX_PREFIX = re.compile(r"[xX][0-9A-Fa-f]|[bB][01]|[oO][0-7]")
+_RADIX_NAMES = {"x": "hexadecimal", "b": "binary", "o": "octal"}
+
 _PY_KEYWORDS = {"and", "or", "not", "is", "in", "if", "else", "for", "while", "lambda",
                 "import", "from", "def", "class", "return", "yield", "with", "as",
                 "pass", "del", "global", "nonlocal", "assert", "raise", "try",
@@ -145,6 +154,11 @@ def normalise(text: str) -> str:
         _fail("input must be text")
     if len(text) > LIMITS["max_length"]:
         _fail(f"input is too long ({len(text)} characters; the limit is {LIMITS['max_length']})")
+    call = _LOOKALIKE_CALL.search(unicodedata.normalize("NFKC", text))
+    if call:
+        name = call.group(1)
+        alias = ALIASES.get(name, name)
+        _fail(f"unknown function {name!r} (for a product write {alias}*(...))")
     out: list[str] = []
     i = 0
     n = len(text)
@@ -206,6 +220,10 @@ def tokenize(text: str) -> list[Token]:
             continue
         tok = m.group()
         if kind == "number":
+            if tok == "0" and _RADIX_PREFIX.match(text, pos):
+                literal = tok + re.match(r"[xXbBoO][0-9A-Fa-f]*", text[pos:pos + 30]).group()
+                _fail(f"{_RADIX_NAMES[text[pos].lower()]} numbers are not supported "
+                      f"({literal!r}; write the number in decimal)")
             digits = sum(c.isdigit() for c in tok)
             if digits > LIMITS["max_number_digits"]:
                 _fail(f"number with {digits} digits is too large (limit {LIMITS['max_number_digits']})")
