@@ -40,7 +40,9 @@ def _html_segments(segments) -> str:
     out = []
     for kind, value in segments:
         if kind == "text":
-            out.append(html.escape(value).replace("\n\n", "</p><p>").replace("\n", " "))
+            from .safetext import safe_links  # Moodle may read Markdown links in prose: none to javascript:
+
+            out.append(html.escape(safe_links(value)).replace("\n\n", "</p><p>").replace("\n", " "))
         else:
             out.append(r"\(" + html.escape(latex(value)) + r"\)")
     return "<p>" + "".join(out) + "</p>"
@@ -143,7 +145,16 @@ def moodle_export(exercise_ids: list[str], seed: int | None = None, exercises_di
                 q = _question(quiz, "essay", name, statement + ask, feedback)
                 ET.SubElement(q, "responseformat").text = "editor"
                 ET.SubElement(q, "responsefieldlines").text = "5"
-                _cdata_text(q, "graderinfo", "<p>Expected: \\(" + html.escape(latex(value)) + "\\) ("
-                            + html.escape(unicode(value)) + ")</p>", "html")
+                if isinstance(value, str):  # a derivation part: its model derivation is prose, not a formula
+                    expected = "<pre>" + html.escape(value) + "</pre>"
+                else:
+                    expected = "\\(" + html.escape(latex(value)) + "\\) (" + html.escape(unicode(value)) + ")"
+                _cdata_text(q, "graderinfo", "<p>Expected: " + expected + "</p>", "html")
+    from .safetext import xml_text
+
+    for el in quiz.iter():  # well-formed XML whatever the prose holds: no control characters (XML 1.0)
+        el.text = xml_text(el.text) if el.text else el.text
+        for k, v in el.attrib.items():
+            el.set(k, xml_text(v))
     ET.indent(quiz)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="unicode") + "\n"

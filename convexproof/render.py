@@ -69,9 +69,12 @@ _HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def md_escape(text: str) -> str:
-    """Markdown prose: neutralise HTML tags (``<b`` becomes ``\\<b``) and keep
+    """Markdown prose: neutralise HTML tags (``<b`` becomes ``\\<b``) and links to ``javascript:``,
+    ``data:`` or ``vbscript:`` targets (:func:`convexproof.safetext.safe_links`), and keep
     comparisons such as ``0 < p`` readable in a terminal."""
-    return _HTML_START.sub(r"\\<", str(text))
+    from .safetext import safe_links
+
+    return _HTML_START.sub(r"\\<", safe_links(str(text)))
 
 
 def _tex_finalize(value: Any) -> Any:

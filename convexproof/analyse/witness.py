@@ -268,16 +268,17 @@ def numeric_chords(f, problem: Problem, *, n: int = 400, seed: int = 1, params_f
             fm = np.asarray(fn(*M, *P), dtype=float) * np.ones(n)
         except Exception:  # noqa: BLE001
             return 0, 0, None
-    rhs = T * fa + (1 - T) * fb
-    ok = np.isfinite(fa) & np.isfinite(fb) & np.isfinite(fm)
-    # only chords whose ends (and so midpoints) satisfy the extra conditions
-    gap = fm - rhs
-    tol = 1e-9 * (1 + np.abs(fa) + np.abs(fb) + np.abs(fm))
-    bad = ok & (gap > tol)
-    count = int(ok.sum())
-    if not bad.any():
-        return count, 0, None
-    idx = int(np.argmax(np.where(bad, gap / (tol + 1e-300), -np.inf)))
+    with np.errstate(all="ignore"):  # inf - inf and overflow are expected here (masked by ok): no warning on stderr
+        rhs = T * fa + (1 - T) * fb
+        ok = np.isfinite(fa) & np.isfinite(fb) & np.isfinite(fm)
+        # only chords whose ends (and so midpoints) satisfy the extra conditions
+        gap = fm - rhs
+        tol = 1e-9 * (1 + np.abs(fa) + np.abs(fb) + np.abs(fm))
+        bad = ok & (gap > tol)
+        count = int(ok.sum())
+        if not bad.any():
+            return count, 0, None
+        idx = int(np.argmax(np.where(bad, gap / (tol + 1e-300), -np.inf)))
     chord = {"a": {x: float(A[i][idx]) for i, x in enumerate(variables)},
              "b": {x: float(B[i][idx]) for i, x in enumerate(variables)},
              "t": float(T[idx]),
