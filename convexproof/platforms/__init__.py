@@ -24,7 +24,8 @@ from typing import Any
 
 from ..errors import ConvexproofError
 
-MAX_ANSWER_CHARS = 2000
+MAX_ANSWER_CHARS = 20_000
+MULTILINE_TYPES = ("derivation", "text")  # parts answered with several lines of text
 
 # Our statuses, as shown to a student (``undecided`` is "a teacher reviews it").
 STATUS_TEXT = {
@@ -35,6 +36,16 @@ STATUS_TEXT = {
     "unanswered": "no answer",
     "error": "could not be checked automatically; your teacher will review it",
 }
+
+
+def prose_text(ex, text: str) -> str:
+    """Exercise prose with its ``{name}`` references as Unicode mathematics (plain text)."""
+    from ..documents import segments_text
+
+    try:
+        return segments_text(ex.prose_segments(text))
+    except ConvexproofError:
+        return text
 
 
 def part_points(part) -> float:
@@ -55,6 +66,8 @@ def read_as(answer: str, part=None) -> str | None:
         from ..answers import normalise_words
 
         return normalise_words(answer) or None
+    if part is not None and part.type in MULTILINE_TYPES:
+        return None  # several lines: the feedback speaks about them line by line
     try:
         from ..mathtext import unicode
 
@@ -69,7 +82,7 @@ def read_as_latex(answer: str, part=None) -> str | None:
 
     if not isinstance(answer, str) or not answer.strip() or len(answer) > MAX_ANSWER_CHARS:
         return None
-    if part is not None and part.type in ("verdict", "text"):
+    if part is not None and part.type in ("verdict", *MULTILINE_TYPES):
         return None
     try:
         from ..mathtext import latex
@@ -134,6 +147,9 @@ def grade_part(exercise: str, part, answer, seed: int | None, exercises_dir=None
         feedback = f"Status {status}: {feedback}" if feedback else f"Status {status}."
     elif not feedback:
         feedback = "Not correct."
+    lines = getattr(r, "derivation", None)  # a derivation part: its lines, each marked and read back
+    if lines is not None and hasattr(lines, "to_text"):
+        feedback = lines.to_text().strip()
     out["feedback"] = feedback
     shown = getattr(r, "read_as", None)  # check may echo its own reading one day
     out["read_as"] = shown if isinstance(shown, str) and shown else (read_as(answer, part) if status != "invalid"

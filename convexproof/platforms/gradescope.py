@@ -62,6 +62,8 @@ def _exercises(exercise_ids, exercises_dir) -> list:
 
 def answers_template(exercises) -> str:
     """The answers file a student fills in: one table per exercise, one entry per part (no answers in it)."""
+    from . import MULTILINE_TYPES, prose_text
+
     out = ["# convexproof answers file: fill in every `answer`, keep the rest as it is, and upload this file",
            "# (named answers.toml) to Gradescope.  Type formulas as in `convexproof check`: 3/2, 12x^2 - 6 + 2lam,",
            "# lam >= 3, [[2, 1], [1, 2]], (1, -1), or words such as convex / not convex.",
@@ -70,11 +72,12 @@ def answers_template(exercises) -> str:
         out.append(f"# {ex.id}: {_one_line(ex.title)}")
         for part in ex.parts.values():
             out.append(f"[{ex.id}.{part.name}]")
-            what = f"{part.type}" + (f": {_one_line(part.description)}" if part.description else "")
+            what = f"{part.type}" + (f": {_one_line(prose_text(ex, part.description))}" if part.description else "")
             out.append(f"# {what}")
-            out.append('answer = ""')
-            out.append("derivation = '''")
-            out.append("'''")
+            if part.type in MULTILINE_TYPES:  # the answer is itself a derivation, several lines
+                out += ["answer = '''", "'''"]  # literal string: backslashes stay as typed
+            else:
+                out += ['answer = ""', "derivation = '''", "'''"]
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -109,7 +112,11 @@ def _fallback_results(config: dict) -> dict[str, Any]:
               "extra_data": {"exercise": ex["id"], "part": p["name"], "status": "error", "note": None}}
              for i, ex in enumerate(config["exercises"], start=1) for j, p in enumerate(ex["parts"], start=1)]
     return {"score": 0.0, "output": msg, "visibility": config["visibility"], "stdout_visibility": "hidden",
-            "tests": tests, "extra_data": {"convexproof": {"error": "autograder did not start"}}}
+            "tests": tests, "extra_data": {"convexproof": {
+                "version": config.get("convexproof_version"), "error": "the autograder did not start",
+                "parts": [{"exercise": t["extra_data"]["exercise"], "part": t["extra_data"]["part"], "status": "error",
+                           "note": None, "score": 0.0, "max_score": t["max_score"]} for t in tests],
+                "notes": []}}}
 
 
 def _dist_pyproject() -> str:

@@ -49,11 +49,16 @@ def feedback_markdown(result) -> str:
             }.get(status, f"**{md_escape(status)}**")
     note = getattr(result, "note", None)
     lines = [f"{md_escape(result.exercise)}, part `{result.part}`: {head}" + (f" (`{note}`)" if note else "")]
-    if status != "invalid":
+    if status != "invalid" and getattr(result, "derivation", None) is None:
         shown = read_as_latex(result.answer)
         if shown:
             lines.append(f"Your answer, read as: ${shown}$")
-    if result.feedback:
+    derivation = getattr(result, "derivation", None)
+    if derivation is not None and hasattr(derivation, "to_text"):  # line by line, as the checker marked it
+        if result.feedback:
+            lines.append(md_escape(result.feedback))
+        lines.append("```text\n" + derivation.to_text().strip().replace("```", "\u02cb\u02cb\u02cb") + "\n```")
+    elif result.feedback:
         lines.append(md_escape(result.feedback))
     return "\n\n".join(lines)
 
@@ -81,6 +86,7 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
     except ImportError:
         raise ConvexproofError("writing notebooks needs nbformat: pip install nbformat") from None
     from ..library import exercise_files, load_exercise
+    from . import MULTILINE_TYPES
 
     if roster is not None:
         raise ConvexproofError("--roster is not available for notebooks; use --seed for one variant")
@@ -122,8 +128,11 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
             desc = f": {_md_prose(ex, part.description)}" if part.description else ""
             cells.append(v4.new_markdown_cell(f"### Part `{part.name}` ({part.type}){desc}",
                                               metadata=_cell_meta("part", ex.id, part.name)))
-            cells.append(v4.new_code_cell(f'{var} = ""  # your answer to part {part.name}, as text',
-                                          metadata=_cell_meta("answer", ex.id, part.name)))
+            if part.type in MULTILINE_TYPES:  # several lines: one claim per line
+                answer_cell = f'{var} = """\n"""  # your answer to part {part.name}: lines between the quotes'
+            else:
+                answer_cell = f'{var} = ""  # your answer to part {part.name}, as text'
+            cells.append(v4.new_code_cell(answer_cell, metadata=_cell_meta("answer", ex.id, part.name)))
             cells.append(v4.new_code_cell(
                 f"result = convexproof.check({json.dumps(ex.id)}, {var}, part={json.dumps(part.name)}, "
                 f"seed={seed!r})\n"
