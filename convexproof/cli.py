@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .errors import ConvexproofError
+from .limits import DEFAULT_TIMEOUT, TIMEOUT_RANGE
 
 EXERCISES_OPT = click.option(
     "--exercises", "exercises_dir", type=click.Path(file_okay=False), default=None,
@@ -60,9 +61,12 @@ class _Group(click.Group):
     """
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        old_term = _on_sigterm()
         try:
             rv = super().main(args=args, prog_name=prog_name or "convexproof", complete_var=complete_var,
                               standalone_mode=False, **extra)
+        except Terminated:
+            _fail("terminated", 143)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
@@ -77,7 +81,41 @@ class _Group(click.Group):
             _fail("input is too complex", 2)
         except Exception as exc:  # a bug: still one line, never a traceback
             _fail(f"internal error ({type(exc).__name__}: {exc}); please report this", 3)
+        finally:
+            _restore_sigterm(old_term)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (every limited child is killed on the way out), one line, exit 143."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _on_sigterm():
+    """Turn SIGTERM into :class:`Terminated` in the main thread; returns the previous handler (or None)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ValueError, OSError):
+        return None
+
+
+def _restore_sigterm(old) -> None:
+    import signal
+
+    if old is None:
+        return
+    try:
+        signal.signal(signal.SIGTERM, old)
+    except (ValueError, OSError, TypeError):
+        pass
 
 
 def _fail(message: str, code: int) -> None:
@@ -279,16 +317,19 @@ def _split_names(values) -> list[str] | None:
 @click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
 @click.option("--where", multiple=True, help='Domain or parameter range, e.g. "0 < p < 1" (repeatable).')
 @click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
-@click.option("--timeout", type=_Seconds(0.1, 600), default=10.0, show_default=True,
-              help="Seconds before the analysis gives up with 'unknown'.")
+@click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds for the whole command (analysis and writing the proof); "
+              "an analysis that runs over gives 'unknown'.")
 @OUTPUT_OPT
 def prove(expr, wrt, where, fmt, timeout, output) -> None:
     """Decide whether EXPR is convex: a proof, a verified witness, or 'unknown'."""
-    from .analyse import prove as run_prove
-    from .analyse.report import proof_document
+    from .analyse.report import report_command
 
-    result = run_prove(expr, wrt=_split_names(wrt), where=list(where), timeout=timeout)
-    write_output(proof_document(result, fmt), output)
+    # parsing, analysis and rendering all run in one child under the time limit and memory cap
+    text, note = report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout)
+    write_output(text, output)
+    if note:
+        click.echo("convexproof: " + note, err=True)
 
 
 @cli.command()
@@ -297,15 +338,19 @@ def prove(expr, wrt, where, fmt, timeout, output) -> None:
 @click.option("--where", multiple=True, help="Domain of the variables (repeatable).")
 @click.option("--penalty", default=None, help="Penalty containing lam; default lam*(sum of squares of the variables).")
 @click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
-@click.option("--timeout", type=_Seconds(0.1, 600), default=10.0, show_default=True)
+@click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds for the whole command (penalty check, analysis and writing the steps).")
 @OUTPUT_OPT
 def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
     """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
-    from .analyse import regularize as run_regularize
-    from .analyse.report import proof_document
+    from .analyse.report import report_command
 
-    result = run_regularize(expr, wrt=_split_names(wrt), where=list(where), penalty=penalty, timeout=timeout)
-    write_output(proof_document(result, fmt), output)
+    # the penalty's simplify, the analysis and rendering all run in one child under the limits
+    text, note = report_command("regularize", expr, wrt=_split_names(wrt), where=list(where), penalty=penalty,
+                                fmt=fmt, timeout=timeout)
+    write_output(text, output)
+    if note:
+        click.echo("convexproof: " + note, err=True)
 
 
 # ------------------------------------------------------------------ grading

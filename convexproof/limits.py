@@ -33,18 +33,45 @@ profiling): only the cooperative deadline then applies.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
 from .errors import AnalysisTimeout, ConvexproofError
 
-DEFAULT_TIMEOUT = 10.0  # seconds: the default of `prove --timeout` and `regularize --timeout`
-SOLVE_TIMEOUT = 60.0  # seconds for `solve`/`show` of one exercise, and per exercise of `handout`/`export`
+# --------------------------------------------------------------------------
+# The one table of defaults.  docs/limits.md gives the same numbers; every
+# module takes its default from here (tests/test_limits.py checks the docs).
+# --------------------------------------------------------------------------
+DEFAULTS: dict[str, float] = {
+    # time, in seconds
+    "prove_timeout": 10.0,  # `prove`/`regularize --timeout`: parsing, analysis and writing the proof
+    "timeout_min": 0.1,  # smallest --timeout accepted
+    "timeout_max": 600.0,  # largest --timeout accepted
+    "analysis_share": 0.8,  # of --timeout for the analysis (cooperative deadline); the rest writes the proof
+    "grace": 0.25,  # the hard kill comes this long after --timeout
+    "solve_timeout": 60.0,  # `solve`/`show` of one exercise variant; per variant in handout/export/selftest/check/grade
+    "solve_timeout_max": 3600.0,  # largest $CONVEXPROOF_SOLVE_TIMEOUT accepted
+    "pdf_timeout": 300.0,  # pdflatex in `handout --format pdf`
+    "check_timeout": 20.0,  # `check`: one answer, parsing to feedback
+    "row_timeout": 10.0,  # `grade`: one distinct answer in a worker (a row that runs over is retried once alone)
+    # memory, in MB of address space (RLIMIT_AS) of every hard-limited child process
+    "memory_mb": 1024.0,  # also $CONVEXPROOF_MEMORY_MB (256 to 1048576; 0 turns the cap off)
+    "memory_headroom_mb": 512.0,  # the cap is never less than what the child already has mapped plus this
+}
+
+DEFAULT_TIMEOUT = DEFAULTS["prove_timeout"]  # seconds: the default of `prove --timeout` and `regularize --timeout`
+TIMEOUT_RANGE = (DEFAULTS["timeout_min"], DEFAULTS["timeout_max"])
+SOLVE_TIMEOUT = DEFAULTS["solve_timeout"]  # seconds for `solve`/`show` of one exercise, and per exercise of `handout`/`export`
+PDF_TIMEOUT = DEFAULTS["pdf_timeout"]
+CHECK_TIMEOUT = DEFAULTS["check_timeout"]
+ROW_TIMEOUT = DEFAULTS["row_timeout"]
+MEMORY_MB = int(DEFAULTS["memory_mb"])
 
 SOLVE_TIMEOUT_ENV = "CONVEXPROOF_SOLVE_TIMEOUT"  # overrides SOLVE_TIMEOUT (seconds, 0.1 to 3600)
+MEMORY_ENV = "CONVEXPROOF_MEMORY_MB"  # overrides MEMORY_MB (256 to 1048576; 0 turns the cap off)
 
-__all__ = ["DEFAULT_TIMEOUT", "SOLVE_TIMEOUT", "solve_timeout", "AnalysisTimeout", "ConvexproofError", "Deadline",
-           "deadline", "check_deadline", "remaining", "run_limited"]
+__all__ = ["DEFAULTS", "DEFAULT_TIMEOUT", "TIMEOUT_RANGE", "SOLVE_TIMEOUT", "PDF_TIMEOUT", "CHECK_TIMEOUT",
+           "ROW_TIMEOUT", "MEMORY_MB", "solve_timeout", "memory_mb", "AnalysisTimeout", "ConvexproofError",
+           "Deadline", "deadline", "check_deadline", "remaining", "run_limited", "report_partial", "die_with_parent"]
 
 
 def _engine_limits():
@@ -54,7 +81,8 @@ def _engine_limits():
 
 
 def __getattr__(name: str) -> Any:  # Deadline, deadline, check_deadline, remaining, in_child
-    if name in ("Deadline", "deadline", "check_deadline", "remaining", "in_child"):
+    if name in ("Deadline", "deadline", "check_deadline", "remaining", "in_child", "report_partial",
+                "die_with_parent", "cap_memory"):
         return getattr(_engine_limits(), name)
     raise AttributeError(name)
 
@@ -69,51 +97,48 @@ def solve_timeout() -> float:
         value = float(raw)
     except ValueError:
         return SOLVE_TIMEOUT
-    return value if math.isfinite(value) and 0.1 <= value <= 3600 else SOLVE_TIMEOUT
+    return value if math.isfinite(value) and 0.1 <= value <= DEFAULTS["solve_timeout_max"] else SOLVE_TIMEOUT
 
 
-def run_limited(fn: Callable[..., Any], *args: Any, timeout: float | None, memory_mb: int | None = None,
+def memory_mb() -> int:
+    """The address-space cap of a limited child in MB: ``$CONVEXPROOF_MEMORY_MB`` or :data:`MEMORY_MB` (0: off)."""
+    import os
+
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    if not raw:
+        return MEMORY_MB
+    try:
+        value = int(raw)
+    except ValueError:
+        return MEMORY_MB
+    return value if value == 0 or 256 <= value <= 1048576 else MEMORY_MB
+
+
+def run_limited(fn: Callable[..., Any], *args: Any, timeout: float | None, memory_mb: int | None = -1,
                 what: str | None = None, **kwargs: Any) -> Any:
     """Call ``fn(*args, **kwargs)`` in a child process, killed after ``timeout`` seconds.
 
     Returns the result; raises :class:`AnalysisTimeout` on expiry and
     re-raises the child's own exception otherwise.  ``timeout=None`` runs the
-    call in-process with no limit.  ``memory_mb`` also caps the child's
-    address space where the platform has rlimits (POSIX ``RLIMIT_AS``);
-    exceeding it surfaces as ``MemoryError`` (the CLI reports "input is too
-    complex").  The cap must leave room for the interpreter already loaded
-    (SymPy and NumPy take a few hundred MB of address space).  ``what``
-    names the work in the timeout message ("solving exercise3 ran over ...").
+    call in-process with no limit.  ``memory_mb`` caps the child's address
+    space where the platform has rlimits (POSIX ``RLIMIT_AS``): -1 (the
+    default) is :func:`memory_mb`, ``None`` or 0 no cap; exceeding it surfaces
+    as ``MemoryError`` (the CLI reports "input is too complex").  The cap is
+    never below what the child has already mapped plus
+    ``DEFAULTS["memory_headroom_mb"]``.  ``what`` names the work in the
+    timeout message ("solving exercise3 ran over ...").  The child dies with
+    its parent.
     """
     if timeout is None:
         return fn(*args, **kwargs)
     if not timeout > 0:  # also nan, which would never expire
         raise AnalysisTimeout(f"{what or 'the analysis'} ran over its time limit (no time left)")
-    if memory_mb:
-        fn = functools.partial(_with_memory_cap, int(memory_mb), fn)
     try:
-        return _engine_limits().run_isolated(fn, args, kwargs, timeout=float(timeout), grace=0.0)
-    except AnalysisTimeout:
+        return _engine_limits().run_isolated(fn, args, kwargs, timeout=float(timeout), grace=0.0,
+                                             memory_mb=memory_mb)
+    except AnalysisTimeout as exc:
         if what is None:
             raise
-        raise AnalysisTimeout(f"{what} ran over its time limit of {timeout:g} s and was stopped") from None
-
-
-def _with_memory_cap(memory_mb: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Runs in the child: lower the address-space limit, then call ``fn``."""
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits; the time limit still applies
-        return fn(*args, **kwargs)
-    limit = memory_mb * 1024 * 1024
-    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
-        res = getattr(resource, name, None)
-        if res is None:
-            continue
-        try:
-            _soft, hard = resource.getrlimit(res)
-            resource.setrlimit(res, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-            break
-        except (ValueError, OSError):
-            continue
-    return fn(*args, **kwargs)
+        new = AnalysisTimeout(f"{what} ran over its time limit of {timeout:g} s and was stopped")
+        new.partial = getattr(exc, "partial", None)
+        raise new from None

@@ -14,6 +14,22 @@ Two layers:
   ``multiprocessing.Process`` refuses to start children.  Elsewhere it uses a
   ``multiprocessing`` "spawn" process.  Inside the child, nested calls run in
   process (there is already a hard limit around them).
+
+Every forked child also
+
+* dies with its parent: on Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (the
+  parent's pid is checked again afterwards, to close the race with a parent
+  that died during the fork); elsewhere a watchdog thread polls the parent's
+  pid.  Killing ``convexproof`` (SIGTERM, SIGKILL) never leaves an analysis
+  running;
+* has its address space capped (``RLIMIT_AS``, default
+  ``convexproof.limits.MEMORY_MB``): a runaway computation raises
+  ``MemoryError`` in the child instead of taking the machine's memory;
+* can send a *partial* result to the parent (:func:`report_partial`), which
+  the parent gets as ``AnalysisTimeout.partial`` if the child is killed later
+  (the verdict is known but writing the proof ran over, say).
+
+The numbers are in the one table of defaults, :data:`convexproof.limits.DEFAULTS`.
 """
 
 from __future__ import annotations
@@ -23,15 +39,19 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Callable
 
+from .. import limits as _table
 from ..errors import AnalysisTimeout, ConvexproofError
 
 _DEADLINE: contextvars.ContextVar["Deadline | None"] = contextvars.ContextVar("convexproof_deadline", default=None)
 _IN_CHILD = False
+_CHILD_PIPE: int | None = None  # in a forked child: the write end of the pipe to the parent
 
 
 class Deadline:
@@ -69,13 +89,28 @@ def check_deadline() -> None:
         raise AnalysisTimeout(f"the analysis ran over its time limit of {d.seconds:g} s")
 
 
-def remaining(default: float = 10.0) -> float:
+def remaining(default: float = _table.DEFAULT_TIMEOUT) -> float:
     d = _DEADLINE.get()
     return default if d is None else max(d.remaining(), 0.0)
 
 
 def in_child() -> bool:
     return _IN_CHILD
+
+
+def report_partial(obj: Any) -> None:
+    """In a limited child, send ``obj`` to the parent now (it must pickle).
+
+    If the child is killed later, the parent's :class:`AnalysisTimeout` carries
+    the last object sent as ``.partial``.  Outside a forked child this does
+    nothing.
+    """
+    if _CHILD_PIPE is None:
+        return
+    try:
+        _write_frame(_CHILD_PIPE, pickle.dumps(("partial", obj), protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - a partial result is optional
+        pass
 
 
 def _child_main(fn, args, kwargs):  # pragma: no cover - runs in the child
@@ -85,46 +120,168 @@ def _child_main(fn, args, kwargs):  # pragma: no cover - runs in the child
         payload = ("err", exc)
     try:
         return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return pickle.dumps(("err", MemoryError()))
     except Exception as exc:  # unpicklable result or exception
         return pickle.dumps(("err", ConvexproofError(f"internal error in the analysis ({type(exc).__name__}: {exc})")))
 
 
 def run_isolated(fn: Callable[..., Any], args: tuple = (), kwargs: dict | None = None, *,
-                 timeout: float, grace: float = 0.5) -> Any:
+                 timeout: float, grace: float = 0.5, memory_mb: int | None = -1) -> Any:
     """Call ``fn(*args, **kwargs)`` in a child process; kill it after ``timeout + grace`` s.
 
-    Raises :class:`AnalysisTimeout` if the child had to be killed.  Exceptions
-    raised in the child are re-raised here.  Set CONVEXPROOF_NO_FORK=1 to run in
-    process (cooperative deadline only), e.g. under a debugger.
+    Raises :class:`AnalysisTimeout` if the child had to be killed (with
+    ``.partial``, the last :func:`report_partial` object, or None).  Exceptions
+    raised in the child are re-raised here.  ``memory_mb`` caps the child's
+    address space (-1: the default, :func:`convexproof.limits.memory_mb`;
+    None or 0: no cap).  Set CONVEXPROOF_NO_FORK=1 to run in process
+    (cooperative deadline only), e.g. under a debugger.
     """
     kwargs = kwargs or {}
     if _IN_CHILD or os.environ.get("CONVEXPROOF_NO_FORK"):
         return fn(*args, **kwargs)
     limit = timeout + grace
+    if memory_mb == -1:
+        memory_mb = _table.memory_mb()
     if hasattr(os, "fork"):
-        return _run_forked(fn, args, kwargs, limit)
+        return _run_forked(fn, args, kwargs, limit, memory_mb)
     return _run_spawned(fn, args, kwargs, limit)  # pragma: no cover - non-POSIX
 
 
-def _run_forked(fn, args, kwargs, limit):
-    global _IN_CHILD
+# ------------------------------------------------------------ the child's lot
+_LIBC = None
+
+
+def _libc():
+    """libc for prctl, loaded in the parent (no dlopen after a fork)."""
+    global _LIBC
+    if _LIBC is None and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+        except (OSError, ImportError, AttributeError):
+            _LIBC = False
+    return _LIBC or None
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this process die (SIGKILL) when its parent does; exit at once if the parent is already gone.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``.  Elsewhere: a daemon thread
+    polls the parent's pid.  Also used as the ``grade`` pool's worker initializer.
+    """
+    libc = _libc()
+    ok = False
+    if libc is not None:
+        try:
+            ok = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # PR_SET_PDEATHSIG = 1
+        except Exception:  # noqa: BLE001
+            ok = False
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    if not ok:
+        def watch():  # pragma: no cover - non-Linux
+            while True:
+                time.sleep(0.5)
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="convexproof-parent-watch").start()
+
+
+def _address_space_mb() -> int:
+    """The address space this process has mapped now, in MB (0 if unknown)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            pages = int(fh.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
+
+
+def cap_memory(memory_mb: int | None) -> None:
+    """Cap this process's address space (``RLIMIT_AS``) at ``memory_mb`` MB.
+
+    Never below what is already mapped plus ``DEFAULTS["memory_headroom_mb"]``
+    (NumPy's thread buffers can make a process's address space large before
+    any work is done).  No-op without rlimits (Windows) or with memory_mb falsy.
+    """
+    if not memory_mb:
+        return
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows: the time limit still applies
+        return
+    mb = max(int(memory_mb), _address_space_mb() + int(_table.DEFAULTS["memory_headroom_mb"]))
+    limit = mb * 1024 * 1024
+    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
+        res = getattr(resource, name, None)
+        if res is None:
+            continue
+        try:
+            soft, hard = resource.getrlimit(res)
+            new = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+            if soft != resource.RLIM_INFINITY and soft < new:
+                new = soft  # a lower cap set by the caller (or an outer limit) stays
+            resource.setrlimit(res, (new, hard))
+            break
+        except (ValueError, OSError):
+            continue
+
+
+def _child_setup(parent_pid: int, memory_mb: int | None) -> None:  # pragma: no cover - runs in the child
+    """Right after the fork: die with the parent, default SIGTERM, capped memory."""
+    die_with_parent(parent_pid)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (ValueError, OSError):
+            pass
+    cap_memory(memory_mb)
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _frames(data: bytes) -> list:
+    """The complete frames in ``data`` (a killed child may leave a partial one at the end)."""
+    out, i = [], 0
+    while i + 8 <= len(data):
+        (n,) = struct.unpack("!Q", data[i:i + 8])
+        if i + 8 + n > len(data):
+            break
+        try:
+            out.append(pickle.loads(data[i + 8:i + 8 + n]))
+        except Exception:  # noqa: BLE001 - an unreadable frame is dropped
+            pass
+        i += 8 + n
+    return out
+
+
+def _run_forked(fn, args, kwargs, limit, memory_mb=None):
+    global _IN_CHILD, _CHILD_PIPE
+    _libc()
     r, w = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # noqa: BLE001
             pass
+    parent_pid = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         code = 0
         try:
             os.close(r)
             _IN_CHILD = True
-            data = _child_main(fn, args, kwargs)
-            view = memoryview(data)
-            while view:
-                n = os.write(w, view)
-                view = view[n:]
+            _CHILD_PIPE = w
+            _child_setup(parent_pid, memory_mb)
+            _write_frame(w, _child_main(fn, args, kwargs))
         except BaseException:  # noqa: BLE001
             code = 1
         finally:
@@ -154,12 +311,23 @@ def _run_forked(fn, args, kwargs, limit):
             except ProcessLookupError:
                 pass
         try:
-            os.waitpid(pid, 0)
+            _, status = os.waitpid(pid, 0)
         except ChildProcessError:
-            pass
+            status = 0
+    frames = _frames(b"".join(chunks))
     if not done:
-        raise AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
-    return _unpack(b"".join(chunks))
+        exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
+        exc.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
+        raise exc
+    final = [f for f in frames if f[0] != "partial"]
+    if not final:
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
+        raise ConvexproofError("internal error: the analysis process ended without a result")
+    status_, value = final[-1]
+    if status_ == "ok":
+        return value
+    raise value
 
 
 def _unpack(data: bytes):

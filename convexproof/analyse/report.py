@@ -2,6 +2,16 @@
 
 The steps go through the same per-kind templates as the worked solutions
 (``convexproof.render.render_steps``); ``proof.j2`` frames them.
+
+:func:`report_command` is what ``convexproof prove`` and ``regularize`` run:
+reading the problem, the analysis *and writing the document* happen in one
+child process under the command's time limit and memory cap (SymPy's LaTeX
+printer alone took 240 s on 15 nested ``exp(-…)``).  The analysis gets
+``DEFAULTS["analysis_share"]`` of ``--timeout`` (cooperative deadline), the
+document the rest.  When the child is stopped at the hard limit, the parent
+prints a short document built without any SymPy printing: the verdict
+"unknown" if the analysis itself ran over, or the verdict already found and a
+note that the proof could not be written in time (plus one line on stderr).
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ from dataclasses import replace
 
 from markupsafe import Markup
 
-from ..errors import ConvexproofError
+from ..errors import AnalysisTimeout, ConvexproofError
 from ..steps import Step
 
 _MAX_TEX_DEPTH = 3  # LaTeX allows 4 nested itemize levels; the document uses one
@@ -87,3 +97,147 @@ def proof_document(result, fmt: str) -> str:
                  ("none: no finite value works" if is_reg and data.get("verdict") == "no finite lam" else None)),
     )
     return render_document("proof.j2", tfmt, **ctx)
+
+
+# ------------------------------------------------------ the command, limited
+def report_command(kind: str, expr, *, wrt=None, where=(), penalty=None, fmt: str = "md",
+                   timeout: float | None = None) -> tuple[str, str | None]:
+    """``prove``/``regularize`` as the CLI runs them: (document, note for stderr or None).
+
+    Everything (parsing, substitution, analysis, ``simplify``, rendering) runs
+    in one child process killed ``DEFAULTS["grace"]`` s after ``timeout``.
+    """
+    from ..limits import DEFAULT_TIMEOUT, DEFAULTS
+    from ..render import environment
+    from .engine import _preimport
+    from .limits import run_isolated
+
+    if kind not in ("prove", "regularize"):
+        raise ValueError(kind)
+    if fmt not in ("md", "latex", "tex", "json"):
+        raise ConvexproofError(f"unknown format {fmt!r}; use md, latex or json")
+    timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
+    if not timeout > 0:
+        raise ConvexproofError("the timeout must be a positive number of seconds")
+    _preimport()
+    if fmt != "json":  # load the templates before the fork: the child and the fallback both need them
+        env = environment("md" if fmt == "md" else "tex")
+        env.get_template("proof.j2")
+    try:
+        text = run_isolated(_report_child, (kind, expr, wrt, where, penalty, fmt, timeout), timeout=timeout,
+                            grace=DEFAULTS["grace"])
+        return text, None
+    except AnalysisTimeout as exc:
+        return _fallback(kind, getattr(exc, "partial", None), expr, wrt, penalty, fmt, timeout)
+
+
+def _report_child(kind, expr, wrt, where, penalty, fmt, timeout) -> str:  # runs in the limited child
+    from ..limits import DEFAULTS
+    from .limits import report_partial
+
+    budget = timeout * DEFAULTS["analysis_share"]
+    if kind == "prove":
+        from .engine import prove
+
+        result = prove(expr, wrt=wrt, where=where, timeout=budget)  # in process: this is the child
+    else:
+        from .regularisation import regularize
+
+        result = regularize(expr, wrt=wrt, where=where, penalty=penalty, timeout=budget)
+    report_partial(("summary", _summary(result)))  # if writing the document runs over, the verdict survives
+    return proof_document(result, fmt)
+
+
+def _s(v) -> str | None:
+    import sympy as sp
+
+    return None if v is None else sp.sstr(v)
+
+
+def _summary(result) -> dict:
+    """What the fallback document shows: strings only (no SymPy printing needed later)."""
+    out = {"expr": _s(result.expr), "variables": [str(v) for v in result.variables],
+           "domain": [_s(c) for c in result.domain], "verdict": result.verdict, "timed_out": result.timed_out}
+    if hasattr(result, "lam_min"):
+        out.update(penalty=_s(result.penalty), lam_min=_s(result.lam_min), attained=result.attained)
+    else:
+        from .result import witness_to_dict
+
+        out.update(parameters=[str(p) for p in result.parameters], convex=result.convex,
+                   condition=_s(result.condition), modulus=_s(result.modulus), modulus_tight=result.modulus_tight,
+                   witness=witness_to_dict(result.witness))
+    return out
+
+
+def _fallback(kind, partial, expr, wrt, penalty, fmt, timeout) -> tuple[str, str | None]:
+    """The document after the child was stopped: no SymPy printing here, only strings."""
+    from .domain import Problem
+
+    stage = "analysis"
+    if isinstance(partial, tuple) and len(partial) == 2 and partial[0] == "summary":
+        info, stage = dict(partial[1]), "rendering"
+    else:
+        problem, pen = (partial if isinstance(partial, tuple) and len(partial) == 2 else (partial, None))
+        if isinstance(problem, Problem):
+            info = {"expr": _s(problem.expr), "variables": [str(v) for v in problem.variables],
+                    "parameters": [str(p) for p in problem.parameters],
+                    "domain": [_s(c) for c in problem.domain_conditions()]}
+        else:  # stopped while reading the problem: as typed
+            names = [wrt] if isinstance(wrt, str) else list(wrt or [])
+            info = {"expr": str(expr), "variables": [str(v) for v in names], "parameters": [], "domain": []}
+        if kind == "regularize":
+            info["penalty"] = _s(pen) if pen is not None else (str(penalty) if penalty is not None else None)
+        info.update(verdict="unknown", timed_out=True)
+    if stage == "analysis":
+        message = f"the analysis ran over its time limit of {timeout:g} s and was stopped; no verdict"
+        note = None
+    else:
+        name = {"md": "Markdown", "json": "JSON"}.get(fmt, "LaTeX")
+        message = (f"the verdict was found, but writing the proof as {name} ran over the time limit of "
+                   f"{timeout:g} s; only the verdict is shown (try a larger --timeout or --format json)")
+        note = f"writing the proof ran over the time limit of {timeout:g} s; only the verdict is shown"
+    return _short_document(kind, info, message, fmt), note
+
+
+def _short_document(kind: str, info: dict, message: str, fmt: str) -> str:
+    from ..render import md_escape, render_document, tex_escape
+
+    is_reg = kind == "regularize"
+    if fmt == "json":
+        if is_reg:
+            data = {"expr": info.get("expr"), "penalty": info.get("penalty"), "variables": info.get("variables", []),
+                    "domain": info.get("domain", []), "lam_min": info.get("lam_min"), "lam_min_approx": None,
+                    "attained": info.get("attained") if info.get("lam_min") is not None else None,
+                    "verdict": info.get("verdict", "unknown"), "timed_out": info.get("timed_out", True)}
+        else:
+            data = {"expr": info.get("expr"), "variables": info.get("variables", []),
+                    "parameters": info.get("parameters", []), "domain": info.get("domain", []),
+                    "convex": info.get("convex"), "verdict": info.get("verdict", "unknown"),
+                    "condition": info.get("condition"), "witness": info.get("witness"), "modulus": info.get("modulus"),
+                    "modulus_tight": info.get("modulus_tight") if info.get("modulus") else None, "method": "",
+                    "timed_out": info.get("timed_out", True)}
+        data["notes"] = [message]
+        data["steps"] = [{"kind": "cvx_conclusion", "verdict": info.get("verdict", "unknown"), "text": message}]
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    tfmt = "md" if fmt == "md" else "tex"
+    what = f"Function: {info.get('expr')}"
+    if info.get("variables"):
+        what += f"; variables: {', '.join(info['variables'])}"
+    if info.get("domain"):
+        what += f"; domain: {', '.join(str(d) for d in info['domain'])}"
+    if is_reg and info.get("penalty"):
+        what += f"; penalty: {info['penalty']}"
+    if tfmt == "md":
+        body = f"- {md_escape(what)}.\n- **Conclusion ({md_escape(info.get('verdict', 'unknown'))}):** " \
+               f"{md_escape(message)}.\n"
+    else:
+        body = f"\\item {tex_escape(what)}.\n\\item \\textbf{{Conclusion ({tex_escape(info.get('verdict', 'unknown'))}):}} " \
+               f"{tex_escape(message)}.\n"
+    lam_min = info.get("lam_min") if is_reg else None
+    if is_reg and lam_min is None and info.get("verdict") == "no finite lam":
+        lam_min = "none: no finite value works"
+    return render_document("proof.j2", tfmt, title="Smallest regularisation weight" if is_reg else "Convexity proof",
+                           steps=Markup(body), verdict=info.get("verdict", "unknown"),
+                           condition=info.get("condition"), modulus=info.get("modulus"),
+                           modulus_tight=info.get("modulus_tight"), witness=_witness_ctx(info.get("witness")),
+                           lam_min=lam_min)
