@@ -250,10 +250,14 @@ _LEAD = re.compile(r"^\s*(?:so|hence|thus|therefore|then|∴|which gives|this gi
                    re.IGNORECASE)
 
 
+_BARE_CALL = re.compile(r"\b(log|ln|exp|sin|cos|tan|sqrt)\s+([A-Za-z]\w*|\d+)(?![\w(])")
+
+
 def normalise_line(text: str) -> str:
     text = delatex(text)
     for a, b in _ARROWS:
         text = text.replace(a, b)
+    text = _BARE_CALL.sub(r"\1(\2)", text)  # "log p" is log(p)
     return " ".join(text.split())
 
 
@@ -566,7 +570,7 @@ class DerivationChecker:
         values: dict = {}
 
         def ref(name, primes, args):
-            f = self._lookup(name)
+            f = self._lookup(name, args)
             if f is None:
                 return None
             order = len(primes)
@@ -602,24 +606,28 @@ class DerivationChecker:
             value = parse_expr(t, allowed=allowed)
         else:
             value = parse_any(t, allowed=allowed)
-        if self.subs:
-            value = value.subs(self.subs)
-        if values:
-            value = value.subs(values)
+        mapping = {**self.subs, **values}
+        if mapping:
+            value = _subs_keep(value, mapping)
         return value, (min(taints) if taints else None), instances
 
     def _parse_plain(self, text: str, kind: str = "expr"):
         v = parse_expr(text, allowed=self.allowed) if kind == "expr" else parse_any(text, allowed=self.allowed)
         return v.subs(self.subs) if self.subs else v
 
-    def _lookup(self, name: str) -> Func | None:
+    def _lookup(self, name: str, args: str | None = None) -> Func | None:
         if name in self.funcs:
             return self.funcs[name]
         if name in _known_functions():
             return None
         if len(self.declared) == 1 and len(name) <= 2 and name not in self.allowed:
             # the statement's one function, used before the student restated it
-            f = Func(name, tuple(v for v in self.vars if v in self.declared[0].free_symbols) or tuple(self.vars[:1]))
+            used = tuple(v for v in self.vars if v in self.declared[0].free_symbols) or tuple(self.vars[:1])
+            if args is not None and self._are_vars(args):
+                used = tuple(symbol(_alias(a.strip())) for a in args.split(","))
+            elif len(used) > 1 and self.box.get(used[-1]) != REALS:
+                used = used[:1]  # a label such as y in [0, 1] is not an argument
+            f = Func(name, used)
             f.orders[0] = Fact(self.declared[0], 0, None)
             self.funcs[name] = f
             return f
@@ -655,6 +663,8 @@ class DerivationChecker:
             rhs, rel = first.lhs, rhs
         shown = f"{name}{primes}" + (f"({args})" if args is not None else "")
         shown = ("∇²" if hessian else "∇" if gradient else "") + shown + " = " + _u(rhs)
+        if quant is not None and rel is None:
+            shown += f" {quant.text}"
         f = self.funcs.get(name)
         fvars = tuple(symbol(_alias(a.strip())) for a in args.split(",")) if args else (f.vars if f else tuple(self.vars))
         try:
@@ -670,13 +680,14 @@ class DerivationChecker:
                 raise
             taint = stop.taint if stop.taint is not None else taint
         if rel is not None:
+            shown += " " + _rel_tail(rel) + (f" {quant.text}" if quant else "")
             try:
                 self.condition(n, conn, rel, quant, taint, inst, universal=True, from_head=True)
             except _Stop as stop:
-                stop.shown = shown + " " + _rel_tail(rel)
+                stop.shown = shown
                 raise
-            return shown + " " + _rel_tail(rel)
-        return shown
+            return shown
+        return shown + (f" {quant.text}" if quant else "")
 
     def definition(self, n, name, fvars, rhs, taint, refs=0) -> None:
         if not isinstance(rhs, sp.Expr) or isinstance(rhs, sp.MatrixBase):
@@ -709,7 +720,7 @@ class DerivationChecker:
                              f"{_u(rhs.subs(pt))}, not {_u(best.subs(pt))}")
 
     def derivative_claim(self, n, name, fvars, order, rhs, taint) -> None:
-        f = self._lookup(name)
+        f = self._lookup(name, ", ".join(v.name for v in fvars) if fvars else None)
         if f is None:
             raise _Stop("unclear", f"{name} is not defined in an earlier line (write {name}({', '.join(self.var_names[:1])}) = … first)")
         if len(f.vars) != 1:
@@ -835,7 +846,7 @@ class DerivationChecker:
     # ------------------------------------------------------------ claims
     def claim(self, n, conn, body, quant) -> str:
         value, taint, inst = self.parse(body)
-        shown = _u(value) + (f" {quant.text}" if quant else "")
+        shown = (body if self.last_refs else _u(value)) + (f" {quant.text}" if quant else "")
         try:
             if isinstance(value, sp.MatrixBase) or isinstance(value, sp.Tuple):
                 raise _Stop("unclear", "a matrix or point on its own is not a claim")
@@ -905,6 +916,8 @@ class DerivationChecker:
     def _truth1(self, r, qbox) -> Truth | None:
         from .analyse.domain import condition_set
 
+        if r in (sp.true, sp.false):
+            return Truth(self.U if r is sp.true else sp.EmptySet)
         op = r.rel_op
         g = r.lhs - r.rhs
         qvars = [v for v in self.vars if g.has(v)]
@@ -923,7 +936,7 @@ class DerivationChecker:
             return self._closed(g, "==", {})
         if not qvars:
             if lam is not None and g.has(lam):
-                S = condition_set(sp.StrictGreaterThan(g, 0) if strict else sp.GreaterThan(g, 0), lam)
+                S = condition_set(sp.StrictGreaterThan(g, 0, evaluate=False) if strict else sp.GreaterThan(g, 0, evaluate=False), lam)
                 return None if S is None else Truth(sp.Intersection(S, self.U))
             return self._closed(g, op, {})
         if lam is None or not g.has(lam):
@@ -950,7 +963,7 @@ class DerivationChecker:
             total += inf.value
             attained = attained and inf.attained_at is not None
         cond = k + total
-        rel = sp.StrictGreaterThan(cond, 0) if strict and attained else sp.GreaterThan(cond, 0)
+        rel = sp.StrictGreaterThan(cond, 0, evaluate=False) if strict and attained else sp.GreaterThan(cond, 0, evaluate=False)
         if not cond.has(lam):
             return self._closed(cond, ">" if strict and attained else ">=", {})
         S = condition_set(rel, lam)
@@ -971,9 +984,15 @@ class DerivationChecker:
 
         box = {v: _as_interval(qbox.get(v, REALS)) for v in g.free_symbols if v in qbox}
         with deadline(5.0):
-            r = prove_nonneg(g, box)
+            r = prove_nonneg(g, box, search=False)
         if r.status == "proved" and (r.strict or not strict):
             return Truth(self.U)
+        simple = _negative_point(g, box, strict)  # a simple counterexample reads better than the engine's
+        if simple is not None:
+            return Truth(sp.EmptySet, point=simple)
+        if r.status != "proved":
+            with deadline(5.0):
+                r = prove_nonneg(g, box)
         if r.status == "disproved":
             return Truth(sp.EmptySet, point=r.point)
         if r.status == "proved" and strict:
@@ -1007,7 +1026,7 @@ class DerivationChecker:
                 g2, taint = f.orders[2].expr, f.orders[2].taint
             if negate:
                 g2 = -g2
-            t = self._truth1(sp.StrictGreaterThan(g2, 0) if strict else sp.GreaterThan(g2, 0), box)
+            t = self._truth1(sp.StrictGreaterThan(g2, 0, evaluate=False) if strict else sp.GreaterThan(g2, 0, evaluate=False), box)
             wit = ""
             if t is not None and t.point:
                 wit = (f"{name}''({_u(t.point.get(x, 0))}) = {_u(_simplify_num(g2.subs(t.point) * (-1 if negate else 1)))}"
@@ -1021,10 +1040,10 @@ class DerivationChecker:
         if negate:
             M = -M
         if M.is_diagonal():
-            rels = [sp.GreaterThan(M[i, i], 0) for i in range(M.rows)]
+            rels = [sp.GreaterThan(M[i, i], 0, evaluate=False) for i in range(M.rows)]
         elif not M.free_symbols & set(f.vars) and M.rows == 2:
             a, b, c = M[0, 0], M[0, 1], M[1, 1]
-            rels = [sp.GreaterThan(a, 0), sp.GreaterThan(c, 0), sp.GreaterThan(sp.expand(a * c - b * b), 0)]
+            rels = [sp.GreaterThan(a, 0, evaluate=False), sp.GreaterThan(c, 0, evaluate=False), sp.GreaterThan(sp.expand(a * c - b * b), 0, evaluate=False)]
         else:
             return None, taint, ""
         return self.truth(rels, box), taint, ""
@@ -1143,6 +1162,10 @@ class DerivationChecker:
                 if neg:
                     raise _Stop("wrong", f"{name} is {'concave' if concave else 'convex'}: "
                                          f"its second derivative is {'≤' if concave else '≥'} 0 on the whole domain")
+                before = self.lines[-1] if self.lines else None
+                if before is not None and before.status == "wrong" and not _HEAD_RE.match(before.text):
+                    # the student's own (wrong) claim on the line before says it: credit the conclusion
+                    raise _Stop("follows", "", taint=before.n)
                 reason = f"{name} is not {'concave' if concave else 'convex'}" + (f": {wit}" if wit else "")
                 if self.lines and any("one point only" in r.reason for r in self.lines[-2:]):
                     reason += " (one point does not decide the sign of the second derivative everywhere)"
@@ -1207,6 +1230,15 @@ class _StopShown(_Stop):
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
+def _subs_keep(value, mapping):
+    """Substitute without letting a relation evaluate to True/False (exp(x) > 0 stays a claim)."""
+    if isinstance(value, sp.core.relational.Relational):
+        return type(value)(value.lhs.subs(mapping), value.rhs.subs(mapping), evaluate=False)
+    if isinstance(value, (sp.And, sp.Or)):
+        return type(value)(*[_subs_keep(a, mapping) for a in value.args], evaluate=False)
+    return value.subs(mapping)
+
+
 def _known_functions() -> set:
     from .parse import CONSTANTS, FUNCTIONS
 
@@ -1301,10 +1333,20 @@ def _strip_kinks(fx, x):
 
 
 def _tidy(e):
-    try:
-        return sp.factor_terms(sp.cancel(e)) if sp.count_ops(e) < 60 else e
-    except Exception:  # noqa: BLE001
+    """The shortest of a few equivalent forms (for showing a derivative)."""
+    if not isinstance(e, sp.Expr) or sp.count_ops(e) > 60:
         return e
+    forms = [e]
+    fns = [sp.factor, lambda a: sp.factor_terms(sp.cancel(a)), lambda a: -sp.factor(-a)]
+    if e.has(sp.Function):
+        fns.append(sp.simplify)
+    for fn in fns:
+        try:
+            forms.append(fn(e))
+        except Exception:  # noqa: BLE001
+            pass
+    forms.append(sp.together(e))
+    return min(forms, key=lambda a: (_u(a).count("(−1 + "), sp.count_ops(a), len(_u(a))))
 
 
 def _simplify_num(v):
@@ -1383,6 +1425,29 @@ def _differ_point(d, box, syms) -> dict | None:
         if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or v.free_symbols:
             continue
         if certified_sign(v) in (1, -1):
+            return pt
+    return None
+
+
+def _negative_point(g, box, strict: bool) -> dict | None:
+    """A simple rational point of the box where g < 0 (or = 0 when strict), exactly; else None."""
+    import itertools
+
+    from .exact import certified_sign
+
+    syms = sorted(g.free_symbols, key=lambda s: s.name)
+    if len(syms) > 3:
+        return None
+    for combo in itertools.islice(itertools.product(*[_box_candidates(box.get(s, REALS)) for s in syms]), 80):
+        pt = dict(zip(syms, combo))
+        try:
+            v = g.subs(pt)
+        except Exception:  # noqa: BLE001
+            continue
+        if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or v.free_symbols:
+            continue
+        sgn = certified_sign(v)
+        if sgn == -1 or (strict and sgn == 0 and v == 0):
             return pt
     return None
 
