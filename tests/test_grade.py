@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 
 import pytest
@@ -269,3 +270,188 @@ def test_cli_grade_missing_file():
 def test_parse_rows_skips_blank_lines_and_keeps_line_numbers():
     rows = parse_rows(HEADER + "\n\na,exercise3,lambda_min,3\n\n")
     assert len(rows) == 1 and rows[0].line == 4
+
+
+# ------------------------------------------------- issue 16: data loss, encodings, injection
+def _cli_grade(path, *args):
+    return CliRunner().invoke(cli, ["grade", "--answers", str(path), "--jobs", "1", *args])
+
+
+@pytest.mark.parametrize("seed", ["²", "١", "1²", "³3", "+1", "1.0", "1e3", "9" * 19, "-4", "0x10", "٣"])
+def test_bad_seed_cell_does_not_abort_batch(tmp_path, seed):
+    """Regression: a seed cell '²' passed str.isdigit(), int() raised, the batch died with exit 3."""
+    path = tmp_path / "a.csv"
+    path.write_text("student,exercise,part,answer,seed\n"
+                    f"s1,exercise3,lambda_min,3,{seed}\ns2,exercise3,lambda_min,3,\n", encoding="utf-8")
+    r = _cli_grade(path, "--format", "json")
+    assert r.exit_code == 0, (r.exit_code, r.stderr)
+    rows = json.loads(r.stdout)
+    assert [(x["status"], x["line"]) for x in rows] == [("invalid", 2), ("correct", 3)]
+    assert "seed" in rows[0]["feedback"]
+
+
+@pytest.mark.parametrize("bad_line, reason", [
+    ('s1,exercise3,lambda_min,"3', "never closed"),
+    ('"s1,exercise3,lambda_min,3', "never closed"),
+    ('s1,exercise3,lambda_min,"3"x', "cannot read this line"),
+    ('s1,exercise3,"lambda_min,3', "never closed"),
+])
+def test_unclosed_quote_is_reported_at_its_line_and_grading_goes_on(tmp_path, bad_line, reason):
+    """Regression: one unclosed quote swallowed every later row without a word."""
+    text = HEADER + "a,exercise3,lambda_min,3\n" + bad_line + "\n" + "b,exercise3,lambda_min,2\nc,exercise3,lambda_min,3\n"
+    out = _grade_text(tmp_path, text, jobs=1)
+    assert [(r["line"], r["status"]) for r in out] == [(2, "correct"), (3, "invalid"), (4, "incorrect"), (5, "correct")]
+    assert "line 3" in out[1]["feedback"] and reason in out[1]["feedback"], out[1]
+    assert [r["student"] for r in out][::2] == ["a", "b"] and out[1]["student"].startswith("s1")  # whose it is
+
+
+def test_every_data_line_is_one_output_row_in_order(tmp_path):
+    """Nothing lost, nothing duplicated: one output row per non-blank data line, with its line number."""
+    lines = [
+        "a,exercise3,lambda_min,3",
+        's1,exercise3,lambda_min,"3',            # unclosed quote
+        "",                                       # blank: no row
+        'b,exercise3,lambda_min,"3',              # unclosed again
+        'c,exercise3,lambda_min,"(0,',            # a quoted field that would span lines ...
+        '1)"',                                    # ... is two data lines, two rows
+        "d,exercise3,lambda_min",                 # too few fields
+        ",,,",                                    # empty fields: no row
+        "e,exercise3,lambda_min,3,extra",         # too many
+        '"f""g",exercise3,lambda_min,2',          # doubled quote inside a quoted field: fine
+        "h,exercise3,lambda_min,3",
+    ]
+    text = HEADER + "\r\n".join(lines) + "\r\n"
+    out = _grade_text(tmp_path, text, jobs=1)
+    expected_lines = [i + 2 for i, ln in enumerate(lines) if ln.strip(", ")]
+    assert [r["line"] for r in out] == expected_lines
+    assert [r["student"] for r in out][-2:] == ['f"g', "h"]
+    assert out[0]["status"] == "correct" and out[-1]["status"] == "correct"
+
+
+@pytest.mark.parametrize("data, where", [
+    (HEADER.encode() + b"ann,exercise3,lambda_min,3\nJos\xe9,exercise3,lambda_min,3\n", "line 3, character 4: byte 0xE9"),
+    (HEADER.encode() + b"s1,exercise3,lambda_min,\x963\n", "line 2, character 25: byte 0x96"),  # cp1252 dash
+    (b"\xef\xbb\xbf" + HEADER.encode() + b"s1,exercise3,lambda_min,3\r\ns2,exercise3,lambda_min,\xb2\r\n",
+     "line 3, character 25: byte 0xB2"),
+])
+def test_non_utf8_file_is_refused_naming_line_and_byte(tmp_path, data, where):
+    """Regression: one Latin-1 byte made the whole file decode as cp1252 (every other character with it)."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    r = _cli_grade(path)
+    assert r.exit_code == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stdout == ""
+    assert where in r.stderr and "UTF-8" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "md"])
+def test_mid_file_bom_does_not_end_up_in_an_id(tmp_path, fmt):
+    """Regression: two files joined left a byte-order mark inside a student id."""
+    data = ("\ufeff" + HEADER + "s1,exercise3,lambda_min,3\n" + "\ufeffs2,exercise3,lambda_min,3\n"
+            + "s3,exercise3,\ufefflambda_min,3\n").encode("utf-8")
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    r = _cli_grade(path, "--format", fmt)
+    assert r.exit_code == 0
+    assert "\ufeff" not in r.stdout and "\ufeff" not in r.stderr
+    if fmt == "json":
+        rows = json.loads(r.stdout)
+        assert [x["status"] for x in rows] == ["correct", "invalid", "invalid"]
+        assert "U+FEFF" in rows[1]["feedback"] and "student" in rows[1]["feedback"]
+        assert "part" in rows[2]["feedback"]
+
+
+INJECTIONS = ["=1+2", '+HYPERLINK("http://evil","x")', "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A2)", "\t=1+2",
+              " =1+2", "=cmd|' /C calc'!A0", "-x"]
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+@pytest.mark.parametrize("column", ["student", "exercise", "part", "answer"])
+def test_csv_formula_injection_is_neutralised_in_every_column(tmp_path, payload, column):
+    """Regression: +HYPERLINK( and the exercise and part columns were passed through to the spreadsheet."""
+    cells = {"student": "s1", "exercise": "exercise3", "part": "lambda_min", "answer": "3", column: payload}
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([["student", "exercise", "part", "answer"],
+                                                    [cells[c] for c in ("student", "exercise", "part", "answer")]])
+    path = tmp_path / "a.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    r = _cli_grade(path)
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert len(rows) == 2
+    for cell in rows[1]:
+        first = cell.lstrip(" ")[:1]
+        assert first not in ("=", "+", "-", "@", "\t", "\r") or cell.strip().lstrip("+-").replace(".", "").isdigit(), cell
+    assert any(cell.startswith("'") for cell in rows[1])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "md"])
+def test_terminal_escapes_in_student_ids_never_reach_the_terminal(tmp_path, fmt):
+    """Regression: ESC [2J (and the 8-bit CSI) in a student id went straight to the terminal."""
+    text = HEADER + "\x1b[2Jmallory,exercise3,lambda_min,3\n" + "eve\x9b31m,exercise3,lambda_min,3\n" \
+        + "ok,exercise3,lambda_min,\"3\x1b]0;title\x07\"\n" + "\u202eevil,exercise3,lambda_min,3\n"
+    path = tmp_path / "a.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    r = _cli_grade(path, "--format", fmt)
+    assert r.exit_code == 0
+    for stream in (r.stdout, r.stderr):
+        assert not any(c in stream for c in "\x1b\x9b\x07\u202e"), repr(stream)
+    assert "x1b" in r.stdout and "mallory" in r.stdout  # shown as an escape, not dropped
+
+
+def test_answers_from_dev_zero_stop_at_the_size_cap(monkeypatch):
+    """Regression: --answers /dev/zero read until memory ran out."""
+    import convexproof.grade as G
+
+    monkeypatch.setattr(G, "MAX_FILE_BYTES", 100_000)
+    r = CliRunner().invoke(cli, ["grade", "--answers", "/dev/zero"])
+    assert r.exit_code == 2 and "larger than" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_answers_from_a_pipe_are_read(tmp_path):
+    """A pipe (as from a shell's <(...)) is read to its end, within the cap."""
+    rfd, wfd = os.pipe()
+    os.write(wfd, (HEADER + "s1,exercise3,lambda_min,3\n").encode())
+    os.close(wfd)
+    try:
+        r = CliRunner().invoke(cli, ["grade", "--answers", f"/dev/fd/{rfd}", "--jobs", "1", "--format", "json"])
+    finally:
+        os.close(rfd)
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)[0]["status"] == "correct"
+
+
+def test_answers_from_a_pipe_that_is_never_written_is_an_error_not_a_hang(monkeypatch):
+    """Regression: a FIFO given as --answers hung grade forever."""
+    import convexproof.safeio as S
+
+    monkeypatch.setattr(S, "READ_TIMEOUT", 0.2)
+    rfd, wfd = os.pipe()  # the writer end stays open and silent
+    try:
+        r = CliRunner().invoke(cli, ["grade", "--answers", f"/dev/fd/{rfd}"])
+    finally:
+        os.close(rfd)
+        os.close(wfd)
+    assert r.exit_code == 2 and "no data arrived" in r.stderr
+
+
+def test_answers_fifo_without_writer_does_not_hang(tmp_path):
+    fifo = tmp_path / "answers.csv"
+    os.mkfifo(fifo)
+    r = CliRunner().invoke(cli, ["grade", "--answers", str(fifo)])
+    assert r.exit_code in (0, 2) and "Traceback" not in r.output  # an empty file: no rows
+
+
+def test_grade_output_dir_checked_before_any_work(tmp_path, monkeypatch):
+    """Regression: grade -o no/such/dir/out.csv graded everything first and then failed."""
+    import convexproof.grade as G
+
+    def boom(*a, **k):
+        raise AssertionError("graded before the output was checked")
+
+    monkeypatch.setattr(G, "grade_file", boom)
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "s1,exercise3,lambda_min,3\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["grade", "--answers", str(path), "-o", str(tmp_path / "no" / "such" / "out.csv")])
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "does not exist" in r.stderr
