@@ -492,3 +492,70 @@ def test_notebook_executes_and_shows_correct_and_feedback(tmp_path):
     assert "**incorrect**" in shown["second_derivative"]
     assert "first derivative" in shown["second_derivative"]  # the feedback
     assert "read as: $" in shown["second_derivative"]  # math in the Markdown
+
+
+# ==========================================================================
+# Shared: one part's grade, whatever check says
+# ==========================================================================
+def _fake_check(status, score, feedback="", note=None, exc=None):
+    from convexproof.checking import CheckResult
+
+    def fake(exercise, answer, part=None, seed=None, exercises_dir=None, **kw):
+        if exc is not None:
+            raise exc
+        return CheckResult(exercise, part, answer, status, score, feedback, note)
+
+    return fake
+
+
+@pytest.mark.parametrize("status,score,points,want_status,want_fraction,snippet", [
+    ("correct", 1.0, None, "correct", 1.0, "too small"),  # check's own words are kept
+    ("incorrect", 0.0, None, "incorrect", 0.0, "too small"),
+    ("incorrect", 0.625, 4, "incorrect", 0.625, "too small"),  # partial credit (a derivation)
+    ("invalid", 0.0, None, "invalid", 0.0, "could not be read"),
+    ("undecided", 0.0, 2, "undecided", 0.0, "teacher will review"),
+    ("undecided", 1.0, None, "undecided", 0.0, "teacher will review"),  # never credit without a decision
+    ("some-new-status", 1.0, None, "some-new-status", 0.0, "Status some-new-status"),
+    ("raise-exercise-error", 0.0, None, "error", 0.0, "could not be checked automatically"),
+    ("raise-bug", 0.0, None, "error", 0.0, "internal error"),
+])
+def test_grade_part_maps_every_status(monkeypatch, status, score, points, want_status, want_fraction, snippet):
+    from types import SimpleNamespace
+
+    import convexproof.checking
+    from convexproof.errors import ExerciseError
+    from convexproof.platforms import grade_part
+
+    exc = {"raise-exercise-error": ExerciseError("broken file"), "raise-bug": RuntimeError("bug")}.get(status)
+    monkeypatch.setattr(convexproof.checking, "check", _fake_check(status, score, "λ = 2 is too small.", "n", exc))
+    part = SimpleNamespace(name="p", type="number", accept=[], points=points)
+    g = grade_part("exercise3", part, "2", None)
+    assert g["status"] == want_status and g["fraction"] == want_fraction
+    assert g["points"] == (points or 1) and g["score"] == pytest.approx(want_fraction * (points or 1))
+    assert snippet in g["feedback"]
+
+
+@pytest.mark.parametrize("answer,status", [("", "unanswered"), ("   ", "unanswered"), (None, "unanswered"),
+                                           (3, "unanswered"), ("x" * 30_000, "invalid")])
+def test_grade_part_without_a_usable_answer(answer, status):
+    from convexproof.platforms import grade_part
+
+    part = load_exercise("exercise3").parts["lambda_min"]
+    g = grade_part("exercise3", part, answer, None)
+    assert g["status"] == status and g["score"] == 0 and g["feedback"]
+
+
+def test_gradescope_zip_carries_a_teachers_exercise(tmp_path):
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    src = load_exercise("exercise3").path.read_text(encoding="utf-8")
+    (teacher / "mine3.toml").write_text(src.replace('id = "exercise3"', 'id = "mine3"'), encoding="utf-8")
+    out = tmp_path / "ag.zip"
+    res = invoke("export", "--to", "gradescope", "mine3", "--exercises", teacher, "-o", out)
+    assert res.exit_code == 0, res.output
+    root = unpack(out, tmp_path / "root")
+    assert (root / "source" / "exercises" / "mine3.toml").is_file()
+    (root / "submission" / "answers.toml").write_text(_toml({"mine3": own_answers("exercise3")}), encoding="utf-8")
+    r = run_autograder(root)
+    validate_results(r, visibility="visible")
+    assert r["score"] == sum(t["max_score"] for t in r["tests"]) == len(load_exercise("exercise3").parts)
