@@ -507,3 +507,408 @@ def test_solve_timeout_from_the_environment(monkeypatch, value, expected):
     assert SOLVE_TIMEOUT == 60.0
     monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", value)
     assert solve_timeout() == expected
+
+
+# --------------------------------------------------------------------------
+# Issue 16: -o (checked first, written through to pipes and devices, mode kept)
+# --------------------------------------------------------------------------
+# each command with arguments that would fail *in the work* with another message:
+# if the output is checked first, the message is about the output
+OUTPUT_COMMANDS = [
+    ("solve", ["solve", "no-such-exercise"]),
+    ("prove", ["prove", "x^"]),
+    ("regularize", ["regularize", "x^"]),
+    ("handout", ["handout", "no-such-exercise"]),
+    ("grade", ["grade", "--answers", "/no/such/answers.csv"]),
+    ("export", ["export", "no-such-exercise"]),
+]
+
+
+@pytest.mark.parametrize("name, args", OUTPUT_COMMANDS, ids=[n for n, _ in OUTPUT_COMMANDS])
+def test_output_missing_dir_is_reported_before_any_work(tmp_path, name, args):
+    """Regression: grade -o no/such/dir/out.csv graded everything and then failed."""
+    msg = assert_refused(*run([*args, "-o", str(tmp_path / "no" / "such" / "dir" / "out.txt")]))
+    assert "does not exist" in msg, msg
+
+
+@pytest.mark.parametrize("name, args", OUTPUT_COMMANDS[:5], ids=[n for n, _ in OUTPUT_COMMANDS[:5]])
+def test_output_under_a_regular_file_is_reported_before_any_work(tmp_path, name, args):
+    (tmp_path / "file").write_text("x")
+    msg = assert_refused(*run([*args, "-o", str(tmp_path / "file" / "out.txt")]))
+    assert "cannot write" in msg, msg
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write a read-only folder")
+@pytest.mark.parametrize("name, args", OUTPUT_COMMANDS[:5], ids=[n for n, _ in OUTPUT_COMMANDS[:5]])
+def test_output_read_only_dir_is_reported_before_any_work(tmp_path, name, args):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        msg = assert_refused(*run([*args, "-o", str(ro / "out.txt")]))
+    finally:
+        ro.chmod(0o755)
+    assert "not writable" in msg, msg
+
+
+def test_output_is_a_folder_is_refused(tmp_path):
+    msg = assert_refused(*run(["prove", "x^2", "-o", str(tmp_path)]))
+    assert "folder" in msg or "directory" in msg
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o755])
+def test_output_keeps_the_mode_of_an_existing_file(tmp_path, mode):
+    """Regression: an existing 0644 file became 0600 (mkstemp's mode) after -o."""
+    out = tmp_path / "proof.md"
+    out.write_text("old\n")
+    out.chmod(mode)
+    result, _ = run(["prove", "x^2", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out.stat().st_mode & 0o7777) == mode
+    assert "convex" in out.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["proof.md"]  # no temporary file left
+
+
+def test_output_new_file_gets_the_umask_mode(tmp_path):
+    old = os.umask(0o027)
+    try:
+        result, _ = run(["prove", "x^2", "-o", str(tmp_path / "new.md")])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0
+    assert ((tmp_path / "new.md").stat().st_mode & 0o777) == 0o640
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path):
+    """Regression: -o replaced a symbolic link with a regular file."""
+    target = tmp_path / "real.md"
+    target.write_text("old\n")
+    target.chmod(0o644)
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    result, _ = run(["prove", "x^2", "-o", str(link)])
+    assert result.exit_code == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert "convex" in target.read_text() and (target.stat().st_mode & 0o777) == 0o644
+
+
+def test_output_writes_through_a_fifo(tmp_path):
+    """Regression: -o replaced a FIFO with a regular file."""
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a program reading the pipe
+    try:
+        result, _ = run(["prove", "x^2", "--format", "json", "-o", str(fifo)])
+        data = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert b'"verdict"' in data
+
+
+def test_output_fifo_with_no_reader_is_an_error_not_a_hang(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    msg = assert_refused(*run(["prove", "x^2", "-o", str(fifo)]))
+    assert "no program is reading" in msg
+    import stat
+
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.mark.parametrize("via_link", [False, True])
+def test_output_to_dev_null_writes_through(tmp_path, via_link):
+    """Regression: -o /dev/null (as root) replaced the device with a regular file."""
+    import stat
+
+    path = "/dev/null"
+    if via_link:
+        (tmp_path / "null").symlink_to("/dev/null")
+        path = str(tmp_path / "null")
+    result, _ = run(["prove", "x^2", "-o", path])
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    if via_link:
+        assert (tmp_path / "null").is_symlink()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_to_dev_full_is_one_line():
+    import stat
+
+    msg = assert_refused(*run(["prove", "x^2", "-o", "/dev/full"]))
+    assert "No space left" in msg or "cannot write" in msg
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+# --------------------------------------------------------------------------
+# Issue 16: special input files (--roster, exercise files)
+# --------------------------------------------------------------------------
+def test_roster_from_dev_zero_stops_at_the_cap():
+    """Regression: --roster /dev/zero read (line by line, and there is no line end) until memory ran out."""
+    msg = assert_refused(*run(["handout", "exercise3", "--roster", "/dev/zero"]))
+    assert "larger than" in msg
+
+
+def test_roster_pipe_that_is_never_written_is_an_error_not_a_hang(monkeypatch):
+    import convexproof.safeio as S
+
+    monkeypatch.setattr(S, "READ_TIMEOUT", 0.2)
+    rfd, wfd = os.pipe()
+    try:
+        msg = assert_refused(*run(["handout", "exercise3", "--roster", f"/dev/fd/{rfd}"]))
+    finally:
+        os.close(rfd)
+        os.close(wfd)
+    assert "no data arrived" in msg
+
+
+def test_roster_from_a_pipe_is_read_once(tmp_path):
+    """The roster is read once, so a pipe (read only once) works."""
+    rfd, wfd = os.pipe()
+    os.write(wfd, b"student\nann\nbob\n")
+    os.close(wfd)
+    try:
+        result, _ = run(["handout", "exercise3", "--roster", f"/dev/fd/{rfd}", "--no-solutions"])
+    finally:
+        os.close(rfd)
+    assert result.exit_code == 0, result.output
+    assert "ann" in result.stdout and "bob" in result.stdout
+
+
+@pytest.mark.parametrize("student", ["\x1b[2Jann", "bob\x9b31m", "\u202eeve"])
+def test_roster_id_with_terminal_escape_is_refused(tmp_path, student):
+    roster = tmp_path / "r.csv"
+    roster.write_text("student\n" + student + "\n", encoding="utf-8")
+    msg = assert_refused(*run(["handout", "exercise3", "--roster", str(roster)]))
+    assert "control characters" in msg
+    _safe(msg)
+
+
+# --------------------------------------------------------------------------
+# Issue 16: exercise folders (one bad file does not break list or selftest)
+# --------------------------------------------------------------------------
+def _deep(i):
+    return _base_exercise(i) + "\nnested = " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+def _parts_twice(i):
+    text = _base_exercise(i)
+    start = text.index("[[parts]]")
+    end = text.index("[[parts]]", start + 1)
+    return text + "\n" + text[start:end]  # the first part again, at the end
+
+
+FOLDER_BAD = [
+    ("deep-nesting", _deep, "nested too deeply"),
+    ("tolerance-inf", lambda i: _with(i, "[[parts]]\n", "[[parts]]\ntolerance = inf\n"), "tolerance"),
+    ("tolerance-nan", lambda i: _with(i, "[[parts]]\n", "[[parts]]\ntolerance = nan\n"), "tolerance"),
+    ("tolerance-negative", lambda i: _with(i, "[[parts]]\n", "[[parts]]\ntolerance = -1.0\n"), "tolerance"),
+    ("duplicate-part", _parts_twice, "defined twice"),
+    ("title-escape", lambda i: _with(i, 'title = "', 'title = "\\u001b[2J\\u009b31m'), "title"),
+    ("hint-escape", lambda i: _with(i, "hints = [", 'hints = [\n    "\\u001b]0;pwned\\u0007",'), "hints"),
+    ("not-toml", lambda i: f'id = "{i}"\ntitle = [unclosed\n', "TOML"),
+]
+
+
+@pytest.mark.parametrize("ex_id, contents, what", FOLDER_BAD, ids=[b[0] for b in FOLDER_BAD])
+def test_one_bad_file_does_not_break_list(sandbox, ex_id, contents, what):
+    """Regression: one bad file made `list` fail for the whole folder (and deep nesting named no file)."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    _write_bad(teacher, ex_id, contents)
+    (teacher / "good.toml").write_text(_base_exercise("good"), encoding="utf-8")
+    result, _ = run(["list", "--exercises", str(teacher)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{ex_id}.toml" in lines[0] and what.lower() in lines[0].lower(), lines
+    _safe(lines[0])
+    assert "good " in result.stdout and "exercise3 " in result.stdout  # the rest is listed
+    assert "\x1b" not in result.stdout and "\x9b" not in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder"])
+def test_special_file_in_the_exercise_folder_is_refused_not_read(sandbox, kind):
+    """Regression: a FIFO or /dev/zero named *.toml hung `list` or read until memory ran out."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    bad = teacher / "special.toml"
+    if kind == "fifo":
+        os.mkfifo(bad)
+    elif kind == "dev-zero":
+        bad.symlink_to("/dev/zero")
+    else:
+        bad.mkdir()
+    result, _ = run(["list", "--exercises", str(teacher)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "special.toml" in lines[0], lines
+    assert "exercise3 " in result.stdout
+
+
+def test_one_bad_file_does_not_break_selftest(sandbox, monkeypatch):
+    """Regression: selftest stopped at the first bad file of the folder."""
+    import convexproof.library as L
+
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    _write_bad(teacher, "broken", lambda i: f'id = "{i}"\ntitle = [unclosed\n')
+    (teacher / "good.toml").write_text(_base_exercise("good"), encoding="utf-8")
+    only_teacher = {p.stem: p for p in sorted(teacher.glob("*.toml"))}
+    monkeypatch.setattr(L, "exercise_files", lambda extra=None: dict(only_teacher))
+    result, _ = run(["selftest", "--seeds", "0", "--exercises", str(teacher)])
+    assert result.exit_code == 2, result.output
+    assert "good: ok" in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken.toml" in lines[0] and "TOML" in lines[0]
+
+
+def test_duplicate_part_names_are_refused_naming_file_and_part(sandbox):
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    _write_bad(teacher, "dup", _parts_twice)
+    msg = assert_refused(*run(["show", "dup", "--exercises", str(teacher)]))
+    assert "dup.toml" in msg and "lambda_min" in msg and "twice" in msg, msg
+
+
+# --------------------------------------------------------------------------
+# Issue 16: the parser's silent misreadings
+# --------------------------------------------------------------------------
+MISREADINGS = [
+    ("0x10*x", "hexadecimal numbers are not supported"),
+    ("0X1F + x", "hexadecimal numbers are not supported"),
+    ("0b101*x", "binary numbers are not supported"),
+    ("0o17*x", "octal numbers are not supported"),
+    ("gamma(x)", "unknown function 'gamma'"),
+    ("lambda(x)", "unknown function 'lambda'"),
+    ("2*lambda (x + 1)", "unknown function 'lambda'"),
+    ("x^2 + zeta(x)", "unknown function 'zeta'"),
+    ("\uff47\uff41\uff4d\uff4d\uff41(x)", "unknown function 'gamma'"),  # full-width letters
+]
+
+
+@pytest.mark.parametrize("text, message", MISREADINGS, ids=[t for t, _ in MISREADINGS])
+def test_silent_misreadings_are_refused(sandbox, text, message):
+    """Regression: 0x10*x was read as 0, gamma(x) and lambda(x) as products."""
+    msg = assert_refused(*run(["prove", "--", text]))
+    assert message in msg, msg
+    msg = assert_refused(*run(["check", "exercise3", "--part", "second_derivative", f"--answer={text}"]))
+    assert message in msg, msg
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2x", "2*x"), ("x y", "x*y"), ("λx", "lam*x"), ("λ(x+1)", "lam*(x + 1)"), ("lam(x+1)", "lam*(x + 1)"),
+    ("γ(x+1)", "gamma*(x + 1)"), ("gamma*x", "gamma*x"), ("0x", "0"), ("10x1", "10*x1"), ("lambda x", "lam*x"),
+])
+def test_implicit_products_still_read(text, expected):
+    import sympy as sp
+
+    from convexproof.parse import parse_any
+
+    assert sp.sstr(parse_any(text)) == expected
+
+
+# --------------------------------------------------------------------------
+# Issue 16: output injection (links, XML, terminals) and stderr noise
+# --------------------------------------------------------------------------
+LINKS = ("[notes](javascript:alert(1)) [a](JaVa&#x53;cript:alert(2)) [b]( java\tscript:alert(3)) "
+         "![i](data:text/html;base64,PHNjcmlwdD4=) [c](vbscript:msgbox) [ok](https://example.org)")
+_UNSAFE_LINK = re.compile(r"\]\s*\(\s*<?\s*(?:j|data|vb)", re.I)
+
+
+def _link_exercise(ex_id: str, extra: str = "") -> str:
+    text = _base_exercise(ex_id)
+    i = text.index('statement = """') + len('statement = """')
+    text = text[:i] + LINKS + extra + "\n" + text[i:]
+    return text.replace("hints = [", "hints = [\n    '''" + LINKS + "''',", 1)
+
+
+@pytest.mark.parametrize("command", [["show"], ["solve"], ["handout", "--key"]])
+def test_markdown_output_keeps_no_javascript_links(sandbox, command):
+    """Regression: a teacher's [x](javascript:...) stayed a live link in Markdown."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    (teacher / "links.toml").write_text(_link_exercise("links"), encoding="utf-8")
+    result, _ = run([*command, "links", "--exercises", str(teacher)])
+    assert result.exit_code == 0, result.output
+    assert not _UNSAFE_LINK.search(result.stdout), _UNSAFE_LINK.search(result.stdout)
+    assert "[ok](https://example.org)" in result.stdout  # web links stay links
+    assert "javascript" in result.stdout.lower()  # printed as text, not dropped
+
+
+def test_moodle_export_is_well_formed_and_keeps_no_javascript_links(sandbox):
+    """Regression: Moodle XML kept javascript: links and was not well formed with U+FFFE/U+FFFF in prose."""
+    import xml.etree.ElementTree as ET
+
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    (teacher / "links.toml").write_text(_link_exercise("links", " odd \\uFFFE\\uFFFF end"), encoding="utf-8")
+    result, _ = run(["export", "links", "--exercises", str(teacher)])
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(result.stdout.encode("utf-8"))  # well formed
+    texts = " ".join(t for el in root.iter() for t in (el.text or "",))
+    assert not _UNSAFE_LINK.search(texts)
+    assert "\ufffe" not in result.stdout and "\uffff" not in result.stdout
+
+
+def test_moodle_export_strips_control_characters_whatever_reaches_it(monkeypatch):
+    """Even prose that slipped past validation cannot make the XML ill-formed."""
+    import xml.etree.ElementTree as ET
+
+    import convexproof.library as L
+    from convexproof.export import moodle_export
+
+    real = L.load_exercise
+
+    def dirty(ex_id, **kw):
+        ex = real(ex_id, **kw)
+        ex.statement = "NUL \x00 ESC \x1b[2J BEL \x07 VT \x0b " + ex.statement
+        return ex
+
+    monkeypatch.setattr(L, "load_exercise", dirty)
+    xml = moodle_export(["exercise7"])
+    root = ET.fromstring(xml.encode("utf-8"))
+    assert root.tag == "quiz"
+    assert not any(c in xml for c in "\x00\x1b\x07\x0b")
+
+
+def test_terminal_escapes_in_exercise_text_are_refused(sandbox):
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    (teacher / "esc.toml").write_text(_with("esc", 'title = "', 'title = "\\u001b[2J'), encoding="utf-8")
+    msg = assert_refused(*run(["show", "esc", "--exercises", str(teacher)]))
+    assert "esc.toml" in msg and "title" in msg and "U+001B" in msg
+    _safe(msg)
+
+
+def test_error_messages_never_carry_terminal_escapes(sandbox):
+    msg = assert_refused(*run(["grade", "--answers", "/no/such/\x1b[2J\x9b.csv"]))
+    assert "\x1b" not in msg and "\x9b" not in msg
+
+
+@pytest.mark.parametrize("args", [["prove", "exp(exp(x))"], ["prove", "exp(exp(x))", "--format", "json"]])
+def test_no_numpy_warning_on_stderr(tmp_path, args):
+    """Regression: 'RuntimeWarning: invalid value encountered in subtract' (witness.py) on a successful run."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONWARNINGS="default")
+    proc = subprocess.run([sys.executable, "-m", "convexproof", *args], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "", proc.stderr
+
+
+def test_numeric_chords_emit_no_runtime_warning(monkeypatch):
+    import warnings
+
+    from convexproof.analyse import prove
+
+    monkeypatch.setenv("CONVEXPROOF_NO_FORK", "1")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prove("exp(exp(x))", timeout=30)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
