@@ -158,6 +158,7 @@ GS_CASES = [
     ("two-files", lambda: {"a.toml": "", "b.json": "{}"}, None, "upload only answers.toml"),
     ("too-large", lambda: {"answers.toml": "# " + "x" * 300_000}, None, "larger than"),
     ("array-top", lambda: {"answers.json": "[1, 2]"}, None, "one table per exercise"),
+    ("symlink", lambda: {"answers.toml": Path("/etc/hostname")}, None, "not a regular file"),
     ("wrong-types", lambda: {"answers.toml": "[exercise3]\nlambda_min = true\nsecond_derivative = [1]\n"},
      {**{key: "unanswered" for key in _expected_parts()},
       ("exercise3", "lambda_min"): "invalid", ("exercise3", "second_derivative"): "invalid"}, "text in quotes"),
@@ -168,6 +169,9 @@ GS_CASES = [
 def test_gradescope_autograder_round_trip(autograder_zip, tmp_path, name, files, expect, snippet):
     root = unpack(autograder_zip, tmp_path / "autograder")
     for fname, content in files().items():
+        if isinstance(content, Path):
+            (root / "submission" / fname).symlink_to(content)
+            continue
         data = content.encode("utf-8") if isinstance(content, str) else content
         (root / "submission" / fname).write_bytes(data)
     res = run_autograder(root)

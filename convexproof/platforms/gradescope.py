@@ -192,8 +192,11 @@ def find_answers_file(submission: Path) -> Path:
 
 def read_submission(path: Path) -> dict[str, Any]:
     """The answers file as a dict (TOML, or JSON of the same shape)."""
+    if path.is_symlink() or not path.is_file():
+        raise SubmissionError(f"{path.name} is not a regular file; upload the answers file itself.")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SUBMISSION_BYTES + 1)  # never more than the cap, whatever the file's size
     except OSError as exc:
         raise SubmissionError(f"Could not read {path.name}: {exc.strerror or exc}.") from None
     if len(raw) > MAX_SUBMISSION_BYTES:
