@@ -413,6 +413,13 @@ def test_prairielearn_grade_wrong_answer_to_exercise3(pl_questions):
     scores = d["partial_scores"].values()
     assert d["score"] == pytest.approx(sum(s["score"] * s["weight"] for s in scores) / sum(s["weight"] for s in scores))
     assert d["score"] < 1
+    # a derivation part's marked lines show in a <pre> block of the submission panel
+    import chevron
+
+    page = chevron.render((pl_questions / "exercise3" / "question.html").read_text(encoding="utf-8"), d)
+    multiline = [p for p in ex.parts.values() if p.type in MULTILINE_TYPES]
+    for p in multiline:
+        assert f"<pre>{chevron.render('{{x}}', {'x': d['feedback'][p.name]})}</pre>" in page
 
 
 def test_prairielearn_server_files_and_teacher_exercise(tmp_path):

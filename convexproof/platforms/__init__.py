@@ -149,6 +149,7 @@ def grade_part(exercise: str, part, answer, seed: int | None, exercises_dir=None
         feedback = "Not correct."
     lines = getattr(r, "derivation", None)  # a derivation part: its lines, each marked and read back
     if lines is not None and hasattr(lines, "to_text"):
+        out["summary"] = feedback  # the first wrong line and its reason (one paragraph)
         feedback = lines.to_text().strip()
     out["feedback"] = feedback
     shown = getattr(r, "read_as", None)  # check may echo its own reading one day

@@ -90,7 +90,15 @@ def question_html(ex) -> str:
                   f'<pl-string-input answers-name="{name}" label="{name} =" weight="{weight}" size="40" '
                   + ('multiline="true" ' if part.type in MULTILINE_TYPES else "")
                   + 'remove-leading-trailing="true" show-help-text="false"></pl-string-input>', ""]
-    # each pl-string-input shows its part's feedback (partial_scores[name]["feedback"]) under the submission
+    # each pl-string-input shows its part's feedback (partial_scores[name]["feedback"]) under the submission;
+    # a derivation's lines, marked one by one, need their line breaks
+    multiline = [p.name for p in ex.parts.values() if p.type in MULTILINE_TYPES]
+    if multiline:
+        lines.append("<pl-submission-panel>")
+        for name in multiline:
+            lines.append(f"  {{{{#feedback.{name}}}}}<p>Part <code>{name}</code>, line by line:</p>"
+                         f"<pre>{{{{feedback.{name}}}}}</pre>{{{{/feedback.{name}}}}}")
+        lines.append("</pl-submission-panel>")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -224,7 +232,8 @@ def grade(data: dict, exercise: str, here=None) -> None:
     for part in ex.parts.values():
         g = _grade(exercise, part, submitted.get(part.name), seed, here)
         text = feedback_text(g)
-        partial[part.name] = {"score": g["fraction"], "weight": g["points"], "feedback": text,
+        # a derivation's line-by-line marks go to data["feedback"] (shown in a <pre> block), its summary here
+        partial[part.name] = {"score": g["fraction"], "weight": g["points"], "feedback": g.get("summary") or text,
                               "convexproof_status": g["status"], "note": g["note"]}
         feedback[part.name] = text
         total += g["fraction"] * g["points"]
