@@ -193,8 +193,8 @@ _LATEX_WORDS = {
     r"\ne": "≠", r"\iff": " ⇔ ", r"\Leftrightarrow": " ⇔ ", r"\Longleftrightarrow": " ⇔ ",
     r"\implies": " ⇒ ", r"\Rightarrow": " ⇒ ", r"\Longrightarrow": " ⇒ ", r"\impliedby": " ⇐ ",
     r"\Leftarrow": " ⇐ ", r"\Longleftarrow": " ⇐ ", r"\forall": " for all ", r"\in": " in ",
-    r"\lambda": "λ", r"\mu": "μ", r"\infty": "∞", r"\nabla": "∇", r"\log": "log", r"\ln": "ln",
-    r"\exp": "exp", r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\pi": "π", r"\quad": " ",
+    r"\lambda": "λ", r"\mu": "μ", r"\infty": "∞", r"\nabla": "∇", r"\log": " log ", r"\ln": " ln ",
+    r"\exp": " exp ", r"\sin": " sin ", r"\cos": " cos ", r"\tan": " tan ", r"\pi": "π", r"\quad": " ",
     r"\qquad": " ", r"\left": "", r"\right": "", r"\mathbb{R}": "ℝ", r"\R": "ℝ", r"\,": " ", r"\;": " ",
     r"\!": "", r"\prime": "'", r"\sigma": "sigmoid", r"\text{for all}": " for all ", r"\colon": ":",
 }
@@ -246,7 +246,7 @@ _ARROWS = [("<==>", " ⇔ "), ("<=>", " ⇔ "), ("⟺", " ⇔ "), ("↔", " ⇔ 
            ("⟸", " ⇐ "), ("<==", " ⇐ "), ("→", " ⇒ "), ("′′′", "'''"), ("′′", "''"), ("″", "''"), ("′", "'"),
            ("’", "'"), ("∀", " for all "), ("∈", " in "), ("ℝ", " R ")]
 _CONNECTIVE = re.compile(r"⇔|⇒|⇐|(?<![<>=!])=>|\biff\b|\bimplies\b|\bhence\b")
-_LEAD = re.compile(r"^\s*(?:so|hence|thus|therefore|then|∴|which gives|this gives|and so|i\.e\.|ie)\b[,:]?\s*",
+_LEAD = re.compile(r"^\s*(?:(?:so|hence|thus|therefore|then|which gives|this gives|and so|ie)\b|∴|i\.e\.)[,:]?\s*",
                    re.IGNORECASE)
 
 
@@ -464,6 +464,7 @@ class DerivationChecker:
         self.prop: _Prop | None = None
         self.last_expr: tuple[sp.Expr, int, int | None] | None = None  # (expression, line, taint)
         self.lines: list[LineResult] = []
+        self.last_instance: tuple | None = None  # (line, point) of the last claim about one point
 
     # ------------------------------------------------------------ entry point
     def run(self, text: str) -> DerivationResult:
@@ -698,6 +699,7 @@ class DerivationChecker:
         restated = old is not None and 0 in old.orders and _same(rhs, old.orders[0].expr, self.box) is True
         f = Func(name, tuple(fvars))
         self.current = name
+        self.last_expr = (rhs, n, taint)
         if restated:
             f = old
             self.funcs[name] = f
@@ -731,6 +733,7 @@ class DerivationChecker:
         want = _diff(base, x, 1)
         primes = "'" * order
         same = _same(rhs, want, self.box)
+        self.last_expr = (rhs, n, base_taint)
         if same is True:
             f.orders[order] = Fact(rhs, n, base_taint)
             for k in [k for k in f.orders if isinstance(k, int) and k > order]:
@@ -759,6 +762,9 @@ class DerivationChecker:
     def slip_reason(self, base, x, got, base_name: str) -> str:
         from .analyse.diffsteps import diff_steps, find_slip
 
+        # sign(x) (the slope of |x|) is constant away from its jump: a symbol for the rule tree
+        base = base.replace(lambda a: isinstance(a, sp.sign),
+                            lambda a: sp.Symbol(f"sign({_u(a.args[0])})", real=True))
         try:
             tree = diff_steps(base, x)
             slip = find_slip(tree, got)
@@ -766,15 +772,16 @@ class DerivationChecker:
             slip = None
         dx = f"d/d{x}"
         if slip is None or slip.kind == "other" and slip.term is slip.path[0]:
-            return f"{dx} of {_u(base)} is {_u(_tidy(tree.result if slip else _diff(base, x, 1)))}, not {_u(got)}."
+            return (f"{dx} of {_u(base)} is {_u(_tidy(_strip_delta(_diff(base, x, 1))))}, "
+                    f"not {_u(_strip_delta(got))}.")
         node, got_term = slip.term
-        head = f"{dx} of {_u(node.expr)} is {_u(_tidy(node.result))}"
+        head = f"{dx} of {_u(node.expr)} is {_u(_tidy(_strip_delta(node.result)))}"
         if slip.kind == "dropped-term":
             text = head + ", but it is missing"
         elif slip.kind == "constant-kept":
             text = f"{dx} of the constant {_u(node.expr)} is 0"
         else:
-            text = head + f", not {_u(_tidy(got_term))}"
+            text = head + f", not {_u(_tidy(_strip_delta(got_term)))}"
         why = _slip_why(slip, x)
         return text + (f" ({why})." if why else ".")
 
@@ -898,6 +905,8 @@ class DerivationChecker:
             raise _Stop("follows", "", taint=taint)
         truth = self.truth(others, qbox)
         parametric = self.lam is not None and any(r.has(self.lam) for r in others)
+        if inst and not parametric:
+            self.last_instance = (n, inst[0])
         self.judge(n, conn, truth, parametric, taint, universal=not inst, instance=inst, quant=quant,
                    rels=others, qbox=qbox)
 
@@ -990,6 +999,17 @@ class DerivationChecker:
         simple = _negative_point(g, box, strict)  # a simple counterexample reads better than the engine's
         if simple is not None:
             return Truth(sp.EmptySet, point=simple)
+        if r.status != "proved" and len(box) > 1:
+            # a combined fraction may hide a sum of same-sign fractions: try partial fractions
+            for v in [v for v in self.vars if v in box and g.has(v)][:1]:
+                try:
+                    parts = sp.apart(sp.together(g), v)
+                except Exception:  # noqa: BLE001 - not a rational function of v
+                    continue
+                with deadline(5.0):
+                    r2 = prove_nonneg(parts, box, search=False)
+                if r2.status == "proved" and (r2.strict or not strict):
+                    return Truth(self.U)
         if r.status != "proved":
             with deadline(5.0):
                 r = prove_nonneg(g, box)
@@ -1167,7 +1187,10 @@ class DerivationChecker:
                     # the student's own (wrong) claim on the line before says it: credit the conclusion
                     raise _Stop("follows", "", taint=before.n)
                 reason = f"{name} is not {'concave' if concave else 'convex'}" + (f": {wit}" if wit else "")
-                if self.lines and any("one point only" in r.reason for r in self.lines[-2:]):
+                if self.last_instance is not None:
+                    reason += (f" (line {self.last_instance[0]} checks one point only, {_pt(self.last_instance[1])}; "
+                               f"convexity needs the sign everywhere)")
+                elif self.lines and any("one point only" in r.reason for r in self.lines[-2:]):
                     reason += " (one point does not decide the sign of the second derivative everywhere)"
                 raise _Stop("wrong", reason)
             self.judge(n, conn or "⇔", t, True, taint, universal=True)
@@ -1217,8 +1240,28 @@ class DerivationChecker:
 
     def _optimum_wrong(self, val, g, gv) -> str:
         lam = self.lam
-        return (f"{_u(lam)} = {_u(val)} is not the {'largest' if self.extremum == 'max' else 'smallest'} value: "
-                f"convexity holds exactly when {_cond_text(g.S, lam)}")
+        word = "largest" if self.extremum == "max" else "smallest"
+        if g.S.contains(val) is sp.true:
+            return f"{_u(lam)} = {_u(val)} works but is not the {word} value: convexity holds exactly when " \
+                   f"{_cond_text(g.S, lam)}"
+        return (f"{_u(lam)} = {_u(val)} is too {'large' if self.extremum == 'max' else 'small'}: convexity holds "
+                f"exactly when {_cond_text(g.S, lam)}" + self._too_small_point(val))
+
+    def _too_small_point(self, val) -> str:
+        """Where f'' < 0 for the parameter value val (exactly), as a sentence tail, or ''."""
+        f = self.funcs.get(self.current) if self.current else None
+        if f is None or len(f.vars) != 1 or 0 not in f.orders:
+            return ""
+        x = f.vars[0]
+        try:
+            g2, _ = self.derivative(f, 2)
+            g2 = g2.subs(self.lam, val)
+            pt = _negative_point(g2, {x: self.box.get(x, REALS)}, False)
+        except ConvexproofError:
+            return ""
+        if pt is None:
+            return ""
+        return f"; at {_u(self.lam)} = {_u(val)}, {f.name}''({_u(pt[x])}) = {_u(g2.subs(pt))} < 0"
 
 
 class _StopShown(_Stop):

@@ -407,7 +407,7 @@ def _classify(step: Rule, got: sp.Expr, here: list) -> Slip:
         u, v = step.numer, step.denom
         if _zero(got - (u * step.denom_step.result - step.numer_step.result * v) / v**2):
             return Slip("quotient-sign", here)
-    if isinstance(step, ConstantRule):
+    if isinstance(step, ConstantRule) and _zero(got - step.expr):
         return Slip("constant-kept", here)
     if got == 0 or _zero(got):
         return Slip("dropped-term", here)
