@@ -158,6 +158,8 @@ GS_CASES = [
     ("two-files", lambda: {"a.toml": "", "b.json": "{}"}, None, "upload only answers.toml"),
     ("too-large", lambda: {"answers.toml": "# " + "x" * 300_000}, None, "larger than"),
     ("array-top", lambda: {"answers.json": "[1, 2]"}, None, "one table per exercise"),
+    ("exercise-not-a-table", lambda: {"answers.toml": 'exercise3 = "3"\n' + _toml({"exercise14": _good()["exercise14"]})},
+     {("exercise3", p): "invalid" for p in load_exercise("exercise3").parts}, "must be a table"),
     ("symlink", lambda: {"answers.toml": Path("/etc/hostname")}, None, "not a regular file"),
     ("wrong-types", lambda: {"answers.toml": "[exercise3]\nlambda_min = true\nsecond_derivative = [1]\n"},
      {**{key: "unanswered" for key in _expected_parts()},

@@ -260,7 +260,10 @@ def _entries(data: dict, config: dict) -> tuple[dict, list[str]]:
     for ex in exercises:
         table = data if flat else data.get(ex["id"], {})
         if not isinstance(table, dict):
-            table = {}
+            problem = f"[{ex['id']}] must be a table with one entry per part, as in the template."
+            for p in ex["parts"]:
+                out[(ex["id"], p["name"])] = (None, None, problem)
+            continue
         if flat:
             ignored = [k for k in ignored if k not in {p["name"] for p in ex["parts"]}]
         else:
