@@ -98,9 +98,29 @@ def _shipped(exercise: str, exercises_dir) -> bool:
     return path is not None and path.parent == data_dir("exercises")
 
 
-def _solve_probe(exercise: str, seed: int | None, exercises_dir) -> None:
-    """Load and solve a variant, discarding the result (run in a child under the solving limit)."""
-    _context(exercise, seed, exercises_dir)
+def _solve_probe(exercise: str, seed: int | None, exercises_dir) -> "_Context | None":
+    """Load and solve a variant in a child under the solving limit, and send it back for the parent's cache.
+
+    Checking needs the exercise, the answers and the facts, not the solution's
+    steps and figures, which are dropped.  None when the rest cannot be sent
+    (pickled); the parent then solves the variant itself, once.
+    """
+    import pickle
+    from dataclasses import replace
+
+    ctx = _context(exercise, seed, exercises_dir)
+    try:
+        slim = _Context(ctx.ex, replace(ctx.solution, steps=[], figures=[]), ctx.facts)
+        pickle.dumps(slim, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - e.g. a SymPy function class in the facts
+        return None
+    return slim
+
+
+def _remember(key: tuple, ctx: _Context) -> None:
+    if len(_CONTEXTS) >= _MAX_CONTEXTS:
+        _CONTEXTS.pop(next(iter(_CONTEXTS)))
+    _CONTEXTS[key] = ctx
 
 
 def warm(exercise: str, seed: int | None = None, exercises_dir=None) -> None:
@@ -137,9 +157,11 @@ def check(exercise: str, answer: str | None = None, part: str | None = None, see
         # A teacher's file may be slow to solve: make sure it solves within the limit
         # (in a child process) before solving it here.
         try:
-            run_limited(_solve_probe, exercise, seed, exercises_dir, timeout=solve_timeout())
+            probed = run_limited(_solve_probe, exercise, seed, exercises_dir, timeout=solve_timeout())
         except AnalysisTimeout:
             raise ExerciseError(f"{exercise}: solving the exercise ran over its time limit") from None
+        if probed is not None:  # solved once, in the child: reused here (it used to be solved twice)
+            _remember(_context_key(exercise, seed, exercises_dir), probed)
     ctx = _context(exercise, seed, exercises_dir)
     if derivation is not None or ctx.ex.part(part).type == "derivation":
         from .derivation import check_derivation
@@ -182,6 +204,7 @@ def _invalid_on_error(result: CheckResult):
         yield
     except AnalysisTimeout as exc:
         _invalid(result, f"timed out: {exc.one_line()}")
+        result.method = "timed-out"  # grade reports it as undecided and retries it alone, never as a grade
     except ExerciseError:
         raise
     except ConvexproofError as exc:  # ParseError included

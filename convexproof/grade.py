@@ -41,13 +41,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from . import limits as _limits
 from .errors import ConvexproofError
 
 COLUMNS = ("student", "exercise", "part", "answer", "seed")
 OUTPUT_COLUMNS = ("student", "exercise", "part", "answer", "status", "score", "feedback", "note", "line")
 MAX_FILE_BYTES = 50_000_000
 MAX_ROWS = 200_000
-ROW_TIMEOUT = 10.0  # seconds for checking one answer
+ROW_TIMEOUT = _limits.ROW_TIMEOUT  # seconds for checking one answer (convexproof/limits.py DEFAULTS["row_timeout"])
 PARALLEL_THRESHOLD = 24  # fewer distinct answers than this are checked in-process
 
 
@@ -204,6 +205,13 @@ def _invalid(reason: str) -> dict:
     return {"status": "invalid", "score": 0.0, "feedback": reason, "note": None, "part": None}
 
 
+def _timed_out(reason: str) -> dict:
+    """A row that ran over its time limit: not a grade.  Status "undecided" (score 0, for the teacher to review);
+    ``timed_out`` asks :func:`grade_rows` to retry it once alone, without the pool's contention."""
+    return {"status": "undecided", "score": 0.0, "feedback": reason, "note": "timed-out", "part": None,
+            "timed_out": True}
+
+
 class _RowAlarm(BaseException):
     """Raised by the per-row SIGALRM timer (a BaseException: SymPy's ``except Exception`` cannot swallow it)."""
 
@@ -259,24 +267,26 @@ def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> d
 
             variant = (exercise, seed, str(exercises_dir))
             if variant in _UNSOLVED:
-                return _invalid(_UNSOLVED[variant])
+                return _timed_out(_UNSOLVED[variant])
             try:
                 with _row_alarm(solve_timeout()):
                     _context(exercise, None if seed == -1 else seed, exercises_dir)
             except _RowAlarm:
-                _UNSOLVED[variant] = f"the exercise could not be solved within {solve_timeout():g} s"
-                return _invalid(_UNSOLVED[variant])
+                _UNSOLVED[variant] = f"timed out: the exercise could not be solved within {solve_timeout():g} s"
+                return _timed_out(_UNSOLVED[variant])
             with _row_alarm(timeout + 1):
                 r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
                           exercises_dir=exercises_dir, timeout=timeout, isolate=False)
         else:  # not the main thread: check() isolates the answer in a child process instead
             r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
                       exercises_dir=exercises_dir, timeout=timeout)
+        if getattr(r, "method", None) == "timed-out":  # check() ran out of time: not a grade
+            return {**_timed_out(r.feedback), "part": r.part}
         return {"status": r.status, "score": r.score, "feedback": r.feedback, "note": r.note, "part": r.part}
     except _RowAlarm:
-        return _invalid(f"timed out: checking this answer took longer than {timeout:g} s")
+        return _timed_out(f"timed out: checking this answer took longer than {timeout:g} s")
     except AnalysisTimeout as exc:
-        return _invalid(f"timed out: {exc.one_line()}")
+        return _timed_out(f"timed out: {exc.one_line()}")
     except ConvexproofError as exc:
         return _invalid(exc.one_line())
     except (RecursionError, MemoryError, OverflowError):
@@ -302,6 +312,9 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
             done[k] = check_key(k, exercises_dir, timeout)
     else:
         done = _parallel(keys, jobs, exercises_dir, timeout)
+    retry = [k for k in keys if done[k].get("timed_out")]
+    if retry:  # under the pool's contention a heavy but correct answer can run over: once more, alone
+        done.update(_retry_alone(retry, exercises_dir, timeout))
     from .safetext import terminal_safe as shown  # no escape sequence from a CSV reaches a terminal
 
     out = []
@@ -312,6 +325,56 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
                     "feedback": shown(res["feedback"]), "note": shown(res["note"]) if res["note"] else res["note"],
                     "line": r.line})
     return out
+
+
+def _check_alone(keys, exercises_dir, timeout) -> list[tuple[tuple, dict]]:  # in a limited child
+    _UNSOLVED.clear()  # the retry gets the full solving limit too
+    return _check_chunk((keys, exercises_dir, timeout))
+
+
+def _retry_alone(keys: list[tuple], exercises_dir, timeout: float) -> dict[tuple, dict]:
+    """Rows that timed out, checked once more one variant at a time in a hard-limited child (no other work).
+
+    A row that runs over again stays "undecided" (score 0) with the reason, for the teacher to review.
+    """
+    from .errors import AnalysisTimeout
+    from .limits import run_limited, solve_timeout
+
+    twice = (f"timed out twice: checking this answer took longer than {timeout:g} s, also when retried alone; "
+             "it was not graded, a teacher should review it")
+    groups: dict[tuple, list[tuple]] = {}
+    for k in keys:
+        groups.setdefault(k[:2], []).append(k)
+    out: dict[tuple, dict] = {}
+    for group in groups.values():
+        try:
+            results = run_limited(_check_alone, group, exercises_dir, timeout,
+                                  timeout=solve_timeout() + len(group) * (timeout + 2), what="the retry")
+        except AnalysisTimeout:
+            results = [(k, _timed_out(twice)) for k in group]
+        except (ConvexproofError, MemoryError, RecursionError) as exc:
+            results = [(k, _timed_out(f"{twice} ({type(exc).__name__})")) for k in group]
+        for k, v in results:
+            if v.get("timed_out"):
+                v = {**_timed_out(twice if v["feedback"].startswith("timed out: checking") else
+                                  f"{v['feedback']} (also when retried alone); a teacher should review it"),
+                     "part": v.get("part")}
+            v.pop("timed_out", None)
+            out[k] = v
+    return out
+
+
+def _worker_init(parent_pid: int) -> None:
+    """A grade worker dies with the parent, quietly on SIGTERM (no traceback), ignores Ctrl-C (the parent
+    stops the pool), and has the same memory cap as every limited child."""
+    import signal
+
+    from .limits import cap_memory, die_with_parent, memory_mb
+
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cap_memory(memory_mb())
 
 
 def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> dict[tuple, dict]:
@@ -335,7 +398,7 @@ def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> di
     chunks.sort(key=len, reverse=True)
     done: dict[tuple, dict] = {}
     try:
-        pool = ctx.Pool(jobs)
+        pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(),))
     except (OSError, AssertionError, ValueError):  # no processes here (a daemon, a sandbox): check serially
         return {k: check_key(k, exercises_dir, timeout) for k in keys}
     try:
@@ -346,7 +409,7 @@ def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> di
                     done[k] = v
             except mp.TimeoutError:
                 for k in chunk:
-                    done.setdefault(k, _invalid("timed out (the worker was stopped)"))
+                    done.setdefault(k, _timed_out("timed out (the worker was stopped)"))
             except Exception as exc:  # noqa: BLE001 - a crashed worker: the rows are invalid, the batch goes on
                 for k in chunk:
                     done.setdefault(k, _invalid(f"internal error ({type(exc).__name__}); please report this"))
@@ -360,7 +423,7 @@ def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> di
 # Summary and output
 # --------------------------------------------------------------------------
 def summarize(results: list[dict]) -> dict[str, Any]:
-    status = Counter({"correct": 0, "incorrect": 0, "invalid": 0})
+    status = Counter({"correct": 0, "incorrect": 0, "invalid": 0})  # and "undecided" when there are such rows
     notes: Counter = Counter()
     students: "OrderedDict[str, dict]" = OrderedDict()
     for r in results:
@@ -369,7 +432,7 @@ def summarize(results: list[dict]) -> dict[str, Any]:
             notes[r["note"]] += 1
         s = students.setdefault(r["student"], {"rows": 0, "correct": 0, "incorrect": 0, "invalid": 0, "score": 0.0})
         s["rows"] += 1
-        s[r["status"]] += 1
+        s[r["status"]] = s.get(r["status"], 0) + 1
         s["score"] += float(r["score"])
     return {"rows": len(results), "status": dict(status), "notes": dict(notes.most_common()),
             "students": dict(students)}
@@ -378,7 +441,9 @@ def summarize(results: list[dict]) -> dict[str, Any]:
 def summary_text(summary: dict, max_students: int = 30) -> str:
     st = summary["status"]
     lines = [f"graded {summary['rows']} rows: {st.get('correct', 0)} correct, {st.get('incorrect', 0)} incorrect, "
-             f"{st.get('invalid', 0)} invalid"]
+             f"{st.get('invalid', 0)} invalid"
+             + (f", {st['undecided']} undecided (not graded: a teacher should review them)" if st.get("undecided")
+                else "")]
     if summary["notes"]:
         lines.append("mistakes: " + ", ".join(f"{k} {v}" for k, v in summary["notes"].items()))
     items = list(summary["students"].items())
