@@ -28,7 +28,7 @@ from . import answers as A
 from .errors import AnalysisTimeout, ConvexproofError, ExerciseError, ParseError
 from .parse import as_sympy
 
-DEFAULT_TIMEOUT = 20.0  # seconds for one answer, parsing to feedback
+from .limits import CHECK_TIMEOUT as DEFAULT_TIMEOUT  # seconds for one answer, parsing to feedback (limits.DEFAULTS)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from .errors import ConvexproofError
-from .limits import DEFAULT_TIMEOUT, TIMEOUT_RANGE
+from .limits import DEFAULT_TIMEOUT, PDF_TIMEOUT, TIMEOUT_RANGE
 
 EXERCISES_OPT = click.option(
     "--exercises", "exercises_dir", type=click.Path(file_okay=False), default=None,
@@ -245,7 +245,7 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, e
         n *= 1 + len(roster)
     data = run_limited(handout_document, list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt,
                        seed=seed, title=title, roster=roster, exercises_dir=exercises_dir,
-                       timeout=solve_timeout() * max(n, 1) + (300 if fmt == "pdf" else 0), what="the handout")
+                       timeout=solve_timeout() * max(n, 1) + (PDF_TIMEOUT if fmt == "pdf" else 0), what="the handout")
     write_output(data, output)
 
 

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import limits as _limits
 from .errors import ConvexproofError
 
 MAX_ROSTER = 1000
@@ -187,7 +188,7 @@ def handout_document(exercises: list[str], all_: bool = False, solutions: bool =
     return compile_pdf(text)
 
 
-def compile_pdf(tex: str, timeout: float = 300.0) -> bytes:
+def compile_pdf(tex: str, timeout: float = _limits.PDF_TIMEOUT) -> bytes:
     """Run pdflatex on ``tex`` in a temporary folder and return the PDF."""
     exe = shutil.which("pdflatex")
     if exe is None:
