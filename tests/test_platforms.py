@@ -572,3 +572,17 @@ def test_gradescope_zip_carries_a_teachers_exercise(tmp_path):
     r = run_autograder(root)
     validate_results(r, visibility="visible")
     assert r["score"] == sum(t["max_score"] for t in r["tests"]) == len(load_exercise("exercise3").parts)
+
+
+@pytest.mark.parametrize("target,output", [("gradescope", "ag.zip"), ("prairielearn", "questions")])
+def test_export_of_an_exercise_too_slow_to_solve_stops_at_the_time_limit(tmp_path, monkeypatch, target, output):
+    """The TA learns at export time, not every student at submission time."""
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    src = load_exercise("exercise3").path.read_text(encoding="utf-8").replace('id = "exercise3"', 'id = "slow"')
+    slow = 'function = "x^200 - 7x^199 + 3x^150 - x^77 - a x^2 + x^3"'
+    (teacher / "slow.toml").write_text(src.replace('function = "x^4 - a x^2"', slow, 1), encoding="utf-8")
+    monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", "2")
+    res = invoke("export", "--to", target, "slow", "--exercises", teacher, "-o", tmp_path / output)
+    assert res.exit_code == 2 and "time limit" in res.stderr, res.output
+    assert not (tmp_path / output).exists()

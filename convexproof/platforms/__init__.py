@@ -219,6 +219,17 @@ def runtime_requirements() -> list[str]:
     return out or ["sympy>=1.12", "numpy>=1.24", "click>=8.1", "jinja2>=3.1"]
 
 
+def ensure_solvable(exercises) -> None:
+    """Solve each exercise variant once, so that a broken or too slow exercise fails the export, not the students.
+
+    (The CLI runs the export under the solving time limit.)
+    """
+    from ..solvers import solve
+
+    for ex in exercises:
+        solve(ex)
+
+
 def exercise_file(ex) -> Path | None:
     """The exercise's TOML file when it is a teacher's own (not shipped), else None."""
     from ..resources import data_dir

@@ -132,7 +132,8 @@ def build_autograder(exercise_ids, seed: int | None = None, roster=None, visibil
                      exercises_dir=None) -> bytes:
     """The autograder zip (bytes) for ``exercise_ids``; see the module docstring."""
     from ..handout import read_roster
-    from . import exercise_file, package_files, runtime_requirements
+    from ..library import instantiate
+    from . import ensure_solvable, exercise_file, package_files, runtime_requirements
 
     if visibility not in VISIBILITIES:
         raise ConvexproofError(f"unknown visibility {str(visibility)[:30]!r}; use one of {', '.join(VISIBILITIES)}")
@@ -140,6 +141,7 @@ def build_autograder(exercise_ids, seed: int | None = None, roster=None, visibil
         raise ConvexproofError("--seed and --roster cannot be combined: the roster gives every student a seed")
     exercises = _exercises(exercise_ids, exercises_dir)
     students = read_roster(roster) if roster is not None else None
+    ensure_solvable([instantiate(ex, seed) for ex in exercises])
     config = _config(exercises, seed, students, visibility)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

@@ -114,7 +114,7 @@ def export_questions(exercise_ids, out_dir, exercises_dir=None, server_files=Non
     convexproof package, so that ``server.py`` can import it.
     """
     from ..library import load_exercise
-    from . import exercise_file, vendor_package
+    from . import ensure_solvable, exercise_file, vendor_package
 
     ids = list(exercise_ids)
     if not ids:
@@ -122,6 +122,7 @@ def export_questions(exercise_ids, out_dir, exercises_dir=None, server_files=Non
     if len(ids) != len(set(ids)):
         raise ConvexproofError("an exercise is named twice")
     exercises = [load_exercise(e, exercises_dir=exercises_dir) for e in ids]
+    ensure_solvable(exercises)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ConvexproofError(f"cannot write {str(out)[:200]}: not a folder")
