@@ -40,9 +40,9 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def own_answers(ex_id: str, seed=None) -> dict[str, str]:
+def own_answers(ex_id: str, seed=None, exercises_dir=None) -> dict[str, str]:
     """The solver's answers to every part, as a student would type them."""
-    ex = load_exercise(ex_id, seed=seed)
+    ex = load_exercise(ex_id, seed=seed, exercises_dir=exercises_dir)
     return {p: _own_answer_text(v) for p, v in solve(ex).answers.items()}
 
 
@@ -558,17 +558,23 @@ def test_grade_part_without_a_usable_answer(answer, status):
     assert g["status"] == status and g["score"] == 0 and g["feedback"]
 
 
-def test_gradescope_zip_carries_a_teachers_exercise(tmp_path):
+def test_gradescope_zip_carries_a_teachers_exercise_and_its_seed(tmp_path):
     teacher = tmp_path / "teacher"
     teacher.mkdir()
     src = load_exercise("exercise3").path.read_text(encoding="utf-8")
     (teacher / "mine3.toml").write_text(src.replace('id = "exercise3"', 'id = "mine3"'), encoding="utf-8")
     out = tmp_path / "ag.zip"
-    res = invoke("export", "--to", "gradescope", "mine3", "--exercises", teacher, "-o", out)
+    res = invoke("export", "--to", "gradescope", "mine3", "--exercises", teacher, "--seed", 3, "-o", out)
     assert res.exit_code == 0, res.output
     root = unpack(out, tmp_path / "root")
     assert (root / "source" / "exercises" / "mine3.toml").is_file()
-    (root / "submission" / "answers.toml").write_text(_toml({"mine3": own_answers("exercise3")}), encoding="utf-8")
+    answers = own_answers("mine3", exercises_dir=teacher)
+    assert load_exercise("mine3", seed=3, exercises_dir=teacher).values != load_exercise("exercise3").values
+    (root / "submission" / "answers.toml").write_text(_toml({"mine3": answers}), encoding="utf-8")
+    r = run_autograder(root)  # the canonical answers are wrong for variant 3
+    assert r["extra_data"]["convexproof"]["seed"] == 3 and r["score"] < len(answers)
+    answers = own_answers("mine3", seed=3, exercises_dir=teacher)
+    (root / "submission" / "answers.toml").write_text(_toml({"mine3": answers}), encoding="utf-8")
     r = run_autograder(root)
     validate_results(r, visibility="visible")
     assert r["score"] == sum(t["max_score"] for t in r["tests"]) == len(load_exercise("exercise3").parts)
