@@ -79,6 +79,10 @@ class _Group(click.Group):
             _fail("interrupted", 130)
         except (RecursionError, MemoryError):
             _fail("input is too complex", 2)
+        except ValueError as exc:
+            if "null byte" not in str(exc):  # os.stat/open (also inside click.Path) on a name with NUL
+                _fail(f"internal error ({type(exc).__name__}: {exc}); please report this", 3)
+            _fail("a file or folder name holds a NUL character", 2)
         except Exception as exc:  # a bug: still one line, never a traceback
             _fail(f"internal error ({type(exc).__name__}: {exc}); please report this", 3)
         finally:

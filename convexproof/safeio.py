@@ -58,6 +58,8 @@ def read_input(path, *, cap: int, label: str | None = None, regular_only: bool =
     """
     label = label or _show(os.path.basename(str(path)) or path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    if "\x00" in str(path):
+        raise error(f"{label}: a file name cannot hold a NUL character")
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -110,6 +112,8 @@ def _read_at_most(fd: int, limit: int, regular: bool, label: str, error) -> byte
 def check_output(path) -> None:
     """Refuse an output path that cannot be written, before any work is done."""
     show = _show(path)
+    if "\x00" in str(path):
+        raise ConvexproofError(f"cannot write {show}: a file name cannot hold a NUL character")
     target = os.path.realpath(path)
     try:
         st = os.stat(target)
@@ -138,6 +142,8 @@ def check_output(path) -> None:
 def write_file(path, data: bytes) -> None:
     """Write ``data`` to ``path`` (see the module docstring); errors are one line."""
     show = _show(path)
+    if "\x00" in str(path):
+        raise ConvexproofError(f"cannot write {show}: a file name cannot hold a NUL character")
     target = os.path.realpath(path)
     try:
         try:
