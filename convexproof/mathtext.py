@@ -100,7 +100,13 @@ def _sstr(obj) -> str:
     if isinstance(obj, sp.MatrixBase):
         return "[" + ", ".join("[" + ", ".join(_sstr(v) for v in obj.row(i)) + "]" for i in range(obj.rows)) + "]"
     order = _order(obj)
-    return (_StrPrinter({"order": order}) if order else _StrPrinter()).doprint(obj)
+    try:
+        return (_StrPrinter({"order": order}) if order else _StrPrinter()).doprint(obj)
+    except ValueError:  # an integer too long for Python to print (over 4300 digits): show its size instead
+        big = [a for a in sp.preorder_traversal(obj) if isinstance(a, sp.Integer) and abs(a) > 10**4000]
+        reps = {a: sp.Symbol(f"({'-' if a < 0 else ''}a number of about {int(abs(a.p).bit_length() * 0.30103)} digits)")
+                for a in big}
+        return (_StrPrinter({"order": order}) if order else _StrPrinter()).doprint(obj.xreplace(reps))
 
 
 def unicode(obj) -> str:
