@@ -478,6 +478,9 @@ def test_notebook_structure_and_no_solutions_unless_asked(tmp_path):
     assert second not in text
     with_solutions = _notebook(tmp_path, "--solutions")
     assert len(_cells(with_solutions, "solution")) == 1
+    seeded = _notebook(tmp_path, "--seed", "7")
+    assert all("seed=7)" in _source(c) for c in _cells(seeded, "check"))
+    assert "seed=None)" in _source(_cells(nb, "check")[0])
 
 
 def test_notebook_executes_and_shows_correct_and_feedback(tmp_path):
