@@ -912,3 +912,18 @@ def test_numeric_chords_emit_no_runtime_warning(monkeypatch):
         warnings.simplefilter("always")
         prove("exp(exp(x))", timeout=30)
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+
+
+NUL_NAMES = [
+    ("answers", ["grade", "--answers", "a\x00.csv"]),
+    ("output", ["solve", "exercise7", "-o", "out\x00.md"]),
+    ("exercises-dir", ["list", "--exercises", "dir\x00"]),
+    ("roster", ["handout", "exercise3", "--roster", "r\x00.csv"]),
+]
+
+
+@pytest.mark.parametrize("name, args", NUL_NAMES, ids=[n for n, _ in NUL_NAMES])
+def test_nul_in_a_file_name_is_one_line_not_an_internal_error(sandbox, name, args):
+    """Found by the CLI fuzz: os.stat inside click.Path raised ValueError, exit 3."""
+    msg = assert_refused(*run(args))
+    assert "NUL" in msg
