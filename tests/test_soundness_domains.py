@@ -103,3 +103,21 @@ def test_contradictory_domain_is_refused(where):
 
 def test_true_constant_condition_is_dropped():
     assert prove("x**2", where=["1 < 2"]).verdict == "strongly convex"
+
+
+def test_chord_gap_never_rounds_an_exact_value():
+    """Regression: chord_gap passed exact rationals through nsimplify, which rounded
+    f(midpoint) = 5 - 3/2**25 + 1/2**50 to 5 and 'verified' a chord that does not break Jensen."""
+    from convexproof.analyse.witness import chord_gap
+
+    p = make_problem("Piecewise((2, 2*x > 2 and x >= 1), (x**2 + x + 3, True))", wrt=["x"], where=["x >= 0"])
+    x = p.variables[0]
+    b = sp.Rational(2**24 - 1, 2**24)
+    lhs, rhs = chord_gap(p.expr, [x], {x: sp.Integer(1)}, {x: b}, sp.Rational(1, 2))
+    m = (1 + b) / 2
+    assert lhs == m**2 + m + 3 and lhs < rhs
+    w = {"chord": {"a": {x: sp.Integer(1)}, "b": {x: b}, "t": sp.Rational(1, 2), "lhs": 5, "rhs": rhs}}
+    assert not verify_witness(p.expr, p.variables, w, p)
+    r = prove("Piecewise((2, 2*x > 2 and x >= 1), (x**2 + x + 3, True))", wrt=["x"], where=["x >= 0"])
+    if r.convex is False:
+        assert verify_witness(p.expr, p.variables, r.witness, p)

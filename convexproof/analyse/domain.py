@@ -393,4 +393,4 @@ def sample_point(I: sp.Interval) -> sp.Rational:
         return sp.floor(hi) - 1
     if hi == sp.oo:
         return sp.floor(lo) + 1
-    return sp.nsimplify((lo + hi) / 2) if (lo + hi).is_Rational else sp.Rational(sp.N((lo + hi) / 2, 15))
+    return (lo + hi) / 2 if (lo + hi).is_Rational else sp.Rational(sp.N((lo + hi) / 2, 15))

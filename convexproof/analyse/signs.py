@@ -926,7 +926,7 @@ def _inf_rational(g, x, I) -> Inf:
             best = (v, at, fv)
     if best is None:
         return Inf(None)
-    val = sp.nsimplify(best[0]) if best[0].is_Rational else sp.radsimp(best[0])
+    val = best[0] if best[0].is_Rational else sp.radsimp(best[0])  # nsimplify would round a rational
     at = best[1]
     why = (f"the minimum is {u(val)}, attained at {x} = {u(at)}" if at is not None
            else f"the infimum is {u(val)} (approached at an end of the interval)")

@@ -128,7 +128,7 @@ def chord_gap(f: sp.Expr, variables, a: dict, b: dict, t, params: dict | None = 
     fa = _value(f, {**a, **params})
     fb = _value(f, {**b, **params})
     fm = _value(f, {**m, **params})
-    return sp.nsimplify(fm) if fm.is_Rational else fm, t * fa + (1 - t) * fb
+    return fm, t * fa + (1 - t) * fb  # exact values: never rounded to a 'simpler' rational
 
 
 def verify_witness(f: sp.Expr, variables, w: dict, problem: Problem | None = None) -> bool:
