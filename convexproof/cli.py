@@ -370,7 +370,7 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
 @click.option("--reveal", is_flag=True, help="Include the correct answer in the feedback.")
 @EXERCISES_OPT
 def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_dir) -> None:
-    """Check one answer. Exit 0 correct, 1 incorrect, 2 invalid."""
+    """Check one answer. Exit 0 correct, 1 incorrect or undecided (a teacher reviews it), 2 invalid."""
     from .checking import check as run_check
 
     if derivation_file is not None or answer is None:
@@ -389,7 +389,7 @@ def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_
         _fail(result.to_text(), 2)
     else:
         click.echo(result.to_text())
-    sys.exit({"correct": 0, "incorrect": 1}.get(result.status, 2))
+    sys.exit({"correct": 0, "incorrect": 1, "undecided": 1}.get(result.status, 2))
 
 
 @cli.command()
