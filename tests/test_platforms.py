@@ -286,6 +286,11 @@ def test_gradescope_roster_grades_each_student_on_their_variant(tmp_path):
     (["export", "--to", "prairielearn", "exercise3"], "-o DIR"),
     (["export", "--to", "prairielearn", "exercise3", "--seed", "2", "-o", "{tmp}/q"], "variant seed"),
     (["export", "--to", "prairielearn", "exercise3", "-o", "{roster}"], "not a folder"),
+    (["export", "--to", "prairielearn", "exercise3", "-o", ""], "-o DIR"),
+    (["export", "--to", "prairielearn", "exercise3", "-o", "{tmp}/" + "x" * 300], "cannot write"),
+    # a folder named convexproof that convexproof did not make (here: the package itself) is never replaced
+    (["export", "--to", "prairielearn", "exercise3", "-o", "{tmp}/q", "--server-files", "{package_parent}"],
+     "not a copy made by convexproof export"),
     (["export", "--to", "gradescope", "exercise3", "-o", "{tmp}"], "folder"),
     (["handout", "exercise3", "--format", "ipynb", "--roster", "{roster}"], "--roster is not available"),
     (["handout", "exercise3", "--format", "ipynb", "--key"], "--key is not available"),
@@ -293,7 +298,10 @@ def test_gradescope_roster_grades_each_student_on_their_variant(tmp_path):
 def test_bad_platform_options_are_one_line_and_exit_2(tmp_path, args, message):
     roster = tmp_path / "roster.csv"
     roster.write_text("student\nada\n", encoding="utf-8")
-    res = invoke(*[a.format(tmp=tmp_path, roster=roster) for a in args])
+    import convexproof
+
+    package_parent = Path(convexproof.__file__).resolve().parent.parent
+    res = invoke(*[a.format(tmp=tmp_path, roster=roster, package_parent=package_parent) for a in args])
     assert res.exit_code == 2, res.output
     assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert "Traceback" not in res.output
@@ -436,6 +444,10 @@ def test_prairielearn_server_files_and_teacher_exercise(tmp_path):
     assert (out / "mine3" / "convexproof_exercise" / "mine3.toml").is_file()
     assert (sfc / "convexproof" / "checking.py").is_file()
     assert (sfc / "convexproof" / "exercises" / "exercise3.toml").is_file()
+    # exporting again replaces the earlier copy (and only a copy it made)
+    assert invoke("export", "--to", "prairielearn", "mine3", "-o", out, "--server-files", sfc,
+                  "--exercises", teacher).exit_code == 0
+    assert (sfc / "convexproof" / "checking.py").is_file()
     # the question finds the teacher's file next to its server.py (no --exercises in PrairieLearn)
     server = load_server(out / "mine3")
     d = pl_submit(server, 5, own_answers("exercise3", seed=None) | {"lambda_min": "lam >= a"})

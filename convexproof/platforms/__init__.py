@@ -190,20 +190,41 @@ def package_files() -> dict[str, Path]:
     return files
 
 
+VENDOR_MARK = ".copied-by-convexproof-export"
+
+
 def vendor_package(dest: Path) -> list[str]:
-    """Copy the package into ``dest/convexproof`` (replacing an old copy); returns the relative paths."""
-    dest = Path(dest)
-    target = dest / "convexproof"
+    """Copy the package into ``dest/convexproof``; returns the relative paths.
+
+    An earlier copy (it holds the file :data:`VENDOR_MARK`) is replaced; any
+    other ``dest/convexproof`` (a source checkout, the installed package) is
+    refused, never deleted.
+    """
+    from ..safetext import terminal_safe
+
+    show = terminal_safe(str(dest))[:200]
     try:
-        if target.exists():
+        if not str(dest).strip():  # before Path(), which reads "" as the current folder
+            raise ConvexproofError("give a folder, e.g. --server-files serverFilesCourse")
+        dest = Path(dest)
+        target = dest / "convexproof"
+        own = Path(__file__).resolve().parent.parent
+        if target.exists() or target.is_symlink():
+            if target.resolve() == own or not (target / VENDOR_MARK).is_file() or target.is_symlink():
+                raise ConvexproofError(f"{show}/convexproof exists and is not a copy made by convexproof export; "
+                                       "remove it first or choose another folder")
             shutil.rmtree(target)
         files = package_files()
         for rel, src in files.items():
             out = dest / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, out)
+        (target / VENDOR_MARK).write_text("convexproof export replaces this folder when run again.\n",
+                                          encoding="utf-8")
     except OSError as exc:
-        raise ConvexproofError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        raise ConvexproofError(f"cannot write {show}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise ConvexproofError(f"cannot write {show}: {exc}") from None
     return sorted(files)
 
 
@@ -277,7 +298,7 @@ def export_for(target: str, exercises, *, seed: int | None = None, roster=None, 
                                 exercises_dir=exercises_dir)
     from .prairielearn import export_questions
 
-    if output is None:
+    if output is None or not str(output).strip():
         raise ConvexproofError("--to prairielearn writes one folder per question: give -o DIR")
     if seed is not None:
         raise ConvexproofError("--seed does not apply to --to prairielearn: PrairieLearn's variant seed picks "

@@ -123,11 +123,14 @@ def export_questions(exercise_ids, out_dir, exercises_dir=None, server_files=Non
         raise ConvexproofError("an exercise is named twice")
     exercises = [load_exercise(e, exercises_dir=exercises_dir) for e in ids]
     ensure_solvable(exercises)
+    from ..safetext import terminal_safe
+
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConvexproofError(f"cannot write {str(out)[:200]}: not a folder")
+    show = terminal_safe(str(out))[:200]
     folders = []
     try:
+        if out.exists() and not out.is_dir():
+            raise ConvexproofError(f"cannot write {show}: not a folder")
         for ex in exercises:
             folder = out / ex.id
             folder.mkdir(parents=True, exist_ok=True)
@@ -140,7 +143,9 @@ def export_questions(exercise_ids, out_dir, exercises_dir=None, server_files=Non
                 _write(folder / EXERCISE_FOLDER / f"{ex.id}.toml", own.read_bytes())
             folders.append(folder)
     except OSError as exc:
-        raise ConvexproofError(f"cannot write {str(out)[:200]}: {exc.strerror or exc}") from None
+        raise ConvexproofError(f"cannot write {show}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise ConvexproofError(f"cannot write {show}: {exc}") from None
     if server_files is not None:
         vendor_package(Path(server_files))
     return folders
