@@ -106,6 +106,10 @@ def inputs(ex, *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
                          for i, v in enumerate(raw)]
         elif isinstance(raw, dict):
             out[name] = {k: ex.formula(v, where=f"{where}.{k}") for k, v in raw.items()}
+        elif isinstance(raw, bool):  # `penalty = true` crashed the solver (found by the CLI fuzz)
+            raise ExerciseError(f"{ex.path.name}: field '{where}': must be a formula in quotes, not {str(raw).lower()}")
+        elif isinstance(raw, (int, float)):
+            out[name] = rational(raw)
         else:
             out[name] = raw
     return out
