@@ -37,9 +37,12 @@ CASES = [
     ("Piecewise((x**2, x < -1), (x**2, x > 1))", [], {"unknown"}),
     ("Piecewise((x**2, x > 0))", ["x > 0"], CONVEX),
     # a domain that is not convex is not the domain of a convex function
-    ("x**2", ["x != 0"], {"unknown"}),
-    ("x**2", ["x**2 > 1"], {"unknown"}),
-    ("exp(x)", ["x < -1 or x > 1"], {"unknown"}),
+    # (with a verified domain witness: a, b in the domain, a point between them outside it)
+    ("x**2", ["x != 0"], NOT),
+    ("x**2", ["x**2 > 1"], NOT),
+    ("exp(x)", ["x < -1 or x > 1"], NOT),
+    ("x**2 + y**2", ["x != 0"], NOT),
+    ("x**2", ["abs(x - 1) < 2"], CONVEX),
     ("x**2", ["x != 0", "x > 1"], CONVEX),  # the hole is outside the interval
     ("x**2", ["x >= 0", "x != 0"], CONVEX),  # (0, oo)
     # domains written in other forms are read completely

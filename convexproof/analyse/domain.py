@@ -336,6 +336,10 @@ def make_problem(expr: Any, wrt: Any = None, where: Any = ()) -> Problem:
                                            "is empty")
                 continue
             b = symbol_set(part)
+            if b is None and len(part.free_symbols) == 1:  # x < -1 or x > 1, |x - 1| < 2, ...
+                (one,) = part.free_symbols
+                S1 = condition_set(part, one)
+                b = (one, S1) if S1 is not None else None
             if b is None:
                 extra.append(part)
                 continue

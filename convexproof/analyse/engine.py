@@ -29,7 +29,7 @@ from .signs import NEG, POS, NONNEG, SignOracle, exact_sign, prove_nonneg
 from .steps import (CvxConclusion, CvxCondition, CvxHessian, CvxModulus, CvxNumericCheck, CvxSetup, CvxSign,
                     CvxWitness)
 from .univariate import piecewise_1d, smooth_1d, tidy
-from .witness import (curvature_witness, exact_chord, hessian, numeric_chords, search_witness, verify_witness)
+from .witness import (curvature_witness, domain_witness, exact_chord, hessian, numeric_chords, search_witness, verify_witness)
 
 
 # ------------------------------------------------------------------ definedness
@@ -457,6 +457,13 @@ def _finalise(problem: Problem, res: ProofResult, out: Outcome) -> None:
     problem = getattr(res, "_problem", problem)
     f = problem.expr
     exact_domain = problem.exact_box and not problem.nonconvex
+    if problem.nonconvex and out.convex is not False:
+        dw = domain_witness(problem)
+        if dw is not None:  # a function whose domain is not convex is not convex
+            if out.convex is True:
+                res.steps.append(CvxSign(f, "", "the curvature argument above holds on each interval of the "
+                                                "domain, but the domain itself is not convex"))
+            out = Outcome(False, out.steps, witness=dw, method=out.method or "domain")
     if out.convex is True:
         why = domain_check(problem)
         if why is not None:
@@ -531,6 +538,11 @@ def _check_condition(problem: Problem, out: Outcome, res: ProofResult) -> None:
 
 def _witness_step(w: dict, problem: Problem) -> CvxWitness:
     parts = []
+    if w.get("domain"):
+        d = w["domain"]
+        parts.append(f"the points {_pt(d['a'])} and {_pt(d['b'])} satisfy the conditions, but the point "
+                     f"{_pt(d['m'])} between them (t = {u(d['t'])}) does not: the domain is not convex, and a convex "
+                     "function needs a convex domain")
     if w.get("point") is not None:
         parts.append(f"at the point {_pt(w['point'])} in the direction {_pt(w['direction'])} the curvature "
                      f"vᵀ∇²f v = {_num(w['curvature'])} is negative")

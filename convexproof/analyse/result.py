@@ -30,6 +30,10 @@ def witness_to_dict(w: dict | None) -> dict | None:
                         "b": {str(s): sp.sstr(v) for s, v in ch["b"].items()},
                         "t": sp.sstr(ch["t"]), "lhs": sp.sstr(ch["lhs"]), "rhs": sp.sstr(ch["rhs"]),
                         "gap_approx": float(sp.N(ch["lhs"] - ch["rhs"]))}
+    if w.get("domain"):
+        d = w["domain"]
+        out["domain"] = {k: {str(s): sp.sstr(v) for s, v in d[k].items()} for k in ("a", "b", "m")}
+        out["domain"]["t"] = sp.sstr(d["t"])
     out["verified"] = w.get("verified", "exact")
     return out
 

@@ -145,7 +145,7 @@ class CvxKink(Step):
 
 @dataclass
 class CvxWitness(Step):
-    """A verified witness of non-convexity: negative curvature along a direction, or a chord below the graph."""
+    """A verified witness of non-convexity: negative curvature, a chord below the graph, or a domain that is not convex."""
 
     kind: ClassVar[str] = "cvx_witness"
     point: Any = None

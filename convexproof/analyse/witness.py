@@ -135,6 +135,8 @@ def verify_witness(f: sp.Expr, variables, w: dict, problem: Problem | None = Non
     """Check a witness independently (exactly or to 40 digits); True if every part holds."""
     if not w:
         return False
+    if w.get("domain"):
+        return verify_domain_witness(f, variables, w, problem)
     params = w.get("params") or {}
     g = f.xreplace(params) if params else f
     ok = False
@@ -157,6 +159,62 @@ def verify_witness(f: sp.Expr, variables, w: dict, problem: Problem | None = Non
             return False
         ok = True
     return ok
+
+
+def domain_witness(problem: Problem) -> dict | None:
+    """Two points of the domain whose segment leaves it, where f is defined, verified exactly; or None.
+
+    For a variable whose allowed values form a union of intervals (x ≠ 0,
+    x² > 1): a and b on either side of a gap, and the point of the segment in
+    the gap.  A function whose domain is not convex is not convex.
+    """
+    from .domain import condition_set, sample_point
+
+    f = problem.expr
+    for x in problem.nonconvex:
+        S = problem.interval(x)
+        for c in problem.extra:
+            if c.free_symbols == {x}:
+                cs = condition_set(c, x)
+                if cs is None:
+                    return None
+                S = S.intersect(cs)
+        pieces = list(S.args) if isinstance(S, sp.Union) else [S]
+        pieces = [P for P in pieces if isinstance(P, sp.Interval) and P.measure > 0]
+        pieces.sort(key=lambda P: sp.N(P.inf) if P.inf != -sp.oo else -sp.oo)
+        others = {v: sample_point(problem.interval(v)) for v in problem.variables if v != x}
+        params = {p: sample_point(problem.interval(p)) for p in problem.parameters}
+        for P, Q in zip(pieces, pieces[1:]):
+            gap = (P.sup + Q.inf) / 2
+            a = {**others, x: sample_point(P)}
+            b = {**others, x: sample_point(Q)}
+            t = (b[x] - gap) / (b[x] - a[x])
+            w = {"domain": {"a": a, "b": b, "t": t, "m": {**others, x: gap}}, "verified": "exact"}
+            if params:
+                w["params"] = params
+            if verify_domain_witness(f, problem.variables, w, problem):
+                return w
+    return None
+
+
+def verify_domain_witness(f, variables, w: dict, problem: Problem) -> bool:
+    """a and b satisfy every condition and f is finite there; t·a + (1−t)·b does not satisfy them."""
+    d = w.get("domain")
+    if not d or problem is None:
+        return False
+    params = w.get("params") or {}
+    a, b, t, m = d["a"], d["b"], d["t"], d["m"]
+    if not (0 < t < 1) or any(m[x] != t * a[x] + (1 - t) * b[x] for x in variables):
+        return False
+    if not (problem.satisfies({**a, **params}) and problem.satisfies({**b, **params})):
+        return False
+    if problem.satisfies({**m, **params}):
+        return False
+    for pt in (a, b):
+        v = _value(f.xreplace(params) if params else f, pt)
+        if not v.is_number or v.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or exact_sign(v) is None and v != 0:
+            return False
+    return True
 
 
 def _kind(*vals) -> str:
