@@ -279,7 +279,7 @@ def split_line(text: str) -> list[tuple[str, str]]:
 # quantifiers: "for all x", "for all x in (0, 1)", "for all x > 0", "for x ≠ 0", "∀x ∈ ℝ"
 _QUANT_TAIL = re.compile(
     r"[,;]?\s*\b(?:for\s+(?:all|every|each|any)\s+(?:real\s+)?|for\s+(?=[A-Za-zλ]\w*\s*(?:>|<|≥|≤|≠|!=|in\b)))"
-    r"(?P<var>[A-Za-zλμ]\w*)\s*(?P<dom>(?:(?:in|on)\b.*|[<>≥≤≠!=].*)?)$", re.IGNORECASE)
+    r"(?P<var>[A-Za-zλμ]\w*(?:\s*,\s*[A-Za-zλμ]\w*)*)\s*(?P<dom>(?:(?:in|on)\b.*|[<>≥≤≠!=].*)?)$", re.IGNORECASE)
 _QUANT_HEAD = re.compile(r"^\s*for\s+(?:all|every|each|any)\s+(?:real\s+)?(?P<var>[A-Za-zλμ]\w*)\s*"
                          r"(?P<dom>(?:in\s*[\(\[][^:]*?[\)\]]|in\s+R|[<>≥≤≠][^:,]*)?)\s*[:,]\s*", re.IGNORECASE)
 _ON_TAIL = re.compile(r"\s+on\s+(?P<dom>[\(\[].*[\)\]]|R|the real line|the reals|the whole real line|"
@@ -292,6 +292,10 @@ class Quant:
     domain: sp.Set
     text: str
     explicit_domain: bool
+
+    @property
+    def vars(self) -> list[str]:
+        return [_alias(v.strip()) for v in self.var.split(",")]
 
 
 def _endpoint(text: str) -> sp.Expr:
@@ -316,8 +320,12 @@ def _interval(text: str) -> sp.Set | None:
 
 def _domain(var: str, dom: str) -> tuple[sp.Set, bool]:
     dom = dom.strip().rstrip(".,;")
+    var = var.split(",")[0].strip()
     if not dom:
         return REALS, False
+    m = re.match(rf"{re.escape(var)}\s*(?=[<>≥≤≠!])", dom)
+    if m:
+        dom = dom[m.end():]
     m = re.match(r"(?:in|on)\s+(.*)$", dom, re.IGNORECASE)
     if m:
         inner = m.group(1).strip()
@@ -766,12 +774,14 @@ class DerivationChecker:
             from_ = (f"the derivative of {name}{primes[:-1]}" if (order - 1) in f.orders
                      else f"{name} differentiated {order} times")
             reason += (f" {'At ' + _pt(pt) + ': y' if pt else 'Y'}our {name}{primes} is "
-                       f"{_u(_simplify_num(rhs.subs(pt)))}, but {from_} gives {_u(_simplify_num(want.subs(pt)))}.")
+                       f"{_uv((rhs.subs(pt)))}, but {from_} gives {_uv((want.subs(pt)))}.")
         raise _Stop("wrong", reason.strip())
 
     def slip_reason(self, base, x, got, base_name: str) -> str:
         from .analyse.diffsteps import diff_steps, find_slip
 
+        if _blowup(base) or _blowup(got):
+            return f"this is not the derivative of {base_name}."
         # sign(x) (the slope of |x|) is constant away from its jump: a symbol for the rule tree
         base = base.replace(lambda a: isinstance(a, sp.sign),
                             lambda a: sp.Symbol(f"sign({_u(a.args[0])})", real=True))
@@ -836,7 +846,7 @@ class DerivationChecker:
         cells = ", ".join(f"({a + 1}, {b + 1})" for a, b in bad)
         raise _Stop("wrong", f"entr{'ies' if len(bad) > 1 else 'y'} {cells} {'are' if len(bad) > 1 else 'is'} "
                              f"not right: {reason} At {_pt(pt)}, entry ({i + 1}, {j + 1}) is "
-                             f"{_u(_simplify_num(want[i, j].subs(pt)))}, not {_u(_simplify_num(rhs[i, j].subs(pt)))}.")
+                             f"{_uv((want[i, j].subs(pt)))}, not {_uv((rhs[i, j].subs(pt)))}.")
 
     def _sample_syms(self, e) -> list:
         return sorted(getattr(e, "free_symbols", set()), key=lambda s: s.name)
@@ -857,7 +867,7 @@ class DerivationChecker:
             raise _StopShown("unclear", "cannot decide whether the two sides are equal", shown)
         self.last_expr = (rhs, n, n)
         raise _StopShown("wrong", f"this is not equal to {_u(prev)} (line {line}): at {_pt(pt)} it is "
-                                  f"{_u(_simplify_num(rhs.subs(pt)))}, not {_u(_simplify_num(prev.subs(pt)))}",
+                                  f"{_uv((rhs.subs(pt)))}, not {_uv((prev.subs(pt)))}",
                          shown)
 
     # ------------------------------------------------------------ claims
@@ -887,15 +897,17 @@ class DerivationChecker:
         if isinstance(rel, sp.Or) or any(not isinstance(r, sp.core.relational.Relational) for r in rels):
             raise _Stop("unclear", "only comparisons joined by 'and' can be checked")
         qbox = dict(self.box)
+        pieces = [None]
         if quant is not None:
-            qv = symbol(quant.var)
-            if qv not in self.box:
-                raise _Stop("unclear", f"{quant.var} is not a variable of this exercise")
-            qbox[qv] = _as_interval(quant.domain)
+            for name in quant.vars:
+                qv = symbol(name)
+                if qv not in self.box:
+                    raise _Stop("unclear", f"{name} is not a variable of this exercise")
+                qbox[qv] = _as_interval(quant.domain)
+            if not isinstance(quant.domain, sp.Interval) and isinstance(quant.domain, sp.Union) and all(
+                    isinstance(a, sp.Interval) for a in quant.domain.args) and len(quant.vars) == 1:
+                pieces = list(quant.domain.args)  # x ≠ 0: each side on its own (a point at 0 proves nothing)
         others = [r for r in rels if not isinstance(r, sp.Eq)]
-        for r in rels:
-            if r.lhs.has(*self.vars) or r.rhs.has(*self.vars) or isinstance(r, sp.Eq) and (inst or from_head):
-                pass
         # identities: an equation with a function value or a variable in it holds for every value
         for e in eqs:
             d = e.lhs - e.rhs
@@ -908,12 +920,15 @@ class DerivationChecker:
                 if pt is None:
                     raise _Stop("unclear", f"cannot decide whether {_u(e.lhs)} = {_u(e.rhs)}")
                 raise _Stop("wrong", f"{_u(e.lhs)} ≠ {_u(e.rhs)}: at {_pt(pt)} the left side is "
-                                     f"{_u(_simplify_num(e.lhs.subs(pt)))} and the right side "
-                                     f"{_u(_simplify_num(e.rhs.subs(pt)))}" if pt else f"{_u(e.lhs)} ≠ {_u(e.rhs)}")
+                                     f"{_uv((e.lhs.subs(pt)))} and the right side "
+                                     f"{_uv((e.rhs.subs(pt)))}" if pt else f"{_u(e.lhs)} ≠ {_u(e.rhs)}")
             others.append(e)
         if not others:
             raise _Stop("follows", "", taint=taint)
-        truth = self.truth(others, qbox)
+        if pieces == [None]:
+            truth = self.truth(others, qbox)
+        else:
+            truth = self.truth_on_pieces(others, qbox, symbol(quant.vars[0]), pieces)
         parametric = self.lam is not None and any(r.has(self.lam) for r in others)
         if inst and not parametric:
             self.last_instance = (n, inst[0])
@@ -932,9 +947,22 @@ class DerivationChecker:
                 point = t.point
         return Truth(_simp_set(S), point)
 
+    def truth_on_pieces(self, rels, qbox, v, pieces) -> Truth | None:
+        """The claim on each interval of a union (for all x ≠ 0): all must hold."""
+        S, point = self.U, None
+        for I in pieces:
+            t = self.truth(rels, {**qbox, v: I})
+            if t is None:
+                return None
+            S = sp.Intersection(S, t.S)
+            point = point or t.point
+        return Truth(_simp_set(S), point)
+
     def _truth1(self, r, qbox) -> Truth | None:
         from .analyse.domain import condition_set
 
+        if _blowup(r):
+            return None
         if r in (sp.true, sp.false):
             return Truth(self.U if r is sp.true else sp.EmptySet)
         op = r.rel_op
@@ -1044,6 +1072,8 @@ class DerivationChecker:
         if len(f.vars) == 1:
             x = f.vars[0]
             fx = f.orders[0].expr
+            if not _defined_on(fx, x, _as_interval(box.get(x, REALS))):
+                return None, None, ""
             kinks = _strip_kinks(fx, x)
             if kinks is None:
                 return None, None, ""
@@ -1059,7 +1089,7 @@ class DerivationChecker:
             t = self._truth1(sp.StrictGreaterThan(g2, 0, evaluate=False) if strict else sp.GreaterThan(g2, 0, evaluate=False), box)
             wit = ""
             if t is not None and t.point:
-                wit = (f"{name}''({_u(t.point.get(x, 0))}) = {_u(_simplify_num(g2.subs(t.point) * (-1 if negate else 1)))}"
+                wit = (f"{name}''({_u(t.point.get(x, 0))}) = {_uv((g2.subs(t.point) * (-1 if negate else 1)))}"
                        f" {'>' if negate else '<'} 0")
             return t, taint, wit
         H = f.orders.get("hessian") if own else None
@@ -1166,12 +1196,19 @@ class DerivationChecker:
             if iv is None:
                 iv, _ = _domain(f.vars[0].name, dom if re.match(r"[A-Za-zλ]", dom) else dom)
             box[f.vars[0]] = _as_interval(iv)
-            shown += " on " + _u(box[f.vars[0]].as_relational(f.vars[0]))
+            I = box[f.vars[0]]
+            shown += " on " + ("ℝ" if I == REALS else _u(I.as_relational(f.vars[0])))
         if quant is not None:
             shown += " " + quant.text
         if name not in self.funcs and self._lookup(name) is None:
             raise _StopShown("unclear", f"{name} is not defined in an earlier line", shown)
         self.current = name
+        f = self.funcs.get(name) or self._lookup(name)
+        if f is not None and len(f.vars) == 1 and 0 in f.orders:
+            I = _as_interval(box.get(f.vars[0], REALS))
+            if not _defined_on(f.orders[0].expr, f.vars[0], I):
+                raise _StopShown("unclear", f"{name} is not shown to be defined and continuous on all of "
+                                            f"{'ℝ' if I == REALS else _u(I.as_relational(f.vars[0]))}", shown)
         t, taint, wit = self.goal(name, negate=concave, strict=strict, box=box)
         if t is None:
             raise _StopShown("unclear", f"cannot decide whether {name} is {'strictly ' if strict else ''}"
@@ -1361,6 +1398,19 @@ def _diff(e, x, k: int):
     return _strip_delta(sp.diff(e, x, k)) if k > 0 else e
 
 
+def _defined_on(fx, x, I) -> bool:
+    """True when fx is (provably) continuous on the whole interval I (1/x² on the real line is not)."""
+    from sympy.calculus.util import continuous_domain
+
+    if _blowup(fx):
+        return False
+    try:
+        D = continuous_domain(fx, x, I)
+        return bool(sp.Complement(I, D) is sp.EmptySet)
+    except Exception:  # noqa: BLE001 - undecided: not shown to be defined
+        return False
+
+
 def _strip_kinks(fx, x):
     """(smooth part, had kinks): f minus its terms c·|affine| with c ≥ 0; None for other non-smooth terms.
 
@@ -1402,6 +1452,14 @@ def _tidy(e):
     return min(forms, key=lambda a: (_u(a).count("(−1 + "), sp.count_ops(a), len(_u(a))))
 
 
+def _uv(v) -> str:
+    """A value for a reason: exact, but a number with more than 30 digits is shown rounded (≈)."""
+    v = _simplify_num(v)
+    if isinstance(v, sp.Rational) and max(len(str(abs(v.p))), len(str(v.q))) > 30:
+        return "≈ " + f"{float(v):.6g}".replace("-", "−")
+    return _u(v)
+
+
 def _simplify_num(v):
     if isinstance(v, sp.Expr) and not v.free_symbols and not v.is_Rational:
         try:
@@ -1421,6 +1479,19 @@ def _positive_version(e, box):
     return e.xreplace(reps) if reps else e
 
 
+MAX_EXPANDED_POWER = 40  # (a + b)^n with a larger n is never expanded (a hostile line must not take minutes)
+
+
+def _blowup(e) -> bool:
+    """True when expanding or cancelling e could take very long: a large power of a sum."""
+    if not isinstance(e, sp.Basic):
+        return False
+    for p in e.atoms(sp.Pow):
+        if isinstance(p.base, sp.Add) and p.exp.is_Number and abs(p.exp) > MAX_EXPANDED_POWER:
+            return True
+    return sp.count_ops(e) > 400
+
+
 def _same(a, b, box) -> bool | None:
     """True when a = b is proved (the difference cancels or simplifies to 0); False when a point differs; else None."""
     if not isinstance(a, sp.Expr) or not isinstance(b, sp.Expr):
@@ -1428,6 +1499,9 @@ def _same(a, b, box) -> bool | None:
     d = a - b
     if d == 0:
         return True
+    if _blowup(d):
+        pt = _differ_point(d, box, sorted(d.free_symbols, key=lambda s: s.name))
+        return False if pt is not None else None
     try:
         if sp.cancel(sp.together(sp.expand(d))) == 0:
             return True
