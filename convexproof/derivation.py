@@ -571,7 +571,8 @@ class DerivationChecker:
         if conn == "=" or body.startswith("="):
             return self.continuation(n, body.lstrip("= "))
         m = _HEAD_RE.match(body)
-        if m and m.group("name") not in _known_functions() and (m.group("args") is not None or m.group("nabla")):
+        if m and m.group("name") not in _known_functions() and (
+                m.group("args") is not None or m.group("nabla") or m.group("primes")):
             args = m.group("args")
             if m.group("nabla") or args is None or self._are_vars(args):
                 return self.head(n, m, quant, conn)
@@ -845,7 +846,7 @@ class DerivationChecker:
         reason = self.slip_reason(part, xj, rhs[i, j], name)
         cells = ", ".join(f"({a + 1}, {b + 1})" for a, b in bad)
         raise _Stop("wrong", f"entr{'ies' if len(bad) > 1 else 'y'} {cells} {'are' if len(bad) > 1 else 'is'} "
-                             f"not right: {reason} At {_pt(pt)}, entry ({i + 1}, {j + 1}) is "
+                             f"not right: {reason} {'At ' + _pt(pt) + ', e' if pt else 'E'}ntry ({i + 1}, {j + 1}) is "
                              f"{_uv((want[i, j].subs(pt)))}, not {_uv((rhs[i, j].subs(pt)))}.")
 
     def _sample_syms(self, e) -> list:
@@ -921,7 +922,8 @@ class DerivationChecker:
                     raise _Stop("unclear", f"cannot decide whether {_u(e.lhs)} = {_u(e.rhs)}")
                 raise _Stop("wrong", f"{_u(e.lhs)} ≠ {_u(e.rhs)}: at {_pt(pt)} the left side is "
                                      f"{_uv((e.lhs.subs(pt)))} and the right side "
-                                     f"{_uv((e.rhs.subs(pt)))}" if pt else f"{_u(e.lhs)} ≠ {_u(e.rhs)}")
+                                     f"{_uv((e.rhs.subs(pt)))}" if pt else
+                            f"{_u(e.lhs)} ≠ {_u(e.rhs)}: they differ by {_uv(d)}")
             others.append(e)
         if not others:
             raise _Stop("follows", "", taint=taint)
@@ -989,7 +991,7 @@ class DerivationChecker:
         if lam is None or not g.has(lam):
             return self._forall(g, strict, qbox)
         # g = h(x) + k(λ): the condition is k + inf h ≥ 0 (> 0 if strict and the infimum is attained)
-        k, h = g.as_independent(*qvars, as_Add=True)
+        k, h = sp.expand(g).as_independent(*qvars, as_Add=True)
         if h.has(lam) or k.has(*self.vars):
             return None
         from .analyse.signs import infimum_1d
@@ -1640,6 +1642,13 @@ def _cond_text(S, lam) -> str:
             return f"{L} {'<' if S.right_open else '≤'} {_u(hi)}"
     if S is sp.EmptySet:
         return "no value of " + L
+    if isinstance(S, sp.FiniteSet):
+        return " or ".join(f"{L} = {_u(v)}" for v in S.args)
+    if isinstance(S, sp.Union):
+        return " or ".join(_cond_text(a, lam) for a in S.args)
+    if isinstance(S, sp.Interval):
+        lo, hi = S.inf, S.sup
+        return f"{_u(lo)} {'<' if S.left_open else '≤'} {L} {'<' if S.right_open else '≤'} {_u(hi)}"
     try:
         return _u(S.as_relational(lam))
     except Exception:  # noqa: BLE001
