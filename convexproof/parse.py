@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .parse_latex import from_latex, intervals, looks_like_latex
 from .errors import ParseError
 
 # --------------------------------------------------------------------------
@@ -154,6 +155,10 @@ def normalise(text: str) -> str:
         _fail("input must be text")
     if len(text) > LIMITS["max_length"]:
         _fail(f"input is too long ({len(text)} characters; the limit is {LIMITS['max_length']})")
+    if looks_like_latex(text):
+        text = from_latex(text)  # \frac{3}{2}, \lambda \geq 3, x^{2}: rewritten as plain text, nothing evaluated
+    if "∈" in text or " in " in text:
+        text = intervals(text)  # c in [-2, 2], η ∈ (0, 1]
     call = _LOOKALIKE_CALL.search(unicodedata.normalize("NFKC", text))
     if call:
         name = call.group(1)
@@ -202,7 +207,11 @@ def normalise(text: str) -> str:
             else:
                 kind = "look-alike or unsupported character" if c.isalpha() else "unexpected character"
                 _refuse_char(ch, kind)
-    return "".join(out)
+    # σ(z) is the logistic function, as in the statements (σ alone stays a name)
+    return _SIGMA_CALL.sub("sigmoid(", "".join(out))
+
+
+_SIGMA_CALL = re.compile(r"(?<![A-Za-z_0-9])sigma\s*\(")
 
 
 def tokenize(text: str) -> list[Token]:

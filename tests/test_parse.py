@@ -223,7 +223,7 @@ REFUSED = [
     ("x[0]", "Subscript"),
     ("{}", "'{'"),
     ("x @ y", "'@'"),
-    ("x \\ y", "'\\\\'"),
+    ("x \\ y", "'\\'"),
     ("x % 2", "'%'"),
     ("x // 2", "valid"),
     ("~x", "'~'"),
@@ -291,7 +291,6 @@ REFUSED = [
     ("(1, 2) + 1", "arithmetic"),
     ("sin(x < 1)", "comparison"),
     (" + ".join(f"a{i}" for i in range(13)), "too many"),
-    ("e^{x}", "'{'"),
     # regression: max of 60 linear terms made SymPy compare 1,770 pairs (34 s)
     ("max(" + ",".join(f"{i}x-{i*i}" for i in range(1, 61)) + ")", "too many"),
     ("max(" + ",".join(f"{i}x-{i*i}" for i in range(1, 10)) + ")", "too many"),
