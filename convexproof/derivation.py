@@ -508,7 +508,6 @@ class DerivationChecker:
         order = {"follows": 0, "implied": 1, "unclear": 2, "wrong": 3}
         try:
             norm = normalise_line(text)
-            conclusion = bool(_LEAD.match(norm))
             norm = _LEAD.sub("", norm)
             segments = split_line(norm)
         except ConvexproofError as exc:
@@ -516,13 +515,13 @@ class DerivationChecker:
         if not segments:
             return self._result(n, text, "", "unclear", "nothing to check on this line")
         verdicts = []
-        for i, (conn, seg) in enumerate(segments):
+        for conn, seg in segments:
             if not seg:
                 v = _Stop("unclear", f"nothing after {conn}")
                 shown = ""
             else:
                 try:
-                    shown = self.segment(n, conn, seg, first=i == 0, conclusion=conclusion)
+                    shown = self.segment(n, conn, seg)
                     v = _Stop("follows", "")
                 except _Stop as stop:
                     v, shown = stop, getattr(stop, "shown", seg)
@@ -558,7 +557,7 @@ class DerivationChecker:
         return LineResult(n, text, read_as, status, reason, direction, carried, credit)
 
     # ------------------------------------------------------------ one segment
-    def segment(self, n: int, conn: str, seg: str, first: bool, conclusion: bool) -> str:
+    def segment(self, n: int, conn: str, seg: str) -> str:
         seg = seg.strip().rstrip(".;,")
         body, quant = split_quantifier(seg)
         # a trailing domain "on (0, 1)" of a convexity claim is handled there
@@ -854,7 +853,7 @@ class DerivationChecker:
 
     # ------------------------------------------------------------ expressions continued with "="
     def continuation(self, n, text) -> str:
-        rhs, taint, _ = self.parse(text, "expr")
+        rhs, _taint, _ = self.parse(text, "expr")
         if self.last_expr is None:
             raise _Stop("unclear", "'=' continues nothing: there is no expression before it")
         prev, line, ptaint = self.last_expr
@@ -1118,8 +1117,6 @@ class DerivationChecker:
         if not parametric:
             self.prop = None
             if truth.S == self.U:
-                if instance and conn in ("⇔", "⇐") and self.prop_before_universal():
-                    pass
                 raise _Stop("follows", "", taint=taint)
             # false: give the point, and say when only the domain was dropped
             reason = "this is false"
@@ -1148,7 +1145,7 @@ class DerivationChecker:
                 g0, g0taint, _ = self.goal(self.current, own=False)
                 if g0 is not None and g0taint is None and _compare(g0, truth, conn, self.lam)[0] == "follows":
                     prev = _Prop(g0, n, None, True, True)
-        status, reason, direction, point = _compare(prev.truth, truth, conn, self.lam)
+        status, reason, direction, _point = _compare(prev.truth, truth, conn, self.lam)
         link_taint = taint if taint is not None else prev.taint
         equiv = prev.equiv and status == "follows"
         one_point = bool(instance) and prev.universal and status in ("follows", "implied") and direction != "⇐"
@@ -1160,8 +1157,7 @@ class DerivationChecker:
                                                "minimum over all points" if status == "follows" else "")
                       + (f" ({reason})" if reason and status != "follows" else ""))
             status, direction, equiv = "implied", "⇒", False
-        self.prop = _Prop(truth, n, link_taint if status != "wrong" else n, universal and prev.universal or not instance,
-                          equiv)
+        self.prop = _Prop(truth, n, link_taint if status != "wrong" else n, not instance, equiv)
         if status == "wrong":
             raise _Stop("wrong", reason)
         raise _Stop(status, reason, direction, taint=link_taint if status == "follows" else None)
@@ -1169,13 +1165,9 @@ class DerivationChecker:
     def _qname(self, pt) -> str:
         return ", ".join(_u(k) for k in pt)
 
-    def prop_before_universal(self) -> bool:
-        return False
-
     def prop_is_stale(self, prev: _Prop) -> bool:
-        """A new line without a connective continues the chain of the line before it (if that was a claim)."""
-        return self.lines and self.lines[-1].n != prev.line and not any(
-            r.n == prev.line for r in self.lines[-1:])
+        """A new line without a connective continues the chain of the line just before it, not an older one."""
+        return bool(self.lines) and self.lines[-1].n != prev.line
 
     # ------------------------------------------------------------ conclusions
     def convexity(self, n, conn, m, quant) -> str:
@@ -1249,7 +1241,7 @@ class DerivationChecker:
         return shown
 
     def optimum(self, n, val_text) -> str:
-        val, taint, _ = self.parse(val_text, "expr")
+        val, _taint, _ = self.parse(val_text, "expr")
         lam = self.lam
         word = "largest" if self.extremum == "max" else "smallest"
         shown = f"{_u(lam)}* = {_u(val)}"
