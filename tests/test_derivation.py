@@ -380,3 +380,30 @@ def test_latex_report_compiles(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout[-2000:]
     assert (tmp_path / "d.pdf").exists()
+
+
+def test_derivative_lines_agree_with_sympy_on_random_slips():
+    """A derivative line is 'follows' exactly when SymPy agrees, 'wrong' otherwise (never the other way)."""
+    import random
+
+    lam = symbol("lam")
+    ex = load_exercise("exercise3")
+    part = ex.part("derivation")
+    rng = random.Random(3)
+    f = X**4 - 3 * X**2 + lam * X**2
+    for _ in range(40):
+        terms = list(sp.Add.make_args(sp.diff(f, X)))
+        if rng.random() < 0.5:
+            i = rng.randrange(len(terms))
+            terms[i] *= rng.choice([2, sp.Rational(1, 2), -1, 3])
+        s1 = sp.Add(*terms)
+        t2 = list(sp.Add.make_args(sp.diff(s1, X)))
+        if rng.random() < 0.4:
+            i = rng.randrange(len(t2))
+            t2[i] *= rng.choice([2, sp.Rational(1, 2), -1])
+        s2 = sp.Add(*t2)
+        r = check_derivation_text(ex, part, f"f(x) = x^4 - 3x^2 + λx^2\nf'(x) = {sp.sstr(s1)}\nf''(x) = {sp.sstr(s2)}")
+        ok1 = sp.simplify(s1 - sp.diff(f, X)) == 0
+        ok2 = sp.simplify(s2 - sp.diff(s1, X)) == 0 or sp.simplify(s2 - sp.diff(f, X, 2)) == 0
+        assert [line.status for line in r.lines] == ["follows", "follows" if ok1 else "wrong",
+                                                     "follows" if ok2 else "wrong"], r.to_text()
