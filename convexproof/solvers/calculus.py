@@ -307,6 +307,9 @@ def minimal_regularisation(ex) -> Solution:
     steps.append(Section("Answers", children=[Answer(p, answers[p]) for p in ex.parts if p in answers]))
 
     plot = inp.get("plot") or [sp.Integer(-2), sp.Integer(2)]
+    if not (isinstance(plot, list) and len(plot) == 2 and all(getattr(v, "is_Rational", False) for v in plot)
+            and plot[0] < plot[1]):  # plot = "x**x" crashed solve with exit 3 (found by the CLI fuzz)
+        raise ExerciseError(f"{ex.path.name}: field 'solver.plot': must be two numbers [low, high] with low < high")
     lam_values = list(dict.fromkeys([sp.Integer(0), lam_star / 2, lam_star]))
     figure = Figure(
         title=f"The second derivative {name}''({U(x)}) for {U(lam)} = " + ", ".join(U(v) for v in lam_values),
