@@ -116,9 +116,21 @@ def _parse(text: str, subs: dict | None):
     return substitute(value, subs) if subs else value
 
 
-def read_number(text: str, names: set[str], allow_bound: bool, subs: dict | None = None) -> Answer:
-    """A number, ``lam = 3``, or (if allowed) a bound ``lam >= 3``."""
-    value = _parse(text, subs)
+def read_number(text: str, names: set[str], allow_bound: bool, subs: dict | None = None,
+                data: set[str] = frozenset()) -> Answer:
+    """A number, ``lam = 3``, or (if allowed) a bound ``lam >= 3``.
+
+    ``names`` are the names the part knows for its quantity; ``data`` the
+    exercise's given parameters.  ``θ = 3`` and ``κ = 10`` (the asked
+    quantity under its own name) are read as the number; a given parameter on
+    the left (``a = 3`` where a is data) is refused, since it names the data.
+    """
+    from .substitute import substitute
+
+    raw = parse_any(text)
+    if isinstance(raw, sp.Equality) and raw.lhs.is_Symbol and raw.lhs.name in names:
+        raw = raw.rhs  # "κ = 10" where the part is κ itself (even when κ is also a given)
+    value = substitute(raw, subs) if subs else raw
     if isinstance(value, sp.Expr) and not isinstance(value, (sp.Tuple, sp.MatrixBase)):
         if value.free_symbols:
             raise ParseError(f"expected a number, not an expression in {', '.join(sorted(s.name for s in value.free_symbols))}")
@@ -128,6 +140,8 @@ def read_number(text: str, names: set[str], allow_bound: bool, subs: dict | None
     if b is None:
         raise ParseError("expected a number such as 3" + (" or a bound such as lam >= 3" if allow_bound else ""))
     name, op, v = b
+    if name in data and name not in names:
+        raise ParseError(f"{name} is given in the exercise; write the value asked for, e.g. 3 or {('lam >= 3' if allow_bound else 'theta = 3')}")
     if names and name not in names:
         raise ParseError(f"unknown name {name}; expected {' or '.join(sorted(names))}")
     _check_finite(v)
@@ -150,7 +164,7 @@ def read_expression(text: str, names: set[str] | None, subs: dict | None = None)
     if isinstance(value, sp.Equality) and value.lhs.is_Symbol and isinstance(value.rhs, sp.Expr):
         value = value.rhs  # "f'' = 12x^2 - 6" is fine: the right-hand side is the answer
     if not isinstance(value, sp.Expr) or isinstance(value, (sp.Tuple, sp.MatrixBase)):
-        raise ParseError("expected an expression such as 12*x^2 - 6 + 2*lam")
+        raise ParseError("expected an expression, such as 3*x^2 + 1")
     if value.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
         raise ParseError("the expression is infinite or undefined")
     _check_names(value, names)

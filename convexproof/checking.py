@@ -390,8 +390,11 @@ class _Checker:
         if isinstance(correct, bool):
             correct = "convex" if correct else "not convex"
         correct = A.normalise_words(str(correct))
-        accept = set(self.part.accept) or A.verdict_group(correct)
-        reject = set(self.part.reject)
+        # a part's own words add to the built-in synonyms of each accepted word ("yes", "It is convex.")
+        accept = set().union(*(A.verdict_group(A.normalise_words(w)) for w in [*self.part.accept, correct]))
+        reject = set().union(*(A.verdict_group(A.normalise_words(w)) for w in self.part.reject)) if self.part.reject \
+            else set()
+        accept -= {A.normalise_words(w) for w in self.part.reject}
         mistake_words = {A.normalise_words(m.answer): m for m in self.mistakes()}
         if word in accept:
             self.set("correct", "", None, "words")
@@ -399,11 +402,44 @@ class _Checker:
         known = A.known_verdict_words(accept | reject | set(mistake_words))
         if word not in known:
             raise ParseError("expected a verdict such as convex or not convex")
+        stronger = word in A.verdict_group("strictly convex") or word in A.verdict_group("strongly convex")
+        if stronger and "convex" in accept and word not in reject and word not in mistake_words:
+            self.check_stronger_claim(word)
+            return
         for w, m in mistake_words.items():
             if word == w or word in A.verdict_group(w):
                 self.set("incorrect", self.mistake_feedback(m), m.note)
                 return
         self.set("incorrect", self.verdict_feedback(word), "wrong-verdict")
+
+    def check_stronger_claim(self, word: str) -> None:
+        """'strictly/strongly convex' where the part asks for 'convex': right exactly when it is true."""
+        strong = word in A.verdict_group("strongly convex")
+        f, xs = self.subject()
+        verdict = None
+        if f is not None:
+            try:
+                from .analyse import prove
+
+                verdict = prove(f, wrt=list(xs), where=self.where_conditions(), timeout=8.0).verdict
+            except ConvexproofError:
+                verdict = None
+        if verdict == "strongly convex" or (verdict == "strictly convex" and not strong):
+            self.set("correct", "", None, "engine")
+            return
+        self.set("undecided", f"The question asks whether the function is convex; your answer claims more "
+                 f"({word}). It is convex, but the stronger claim could not be checked automatically: a teacher "
+                 "will review it.", "stronger-claim", "undecided")
+
+    def subject(self):
+        """(f, variables) when the part is unambiguously about the exercise's function, else (None, ())."""
+        f = self.facts.get("function")
+        xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
+        parts = self.ex.parts.values() if isinstance(self.ex.parts, dict) else self.ex.parts
+        verdict_parts = [p for p in parts if p.type == "verdict"]
+        if isinstance(f, sp.Expr) and xs and len(verdict_parts) == 1 and not (f.free_symbols - set(xs)):
+            return f, xs
+        return None, ()
 
     def verdict_feedback(self, word: str) -> str:
         w = self.facts.get("witness")
@@ -436,7 +472,10 @@ class _Checker:
     def check_number(self) -> None:
         lam = self.parameter()
         names = set(self.part.variables) | ({lam.name} if lam is not None else set())
-        ans = A.read_number(self.text, names | self.param_names, self.part.accept_condition, self.subs)
+        if self.part.name in self.param_names:
+            names.add(self.part.name)  # the part asks for a quantity that is also a given of the exercise
+        ans = A.read_number(self.text, names, self.part.accept_condition, self.subs,
+                            data=self.param_names - names)
         correct = _as_number(self.correct)
         rtol = max(self.part.tolerance, 1e-15)
         decimal = A.typed_decimal(self.text)  # a tolerance applies only to a decimal the student typed
@@ -472,8 +511,7 @@ class _Checker:
             self.set("incorrect", "Check the sign: the value has the right size but the wrong sign.", "sign-error")
         elif correct != 0 and (A.same_number(v, 2 * correct, rtol, tolerance=decimal)
                                or A.same_number(v, correct / 2, rtol, tolerance=decimal)):
-            self.set("incorrect", "You are off by a factor of 2; check the constants (e.g. the derivative of x²).",
-                     "factor-2")
+            self.set("incorrect", "You are off by a factor of 2; check the constants.", "factor-2")
         else:
             self.set("incorrect", f"{_u(v)} is not the value the exercise asks for.", "wrong-value")
 

@@ -106,6 +106,16 @@ CASES = [
     # regression: |a| bars were read as "or" and the answer was refused as invalid
     ("exercise2", "zero_when", "|a| ≤ λ", C, None),
     ("exercise2", "zero_when", "|a| < λ", I, "wrong-condition"),
+    # regression: a part's accept list replaced the built-in synonyms ("yes", "It is convex.", "non-convex")
+    ("exercise10", "verdict", "yes", C, None),
+    ("exercise10", "verdict", "It is convex.", C, None),
+    ("exercise10", "verdict", "the loss is convex", C, None),
+    ("exercise12", "verdict", "non-convex", C, None),
+    ("exercise12", "verdict", "no", C, None),
+    ("exercise12", "verdict", "yes", I, "wrong-verdict"),
+    # regression: "strictly convex" where "convex" is asked was wrong with a hint to look for f'' < 0
+    ("exercise10", "verdict", "strictly convex", U, "stronger-claim"),
+    ("exercise4", "verdict_absval", "strictly convex", U, "stronger-claim"),
     # ---- exercise4: verdicts and second derivatives
     ("exercise4", "verdict_absval", "convex", C, None),
     ("exercise4", "verdict_absval", "not convex", I, "kink-means-not-convex"),
@@ -120,7 +130,10 @@ CASES = [
     ("exercise4", "verdict_cube", "convex", I, "cube-only-positive-side"),
     # ---- exercise5
     ("exercise5", "argmin_bowl", "3", C, None),
-    ("exercise5", "argmin_bowl", "θ = 3", V, None),  # theta is not the part's name for a number
+    # regression: the asked quantity under its own name was refused as invalid
+    ("exercise5", "argmin_bowl", "θ = 3", C, None),
+    ("exercise16", "kappa", "κ = 10", C, None),
+    ("exercise16", "kappa", r"\kappa = 10", C, None),
     ("exercise5", "argmin_bowl", "-3", I, "sign-of-shift"),
     ("exercise5", "min_bowl", "1", C, None),
     ("exercise5", "f2_bowl", "2", C, None),
