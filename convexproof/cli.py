@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from .errors import ConvexproofError
-from .limits import DEFAULT_TIMEOUT, PDF_TIMEOUT, TIMEOUT_RANGE
+from .limits import DEFAULT_TIMEOUT, PDF_TIMEOUT, TIMEOUT_RANGE, process_elapsed
 
 EXERCISES_OPT = click.option(
     "--exercises", "exercises_dir", type=click.Path(file_okay=False), default=None,
@@ -330,7 +330,8 @@ def prove(expr, wrt, where, fmt, timeout, output) -> None:
     from .analyse.report import report_command
 
     # parsing, analysis and rendering all run in one child under the time limit and memory cap
-    text, note = report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout)
+    text, note = report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout,
+                                spent=process_elapsed())
     write_output(text, output)
     if note:
         click.echo("convexproof: " + note, err=True)
@@ -351,7 +352,7 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
 
     # the penalty's simplify, the analysis and rendering all run in one child under the limits
     text, note = report_command("regularize", expr, wrt=_split_names(wrt), where=list(where), penalty=penalty,
-                                fmt=fmt, timeout=timeout)
+                                fmt=fmt, timeout=timeout, spent=process_elapsed())
     write_output(text, output)
     if note:
         click.echo("convexproof: " + note, err=True)

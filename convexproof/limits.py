@@ -54,7 +54,7 @@ DEFAULTS: dict[str, float] = {
     "check_timeout": 20.0,  # `check`: one answer, parsing to feedback
     "row_timeout": 10.0,  # `grade`: one distinct answer in a worker (a row that runs over is retried once alone)
     # memory, in MB of address space (RLIMIT_AS) of every hard-limited child process
-    "memory_mb": 1024.0,  # also $CONVEXPROOF_MEMORY_MB (256 to 1048576; 0 turns the cap off)
+    "memory_mb": 800.0,  # also $CONVEXPROOF_MEMORY_MB (256 to 1048576; 0 turns the cap off)
     "memory_headroom_mb": 512.0,  # the cap is never less than what the child already has mapped plus this
 }
 
@@ -65,6 +65,8 @@ PDF_TIMEOUT = DEFAULTS["pdf_timeout"]
 CHECK_TIMEOUT = DEFAULTS["check_timeout"]
 ROW_TIMEOUT = DEFAULTS["row_timeout"]
 MEMORY_MB = int(DEFAULTS["memory_mb"])
+
+_IMPORTED = __import__("time").monotonic()  # fallback start of the command where /proc is missing
 
 SOLVE_TIMEOUT_ENV = "CONVEXPROOF_SOLVE_TIMEOUT"  # overrides SOLVE_TIMEOUT (seconds, 0.1 to 3600)
 MEMORY_ENV = "CONVEXPROOF_MEMORY_MB"  # overrides MEMORY_MB (256 to 1048576; 0 turns the cap off)
@@ -98,6 +100,26 @@ def solve_timeout() -> float:
     except ValueError:
         return SOLVE_TIMEOUT
     return value if math.isfinite(value) and 0.1 <= value <= DEFAULTS["solve_timeout_max"] else SOLVE_TIMEOUT
+
+
+def process_elapsed() -> float:
+    """Seconds since this process started (Python's start-up and imports included; 0 if unknown).
+
+    The CLI's ``--timeout`` covers the whole command, so the time already
+    spent before the analysis starts is taken off its budget.
+    """
+    import os
+
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            start_ticks = int(fh.read().rsplit(b")", 1)[1].split()[19])
+        with open("/proc/uptime", "rb") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError, AttributeError):
+        import time
+
+        return max(time.monotonic() - _IMPORTED, 0.0)
 
 
 def memory_mb() -> int:

@@ -180,7 +180,7 @@ def test_limited_children_have_a_memory_cap_by_default():
     """Memory was not capped: `(x1+…+x12)**200` reached 1.7 GB (the bench shows it now stops below 1 GB)."""
     from convexproof.limits import MEMORY_MB, run_limited
 
-    assert MEMORY_MB == 1024
+    assert MEMORY_MB == 800
     with pytest.raises(MemoryError):
         run_limited(_allocate, 3 * 1024**3, timeout=60)
     assert run_limited(_allocate, 50 * 1024**2, timeout=60) == 50 * 1024**2  # normal work is left alone
@@ -197,6 +197,22 @@ def test_out_of_memory_in_a_command_is_one_line_and_exit_2(monkeypatch):
     assert result.exit_code == 2, (result.exit_code, result.output)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("convexproof: ") and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="rlimits are POSIX only")
+@pytest.mark.parametrize("where", ["analysis", "rendering"])
+def test_out_of_memory_in_prove_is_verdict_unknown(monkeypatch, where):
+    """prove/regularize: running out of memory is the verdict "unknown" with one note, as documented."""
+    import convexproof.analyse.engine as E
+    import convexproof.analyse.report as R
+
+    if where == "analysis":
+        monkeypatch.setattr(E, "make_problem", lambda *a, **k: _allocate(3 * 1024**3))
+    else:
+        monkeypatch.setattr(R, "proof_document", lambda *a, **k: _allocate(3 * 1024**3))
+    text, note = R.report_command("prove", "x**2 + y**2", fmt="md", timeout=20)
+    assert note is not None and "memory" in note
+    assert ("Verdict: unknown" in text) if where == "analysis" else ("strongly convex" in text)
 
 
 # --------------------------------------------------------------------------

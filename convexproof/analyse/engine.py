@@ -18,7 +18,7 @@ from ..mathtext import unicode as u
 from .atoms import CONCAVE, CONVEX, AFFINE, CONST, DCP
 from .domain import Problem, is_smooth, make_problem
 from ..limits import DEFAULT_TIMEOUT, DEFAULTS
-from .limits import check_deadline, deadline, report_partial, run_isolated
+from .limits import check_deadline, deadline, in_child, report_partial, run_isolated
 
 GRACE = DEFAULTS["grace"]  # the hard kill comes this long after the time limit
 from .multivariate import direction_at, ldl_psd, ldl_step, matrix_at, min_eigenvalue, prove_minors
@@ -604,7 +604,7 @@ def _preimport() -> None:
     """
     global _WARM, _CALLS
     _CALLS += 1
-    if _WARM or _CALLS < 2:  # a one-off call (the CLI) does not pay for warming up
+    if _WARM or _CALLS < 2 or in_child():  # a one-off call (the CLI), or inside a limited child: no warming up
         import numpy  # noqa: F401
         import sympy.printing.numpy  # noqa: F401
         return

@@ -242,10 +242,14 @@ def _child_setup(parent_pid: int, memory_mb: int | None) -> None:  # pragma: no 
 
 
 def _write_frame(fd: int, data: bytes) -> None:
-    view = memoryview(struct.pack("!Q", len(data)) + data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+    for part in (struct.pack("!Q", len(data)), data):  # no concatenated copy: memory may be short
+        view = memoryview(part)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+
+
+_MEMORY_ERROR = pickle.dumps(("err", MemoryError()))  # ready-made: sent when nothing else can be built
 
 
 def _frames(data: bytes) -> list:
@@ -282,8 +286,13 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
             _CHILD_PIPE = w
             _child_setup(parent_pid, memory_mb)
             _write_frame(w, _child_main(fn, args, kwargs))
-        except BaseException:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001
             code = 1
+            if isinstance(exc, MemoryError):
+                try:
+                    _write_frame(w, _MEMORY_ERROR)
+                except BaseException:  # noqa: BLE001
+                    pass
         finally:
             os._exit(code)
     os.close(w)
@@ -310,24 +319,48 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = 0
+            _reap_later(pid)  # the kernel frees a large child's memory slowly: do not wait for it
     frames = _frames(b"".join(chunks))
     if not done:
         exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
         exc.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
         raise exc
     final = [f for f in frames if f[0] != "partial"]
-    if not final:
+    if final:
+        _reap_later(pid)
+    else:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = 0
         if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
             raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
         raise ConvexproofError("internal error: the analysis process ended without a result")
     status_, value = final[-1]
     if status_ == "ok":
         return value
+    try:  # e.g. a MemoryError after the verdict was found: the caller can still use it
+        value.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
+    except (AttributeError, TypeError):
+        pass
     raise value
+
+
+def _reap_later(pid: int) -> None:
+    """Collect a child that has ended or been killed, without waiting for its teardown."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return
+    except ChildProcessError:
+        return
+
+    def reap():
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+    threading.Thread(target=reap, daemon=True, name=f"convexproof-reap-{pid}").start()
 
 
 def _unpack(data: bytes):

@@ -101,12 +101,17 @@ def proof_document(result, fmt: str) -> str:
 
 # ------------------------------------------------------ the command, limited
 def report_command(kind: str, expr, *, wrt=None, where=(), penalty=None, fmt: str = "md",
-                   timeout: float | None = None) -> tuple[str, str | None]:
+                   timeout: float | None = None, spent: float = 0.0) -> tuple[str, str | None]:
     """``prove``/``regularize`` as the CLI runs them: (document, note for stderr or None).
 
     Everything (parsing, substitution, analysis, ``simplify``, rendering) runs
-    in one child process killed ``DEFAULTS["grace"]`` s after ``timeout``.
+    in one child process killed ``DEFAULTS["grace"]`` s after ``timeout``;
+    ``spent`` seconds already used by the command (Python's start-up, the CLI
+    passes :func:`convexproof.limits.process_elapsed`) are taken off.
     """
+    import time
+
+    started = time.monotonic()  # the limit covers the set-up here too (importing the engine, the templates)
     from ..limits import DEFAULT_TIMEOUT, DEFAULTS
     from ..render import environment
     from .engine import _preimport
@@ -123,12 +128,15 @@ def report_command(kind: str, expr, *, wrt=None, where=(), penalty=None, fmt: st
     if fmt != "json":  # load the templates before the fork: the child and the fallback both need them
         env = environment("md" if fmt == "md" else "tex")
         env.get_template("proof.j2")
+    left = max(timeout - max(float(spent), 0.0) - (time.monotonic() - started), 0.05)
     try:
-        text = run_isolated(_report_child, (kind, expr, wrt, where, penalty, fmt, timeout), timeout=timeout,
+        text = run_isolated(_report_child, (kind, expr, wrt, where, penalty, fmt, left), timeout=left,
                             grace=DEFAULTS["grace"])
         return text, None
     except AnalysisTimeout as exc:
         return _fallback(kind, getattr(exc, "partial", None), expr, wrt, penalty, fmt, timeout)
+    except MemoryError as exc:  # the child's address-space cap: "unknown", like a time-out
+        return _fallback(kind, getattr(exc, "partial", None), expr, wrt, penalty, fmt, timeout, memory=True)
 
 
 def _report_child(kind, expr, wrt, where, penalty, fmt, timeout) -> str:  # runs in the limited child
@@ -169,7 +177,7 @@ def _summary(result) -> dict:
     return out
 
 
-def _fallback(kind, partial, expr, wrt, penalty, fmt, timeout) -> tuple[str, str | None]:
+def _fallback(kind, partial, expr, wrt, penalty, fmt, timeout, memory: bool = False) -> tuple[str, str | None]:
     """The document after the child was stopped: no SymPy printing here, only strings."""
     from .domain import Problem
 
@@ -188,14 +196,22 @@ def _fallback(kind, partial, expr, wrt, penalty, fmt, timeout) -> tuple[str, str
         if kind == "regularize":
             info["penalty"] = _s(pen) if pen is not None else (str(penalty) if penalty is not None else None)
         info.update(verdict="unknown", timed_out=True)
+    from ..limits import memory_mb
+
+    limit = f"memory limit of {memory_mb()} MB" if memory else f"time limit of {timeout:g} s"
     if stage == "analysis":
-        message = f"the analysis ran over its time limit of {timeout:g} s and was stopped; no verdict"
-        note = None
+        if memory:
+            info.update(timed_out=False)
+            message = f"the analysis needed more than its {limit} and was stopped; no verdict"
+            note = f"the analysis ran out of memory (limit {memory_mb()} MB); the verdict is unknown"
+        else:
+            message = f"the analysis ran over its {limit} and was stopped; no verdict"
+            note = None
     else:
         name = {"md": "Markdown", "json": "JSON"}.get(fmt, "LaTeX")
-        message = (f"the verdict was found, but writing the proof as {name} ran over the time limit of "
-                   f"{timeout:g} s; only the verdict is shown (try a larger --timeout or --format json)")
-        note = f"writing the proof ran over the time limit of {timeout:g} s; only the verdict is shown"
+        message = (f"the verdict was found, but writing the proof as {name} ran over the {limit}; only the "
+                   f"verdict is shown" + ("" if memory else " (try a larger --timeout or --format json)"))
+        note = f"writing the proof ran over the {limit}; only the verdict is shown"
     return _short_document(kind, info, message, fmt), note
 
 
