@@ -843,9 +843,15 @@ class DerivationChecker:
         part = _strip_delta(part)
         xj = xs[j] if hessian else xs[i]
         reason = self.slip_reason(part, xj, rhs[i, j], name)
-        cells = ", ".join(f"({a + 1}, {b + 1})" for a, b in bad)
-        raise _Stop("wrong", f"entr{'ies' if len(bad) > 1 else 'y'} {cells} {'are' if len(bad) > 1 else 'is'} "
-                             f"not right: {reason} {'At ' + _pt(pt) + ', e' if pt else 'E'}ntry ({i + 1}, {j + 1}) is "
+        many = len(bad) > 1
+        if hessian:
+            cells = ", ".join(f"({a + 1}, {b + 1})" for a, b in bad)
+            what, one = ("entries" if many else "entry") + " " + cells, f"entry ({i + 1}, {j + 1})"
+        else:
+            what = ("components " if many else "component ") + ", ".join(str(a + 1) for a, _ in bad)
+            one = f"component {i + 1}"
+        at = f"At {_pt(pt)}, {one}" if pt else one[0].upper() + one[1:]
+        raise _Stop("wrong", f"{what} {'are' if many else 'is'} not right: {reason} {at} is "
                              f"{_uv((want[i, j].subs(pt)))}, not {_uv((rhs[i, j].subs(pt)))}.")
 
     def _sample_syms(self, e) -> list:
@@ -1213,6 +1219,19 @@ class DerivationChecker:
                 raise _StopShown("unclear", f"{name} is convex; strictness needs more than f'' ≥ 0", shown)
         if neg:
             t = Truth(_simp_set(sp.Complement(self.U, t.S)), t.point)
+        if quant is not None and self.lam is not None and quant.vars == [self.lam.name]:
+            # "f is convex for λ ≥ 3": every such λ must be in the set where the claim holds
+            D = _simp_set(sp.Intersection(quant.domain, self.U))
+            missing = _simp_set(sp.Complement(D, t.S))
+            if missing is sp.EmptySet:
+                self.prop = None
+                raise _StopShown("follows", "", shown, taint=taint)
+            p = _pick(missing)
+            if p is None:
+                raise _StopShown("unclear", "cannot compare the two conditions exactly", shown)
+            raise _StopShown("wrong", f"at {_u(self.lam)} = {_u(p)}, {name} is "
+                                      f"{'' if neg else 'not '}{'concave' if concave else 'convex'}: the claim holds "
+                                      f"exactly when {_cond_text(t.S, self.lam)}", shown)
         parametric = self.lam is not None and t.S not in (self.U, sp.EmptySet) or (
             self.lam is not None and self.prop is not None and conn != "")
         try:
