@@ -41,10 +41,11 @@ class CheckResult:
     feedback: str
     note: str | None = None
     method: str | None = field(default=None, compare=False)  # exact / numeric / words (not in JSON)
+    read_as: str | None = None  # the answer as it was read, in the exercise's notation (STACK's validation echo)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"exercise": self.exercise, "part": self.part, "answer": self.answer, "status": self.status,
-                "score": self.score, "feedback": self.feedback, "note": self.note}
+        return {"exercise": self.exercise, "part": self.part, "answer": self.answer, "read_as": self.read_as,
+                "status": self.status, "score": self.score, "feedback": self.feedback, "note": self.note}
 
     def to_text(self) -> str:
         head = f"{self.exercise}, part {self.part}: {self.status}"
@@ -52,7 +53,12 @@ class CheckResult:
             head += f" ({self.note})"
         if self.status == "invalid":
             return head + ": " + self.feedback
-        return head + ("\n" + self.feedback if self.feedback else "")
+        lines = [head]
+        if self.read_as:
+            lines.append(f"Your answer was read as: {self.read_as}")
+        if self.feedback:
+            lines.append(self.feedback)
+        return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------
@@ -285,6 +291,20 @@ class _Checker:
         self.param_names = {s.name for s in self.subs}
 
     # ---------------------------------------------------------------- helpers
+    def echo(self, ans) -> None:
+        """Record how the answer was read: exact values as the parser built them; a typed decimal stays decimal."""
+        v = ans.value if hasattr(ans, "value") else ans
+        if A.typed_decimal(self.text) and isinstance(v, sp.Rational) and getattr(ans, "kind", None) == "number":
+            self.result.read_as = repr(float(v))  # 0.18 stays 0.18, not 9/50
+            return
+        if A.typed_decimal(self.text) and isinstance(v, sp.Expr) and not isinstance(v, sp.MatrixBase):
+            v = v.xreplace({r: sp.Float(r, 12) for r in v.atoms(sp.Rational) if r.q != 1})
+        text = _u(v) if not isinstance(v, list) else "(" + ", ".join(_u(x) for x in v) + ")"
+        if getattr(ans, "kind", None) == "bound":
+            text = f"{ans.name} {ans.op} {text}".replace(">=", "≥").replace("<=", "≤")
+            text = _u(sp.Symbol(ans.name)) + text[len(ans.name):]
+        self.result.read_as = text.replace(".0000000000", "").replace("00000000", "")
+
     def undecided(self, what: str = "your answer") -> None:
         """Neither proved equal to the correct answer nor shown to differ: a teacher decides."""
         self.set("undecided", f"Could not decide automatically whether {what} is right: it agrees with the correct "
@@ -386,6 +406,7 @@ class _Checker:
     # ---------------------------------------------------------------- verdicts
     def check_verdict(self) -> None:
         word = A.normalise_words(self.text)
+        self.result.read_as = word
         correct = self.correct
         if isinstance(correct, bool):
             correct = "convex" if correct else "not convex"
@@ -476,6 +497,7 @@ class _Checker:
             names.add(self.part.name)  # the part asks for a quantity that is also a given of the exercise
         ans = A.read_number(self.text, names, self.part.accept_condition, self.subs,
                             data=self.param_names - names)
+        self.echo(ans)
         correct = _as_number(self.correct)
         rtol = max(self.part.tolerance, 1e-15)
         decimal = A.typed_decimal(self.text)  # a tolerance applies only to a decimal the student typed
@@ -512,8 +534,13 @@ class _Checker:
         elif correct != 0 and (A.same_number(v, 2 * correct, rtol, tolerance=decimal)
                                or A.same_number(v, correct / 2, rtol, tolerance=decimal)):
             self.set("incorrect", "You are off by a factor of 2; check the constants.", "factor-2")
+        elif decimal and correct != 0 and A.same_number(v, correct, 1e-2) is True:
+            self.set("incorrect", f"Close: {self.result.read_as or _u(v)} is near the right value, but not equal to it. "
+                     "Give the exact value (a fraction or a formula such as 5/6 or sqrt(2)), not a rounded decimal.",
+                     "close")
         else:
-            self.set("incorrect", f"{_u(v)} is not the value the exercise asks for.", "wrong-value")
+            self.set("incorrect", f"{self.result.read_as or _u(v)} is not the value the exercise asks for.",
+                     "wrong-value")
 
     def match_number_mistake(self, v):
         def matches(mv) -> bool:
@@ -564,6 +591,7 @@ class _Checker:
     # ------------------------------------------------------------ expressions
     def check_expression(self) -> None:
         ans = A.read_expression(self.text, self._with_params(self.names()), self.subs)
+        self.echo(ans)
         s, c = ans.value, _as_expr(self.correct)
         dom = self.domain()
         rtol = max(self.part.tolerance, 1e-12)
@@ -630,6 +658,7 @@ class _Checker:
     # ------------------------------------------------------------- conditions
     def check_condition(self) -> None:
         ans = A.read_condition(self.text, self._with_params(self.names_for_condition()), self.subs)
+        self.echo(ans)
         correct = self.correct
         syms = sorted({*ans.value.free_symbols, *getattr(correct, "free_symbols", set())}, key=lambda s: s.name)
         if isinstance(correct, sp.Set):
@@ -667,6 +696,7 @@ class _Checker:
         order = list(self.part.variables) or [s.name for s in self.facts.get("variables", [])
                                               if isinstance(s, sp.Symbol)]
         ans = A.read_point(self.text, self._with_params(self.names_point()), order, self.subs)
+        self.echo(ans)
         if len(ans.value) != len(correct):
             self.set("incorrect", f"Expected a point with {len(correct)} coordinates, not {len(ans.value)}.",
                      "wrong-shape")
@@ -714,6 +744,7 @@ class _Checker:
         if not isinstance(correct, sp.MatrixBase):
             correct = sp.ImmutableMatrix(correct)
         ans = A.read_matrix(self.text, self._with_params(self.names_matrix(correct)), self.subs)
+        self.echo(ans)
         M = ans.value
         if M.shape != correct.shape:
             self.set("incorrect", f"Expected a {correct.rows}×{correct.cols} matrix, not {M.rows}×{M.cols}.",

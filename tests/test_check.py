@@ -355,7 +355,7 @@ def test_timeout_makes_the_answer_invalid_not_a_hang(monkeypatch):
 
 def test_result_dict_has_the_documented_keys():
     d = check("exercise3", "3").to_dict()
-    assert set(d) == {"exercise", "part", "answer", "status", "score", "feedback", "note"}
+    assert set(d) == {"exercise", "part", "answer", "read_as", "status", "score", "feedback", "note"}
     assert d["part"] == "lambda_min" and d["exercise"] == "exercise3"
 
 
@@ -407,7 +407,7 @@ def test_cli_json(answer, status, note, code):
     data = json.loads(r.stdout)
     assert data["status"] == status and data["note"] == note and data["answer"] == answer
     assert data["score"] == (1.0 if status == "correct" else 0.0)
-    assert set(data) == {"exercise", "part", "answer", "status", "score", "feedback", "note"}
+    assert set(data) == {"exercise", "part", "answer", "read_as", "status", "score", "feedback", "note"}
 
 
 def test_cli_reveal():
@@ -434,3 +434,24 @@ def test_no_numpy_on_the_check_path():
     assert out.stdout.split()[0] == "incorrect", out.stderr
     if out.stdout.split()[1] == "True":
         pytest.skip("numpy is imported by a module outside check (solvers/engine)")
+
+
+READ_AS = [
+    ("exercise3", None, "3/2", "3/2"),
+    ("exercise3", None, r"\lambda \geq 3", "λ ≥ 3"),
+    ("exercise3", "second_derivative", "12x^2 - 6 + 2λ", "12x² + 2λ − 6"),
+    ("exercise9", "min_value", "0.18", "0.18"),  # regression: a typed 0.18 was echoed as 9/50
+    ("exercise15", "eta_condition", "η ∈ (0, 1)", "0 < η < 1"),
+]
+
+
+@pytest.mark.parametrize("ex, part, answer, shown", READ_AS)
+def test_every_result_says_how_the_answer_was_read(ex, part, answer, shown):
+    r = check(ex, answer, part=part, isolate=False)
+    assert r.read_as == shown
+    assert f"read as: {shown}" in r.to_text()
+
+
+def test_near_miss_decimal_is_called_close():
+    r = check("exercise9", "0.167", part="min_value", isolate=False)
+    assert (r.status, r.note) == ("incorrect", "close") and "exact value" in r.feedback
