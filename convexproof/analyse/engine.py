@@ -648,8 +648,11 @@ def timed_out_result(problem: Problem | None, expr, wrt, message: str) -> ProofR
     return res
 
 
-def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT) -> ProofResult:
+def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT, shapes=None) -> ProofResult:
     """Decide whether ``expr`` is convex in ``wrt`` on the domain given by ``where``.
+
+    With ``shapes`` (e.g. ``{"X": ("n", "d"), "w": ("d",)}``) the formula is a vector formula, decided for
+    every value of the data by :mod:`convexproof.analyse.vector`.
 
     Returns a :class:`ProofResult`; never raises for mathematical reasons (bad
     input raises :class:`ConvexproofError`).  Everything, reading the problem
@@ -660,6 +663,10 @@ def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT) -> ProofRe
     timeout = float(timeout)
     if not (timeout > 0):
         raise ConvexproofError("the timeout must be a positive number of seconds")
+    if shapes:  # issue #11: vectors and matrices, data as symbols
+        from .vector import prove_isolated
+
+        return prove_isolated(expr, wrt, where, shapes, timeout)
     _preimport()
     try:
         return run_isolated(_prove_child, (expr, wrt, where, timeout), timeout=timeout, grace=GRACE)

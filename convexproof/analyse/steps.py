@@ -193,6 +193,68 @@ class CvxConclusion(Step):
     text: str = ""
 
 
+@dataclass
+class CvxVecTerm(Step):
+    """A term of a vector function: its form, gradient and Hessian in matrix notation, and its curvature."""
+
+    kind: ClassVar[str] = "cvx_vec_term"
+    term: Any
+    form: str  # affine, quadratic, glm, glm1, lse, dcp, unknown
+    gradient: Any = None
+    hessian: Any = None
+    quadratic_form: Any = None
+    curvature: str = ""
+    text: str = ""
+
+
+@dataclass
+class CvxVecGradient(Step):
+    """The chain rule in matrix form: ∇(φ(Aw + b)) = Aᵀ∇φ(Aw + b), term by term."""
+
+    kind: ClassVar[str] = "cvx_vec_gradient"
+    gradient: Any
+    text: str = ""
+
+
+@dataclass
+class CvxVecHessian(Step):
+    """Second-order condition: f is convex iff vᵀ∇²f(w)v ≥ 0 for every point w and direction v."""
+
+    kind: ClassVar[str] = "cvx_vec_hessian"
+    matrix: Any
+    parts: list = field(default_factory=list)  # [{"term", "hessian", "form"}]
+    text: str = ""
+
+
+@dataclass
+class CvxVecConstants(Step):
+    """μ-strong convexity (∇²f ⪰ μI) and L-smoothness (∇²f ⪯ LI); the condition number is κ = L/μ."""
+
+    kind: ClassVar[str] = "cvx_vec_constants"
+    modulus: Any = None
+    uniform: Any = None
+    smoothness: Any = None
+    kappa: Any = None
+    nonsmooth: bool = False
+    condition: str = ""
+
+
+@dataclass
+class CvxVecWitness(Step):
+    """A verified instance: small sizes, data and parameter values for which f is not convex."""
+
+    kind: ClassVar[str] = "cvx_vec_witness"
+    sizes: dict
+    data: dict
+    params: dict
+    instance: Any = None
+    point: Any = None
+    direction: Any = None
+    curvature: Any = None
+    chord: Any = None
+    text: str = ""
+
+
 STEP_CLASSES = [CvxSetup, CvxDerivative, CvxHessian, CvxSign, CvxPolySign, CvxSquare, CvxBound, CvxLDL,
                 CvxMinors, CvxDCP, CvxPiece, CvxKink, CvxWitness, CvxCondition, CvxModulus, CvxNumericCheck,
-                CvxConclusion]
+                CvxConclusion, CvxVecTerm, CvxVecGradient, CvxVecHessian, CvxVecConstants, CvxVecWitness]
