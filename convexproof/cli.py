@@ -324,11 +324,23 @@ def _split_names(values) -> list[str] | None:
 @click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for the whole command (analysis and writing the proof); "
               "an analysis that runs over gives 'unknown'.")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS",
+              help="Vector or matrix shape, e.g. X=n,d or w=d (repeatable): EXPR is then a vector formula "
+              "(@, .T, sum, dot, norm, logsumexp) and the verdict holds for every value of the data.")
 @OUTPUT_OPT
-def prove(expr, wrt, where, fmt, timeout, output) -> None:
+def prove(expr, wrt, where, fmt, timeout, shapes, output) -> None:
     """Decide whether EXPR is convex: a proof, a verified witness, or 'unknown'."""
     from .analyse.report import report_command
 
+    if shapes:  # issue #11: a vector formula, decided for every value of the data
+        from .analyse.vector import report_vector
+
+        text, note = report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
+                                   timeout=timeout)
+        write_output(text, output)
+        if note:
+            click.echo("convexproof: " + note, err=True)
+        return
     # parsing, analysis and rendering all run in one child under the time limit and memory cap
     text, note = report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout,
                                 spent=process_elapsed())
