@@ -879,7 +879,7 @@ class DerivationChecker:
     # ------------------------------------------------------------ claims
     def claim(self, n, conn, body, quant) -> str:
         value, taint, inst = self.parse(body)
-        shown = (body if self.last_refs else _u(value)) + (f" {quant.text}" if quant else "")
+        shown = (_pretty_raw(body) if self.last_refs else _u(value)) + (f" {quant.text}" if quant else "")
         try:
             if isinstance(value, sp.MatrixBase) or isinstance(value, sp.Tuple):
                 raise _Stop("unclear", "a matrix or point on its own is not a claim")
@@ -1032,7 +1032,7 @@ class DerivationChecker:
         ok = {"==": s == 0, ">": s > 0, ">=": s >= 0}[op]
         return Truth(self.U if ok else sp.EmptySet, None if ok else pt or None)
 
-    def _forall(self, g, strict: bool, qbox) -> Truth | None:
+    def _forall(self, g, strict: bool, qbox, _depth: int = 0) -> Truth | None:
         from .analyse.limits import deadline
         from .analyse.signs import prove_nonneg
 
@@ -1044,6 +1044,23 @@ class DerivationChecker:
         simple = _negative_point(g, box, strict)  # a simple counterexample reads better than the engine's
         if simple is not None:
             return Truth(sp.EmptySet, point=simple)
+        if len(box) > 1 and _depth < 2:
+            # affine in a variable with a bounded closed range (a label y in [0, 1]): the sign on the box
+            # is decided at the two ends of that range
+            for v, I in box.items():
+                if not (I.inf.is_finite and I.sup.is_finite and not I.left_open and not I.right_open):
+                    continue
+                try:
+                    affine = g.has(v) and sp.diff(g, v, 2) == 0 or sp.cancel(sp.diff(g, v, 2)) == 0
+                except Exception:  # noqa: BLE001
+                    continue
+                if not affine:
+                    continue
+                rest = {w: J for w, J in qbox.items() if w != v}
+                ends = [self._forall(g.subs(v, e), strict, rest, _depth + 1) for e in (I.inf, I.sup)]
+                if all(t is not None and t.S == self.U for t in ends):
+                    return Truth(self.U)
+                break
         if r.status != "proved" and len(box) > 1:
             # a combined fraction may hide a sum of same-sign fractions: try partial fractions
             for v in [v for v in self.vars if v in box and g.has(v)][:1]:
@@ -1096,8 +1113,14 @@ class DerivationChecker:
             t = self._truth1(sp.StrictGreaterThan(g2, 0, evaluate=False) if strict else sp.GreaterThan(g2, 0, evaluate=False), box)
             wit = ""
             if t is not None and t.point:
-                wit = (f"{name}''({_u(t.point.get(x, 0))}) = {_uv((g2.subs(t.point) * (-1 if negate else 1)))}"
-                       f" {'>' if negate else '<'} 0")
+                val = _simplify_num(g2.subs(t.point) * (-1 if negate else 1))
+                rel = "= 0" if val == 0 else ("> 0" if negate else "< 0")
+                val_text = "" if val == 0 else f" = {_uv(val)}"
+                own_text = "your " if taint is not None else ""
+                if set(t.point) == {x}:
+                    wit = f"{own_text}{name}''({_u(t.point[x])}){val_text} {rel}"
+                else:
+                    wit = f"at {_pt(t.point)}, {own_text}{name}''{val_text} {rel}"
             return t, taint, wit
         H = f.orders.get("hessian") if own else None
         if H is not None:
@@ -1246,7 +1269,10 @@ class DerivationChecker:
                 if before is not None and before.status == "wrong" and not _HEAD_RE.match(before.text):
                     # the student's own (wrong) claim on the line before says it: credit the conclusion
                     raise _Stop("follows", "", taint=before.n)
-                reason = f"{name} is not {'concave' if concave else 'convex'}" + (f": {wit}" if wit else "")
+                reason = (f"{name} is not {'strictly ' if strict else ''}{'concave' if concave else 'convex'}"
+                          + (f": {wit}" if wit else ""))
+                if taint is not None:
+                    reason += f" (by your line {taint})"
                 if self.last_instance is not None:
                     reason += (f" (line {self.last_instance[0]} checks one point only, {_pt(self.last_instance[1])}; "
                                f"convexity needs the sign everywhere)")
@@ -1333,6 +1359,16 @@ class _StopShown(_Stop):
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
+_PRETTY = [(">=", "≥"), ("<=", "≤"), ("!=", "≠"), ("**", "^"), ("lambda", "λ")]
+
+
+def _pretty_raw(text: str) -> str:
+    """The student's own text of a claim with function values, with ASCII comparisons made readable."""
+    for a, b in _PRETTY:
+        text = text.replace(a, b)
+    return re.sub(r"\blam\b", "λ", text)
+
+
 def _subs_keep(value, mapping):
     """Substitute without letting a relation evaluate to True/False (exp(x) > 0 stays a claim)."""
     if isinstance(value, sp.core.relational.Relational):
