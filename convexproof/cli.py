@@ -440,12 +440,14 @@ def grade(answers_file, fmt, jobs, output, exercises_dir) -> None:
 # --------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
     """Entry point (console script and ``python -m convexproof``)."""
-    global _STARTUP
-    _STARTUP = process_elapsed()  # Python's start-up and imports count against prove/regularize --timeout
+    global _STARTUP, _FAST_EXIT
+    whole_process = argv is None  # the console script or `python -m convexproof`, not a call from Python code
+    # Python's start-up and imports count against prove/regularize --timeout
+    _STARTUP, _FAST_EXIT = (process_elapsed() if whole_process else 0.0), False
     try:
         cli.main(args=argv, prog_name="convexproof")
     except SystemExit as exc:
-        if not _FAST_EXIT:
+        if not (_FAST_EXIT and whole_process):
             raise
         # prove/regularize: skip the interpreter's clean-up of SymPy's caches (0.2 to 0.4 s) so that the
         # command ends within its --timeout; the output is flushed, no file is left open
