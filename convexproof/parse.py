@@ -273,12 +273,15 @@ def tokenize(text: str) -> list[Token]:
             raw[i + 1:i + 2] = [Token("op", "("), raw[i + 1], Token("op", ")")]
         i += 1
     out: list[Token] = []
-    for tok in raw:
+    for k, tok in enumerate(raw):
         if (out and tok.text == "(" and out[-1].kind == "name" and len(out[-1].text) > 1
                 and out[-1].text not in FUNCTIONS and out[-1].text not in ALIASES.values()):
             _fail(f"unknown function {out[-1].text!r}")
         if out and _implicit_product(out[-1], tok):
             out.append(Token("op", "*"))
+        elif (out and tok.text == "[" and k + 1 < len(raw) and raw[k + 1].text == "["
+              and out[-1].kind in ("number", "name") and out[-1].text not in FUNCTIONS):
+            out.append(Token("op", "*"))  # 2[[1, 0], [0, 1]], λ[[…]]: a scalar times a matrix (x[0] stays refused)
         out.append(tok)
     return out
 
@@ -540,6 +543,9 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str], counts: 
         if len(symbols_seen) > LIMITS["max_symbols"]:
             _fail("too many different names")
         return symbol(name)
+    scaled = _scale_list(node, args)
+    if scaled is not None:
+        return scaled
     for a in args:
         if not isinstance(node, (ast.Compare, ast.BoolOp, ast.Tuple, ast.List, ast.Call)) and (
             _is_non_expr(a)
@@ -634,6 +640,29 @@ def _build(node: ast.AST, args: list[sp.Basic], symbols_seen: set[str], counts: 
         return _ListValue(*args)
     _fail(f"{type(node).__name__} is not allowed")
     return sp.S.Zero  # pragma: no cover
+
+
+def _scale_list(node: ast.AST, args: list[sp.Basic]):
+    """A bracketed vector or matrix times or divided by a number or expression (2*[[1, 0], [0, 1]]), else None."""
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Mult, ast.Div)):
+        return None
+    a, b = args
+    lst, k = (a, b) if isinstance(a, _ListValue) else (b, a) if isinstance(b, _ListValue) else (None, None)
+    if lst is None or _is_non_expr(k) or (isinstance(node.op, ast.Div) and lst is not a):
+        return None
+    if isinstance(node.op, ast.Div) and k == 0:
+        _fail("division by zero")
+
+    def scale(v):
+        if isinstance(v, _ListValue):
+            return _ListValue(*[scale(x) for x in v.args])
+        if _is_non_expr(v):
+            _fail("arithmetic on a comparison or point is not allowed")
+        r = v / k if isinstance(node.op, ast.Div) else k * v
+        _check_powers(r)
+        return r
+
+    return scale(lst)
 
 
 def _check_real(r: sp.Basic) -> None:

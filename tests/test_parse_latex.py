@@ -80,3 +80,20 @@ def test_latex_refused_with_a_hint(text, needle):
 def test_latex_goes_through_the_same_caps():
     with pytest.raises(ParseError):
         parse_expr(r"x^{" + "9" * 70 + "}")
+
+
+@pytest.mark.parametrize("text, want", [
+    ("2*[[1, 0], [0, 1]]", [[2, 0], [0, 2]]),
+    ("2[[1, 0], [0, 1]]", [[2, 0], [0, 2]]),
+    ("[[2, 4], [4, 2]]/2", [[1, 2], [2, 1]]),
+    (r"2\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}", [[2, 0], [0, 2]]),
+])
+def test_scalar_times_matrix(text, want):
+    """Regression: a scalar times a matrix was refused as 'arithmetic on a list'."""
+    assert parse_any(text) == sp.ImmutableMatrix(want)
+
+
+@pytest.mark.parametrize("text", ["x[0]", "[[1, 0]] + 1", "(1, 2)*3", "[[1]]*[[1]]"])
+def test_other_list_arithmetic_still_refused(text):
+    with pytest.raises(ParseError):
+        parse_any(text)
