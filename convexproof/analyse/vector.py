@@ -279,10 +279,10 @@ class Analysis:
         A, a = ra
         B, b = rb
         w = self.w
-        if u == v or (A == B):
+        if u != v:
+            return self._bilinear(t, c, u, A, a, v, B, b)
+        if u == v:
             G = gram(A)
-            if u != v:
-                return False
             t.kind = "quadratic"
             t.A, t.b = A, a
             t.hessian = scale(2 * c, G)
@@ -306,6 +306,30 @@ class Analysis:
                 t.reason = f"the sign of the coefficient {c} is not known"
             return True
         return False
+
+    def _bilinear(self, t: Term, c, u, A, a, v, B, b) -> bool:
+        """uᵀv with u = Aw + a, v = Bw + b: Hessian c(AᵀB + BᵀA); PSD when AᵀB is a Gram matrix MᵀM."""
+        S = matmul(tr(A), B)
+        if not (isinstance(S, MatMul) and isinstance(S.a, Tr) and S.a.a == S.b or isinstance(S, Eye)):
+            return False
+        t.kind = "quadratic"
+        t.hessian = scale(2 * c, S)
+        t.gradient = scale(c, add(matmul(tr(A), v), matmul(tr(B), u)))
+        M = S.b if isinstance(S, MatMul) else S
+        t.form = scale(2 * c, Fn("pow", Red("norm2", matmul(M, self.v)), 2))
+        t.vanishes = has_data(S)
+        if t.coef_sign in _NONNEG:
+            t.curvature = CONVEX
+            t.mu = [(2 * c, self._spec("lambda_min", S))]
+            t.L = [(2 * c, self._spec("lambda_max", S))]
+            t.reason = ("AᵀB is a Gram matrix MᵀM, so the Hessian c(AᵀB + BᵀA) = 2c·MᵀM and vᵀ∇²v = 2c‖Mv‖² ≥ 0 "
+                        "with c ≥ 0")
+        elif t.coef_sign in (NEG, NONPOS):
+            t.curvature = CONCAVE
+            t.reason = "a nonpositive multiple of a Gram quadratic form is concave"
+        else:
+            t.reason = f"the sign of the coefficient {c} is not known"
+        return True
 
     def _spec(self, name: str, G: Node):
         """(factor, Spec or None): lambda of G, a number times the spectral node."""
@@ -470,7 +494,9 @@ def zero_data(n: Node) -> Node | None:
         a = zero_data(n.a)
         if a is None:
             v = {"exp": sp.Integer(1), "log": None, "abs": 0, "pos": 0, "sigmoid": sp.Rational(1, 2),
-                 "pow": 0 if n.k > 0 else None}[n.name]
+                 "pow": None}[n.name]
+            if n.name == "pow" and n.k > 0:
+                v = 0
             if v is None:
                 return n  # keep: not a simple value
             return _const_like(v, n)

@@ -264,7 +264,7 @@ def has_data(node: Node) -> bool:
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, (Sym, Lit)) and (isinstance(n, Lit) or n.role == "data"):
+        if isinstance(n, Sym) and n.role == "data":
             return True
         stack.extend(children(n))
     return False
@@ -382,6 +382,9 @@ def gram(A: Node) -> Node:
     """AᵀA, simplified: Iᵀ I = I, (c·M)ᵀ(c·M) = c²·MᵀM, (diag(y) M)ᵀ(diag(y) M) = Mᵀ diag(y**2) M."""
     if isinstance(A, Eye):
         return A
+    if isinstance(A, Lit) and A.value.cols > 1:
+        G = sp.ImmutableMatrix(A.value.T * A.value)
+        return Lit(G, (sp.Integer(G.rows), sp.Integer(G.cols)))
     if isinstance(A, Scale):
         return scale(A.c ** 2, gram(A.a))
     if isinstance(A, MatMul) and isinstance(A.a, Diag):
@@ -419,7 +422,7 @@ def _prec(n: Node) -> int:
         return 5
     if isinstance(n, Scale):
         return 2
-    if isinstance(n, (Mul, MatMul, Outer)):
+    if isinstance(n, (Mul, MatMul)):
         return 2
     if isinstance(n, Fn) and n.name == "pow":
         return 4
@@ -618,7 +621,7 @@ def from_sympy(e: sp.Expr, t: sp.Symbol, u: Node) -> Node | None:
 def rewrite_sigmoid(e: sp.Expr, t: sp.Symbol, sig: sp.Symbol) -> sp.Expr:
     """Write e in terms of sigma(t) when that is simpler (e^t/(1 + e^t)^2 is sigma(t)(1 - sigma(t)))."""
     s = 1 / (1 + sp.exp(-t))
-    for cand in (sig * (1 - sig), sig, sig - 1, 1 - sig):
+    for cand in (sig * (1 - sig), -sig * (1 - sig), sig * (1 - sig) * (1 - 2 * sig), sig, sig - 1, 1 - sig):
         try:
             if sp.simplify((e - cand.subs(sig, s)).rewrite(sp.exp)) == 0:
                 return cand
