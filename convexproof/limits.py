@@ -22,6 +22,12 @@ Two layers:
   Windows.  Inside a child, nested calls run in-process (the outer hard limit
   still holds).
 
+Every hard-limited child also has its address space capped (``RLIMIT_AS``,
+:data:`MEMORY_MB` by default, :func:`memory_mb`) and dies with its parent
+(``PR_SET_PDEATHSIG`` on Linux); it may send a partial result with
+:func:`report_partial`, which the caller finds on ``AnalysisTimeout.partial``.
+All the default numbers are in the one table :data:`DEFAULTS`.
+
 The result must pickle.  An exception raised in the child is re-raised in the
 caller (a :class:`~convexproof.errors.ConvexproofError` unchanged, so the CLI
 prints its one line); a child that dies without an answer (killed by the
