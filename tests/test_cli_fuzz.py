@@ -50,7 +50,9 @@ SMOKE = 150
 SOAK = int(os.environ.get("CONVEXPROOF_CLI_FUZZ_N", "2000"))
 SOAK_SEED = 1_000_000  # the long run's cases are disjoint from the smoke slice's
 
-EX3 = (ROOT / "exercises" / "exercise3.toml").read_text(encoding="utf-8")
+# exercise files to mutate: several solver kinds (regularisation, Hessian, penalised, univariate)
+BASES = {name: (ROOT / "exercises" / f"{name}.toml").read_text(encoding="utf-8")
+         for name in ("exercise3", "exercise7", "exercise8", "exercise12", "exercise19")}
 CSV_OK = ("student,exercise,part,answer,seed\n"
           "ann,exercise3,lambda_min,3,\n"
           "bob,exercise3,lambda_min,3/2,\n"
@@ -258,7 +260,8 @@ def _case(n: int, work: Path) -> list[str]:
         argv = ["grade", "--answers", "answers.csv", "--jobs", "1", "--format", rng.choice(["csv", "json", "md"])]
     else:
         ex_id = "fz"
-        text = EX3.replace('id = "exercise3"', f'id = "{ex_id}"', 1)
+        base = rng.choice(sorted(BASES))
+        text = BASES[base].replace(f'id = "{base}"', f'id = "{ex_id}"', 1)
         (teacher / f"{ex_id}.toml").write_text(mutate_toml(rng, text), encoding="utf-8", errors="surrogateescape")
         argv = rng.choice([
             ["list", "--exercises", "teacher"],
