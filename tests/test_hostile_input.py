@@ -927,3 +927,22 @@ def test_nul_in_a_file_name_is_one_line_not_an_internal_error(sandbox, name, arg
     """Found by the CLI fuzz: os.stat inside click.Path raised ValueError, exit 3."""
     msg = assert_refused(*run(args))
     assert "NUL" in msg
+
+
+FUZZ_FOUND_FILES = [
+    ("penalty-true", lambda i: _with(i, 'penalty = "lam x^2"', "penalty = true"), "solver.penalty"),
+    ("penalty-number", lambda i: _with(i, 'penalty = "lam x^2"', "penalty = 0"), "penalty"),
+    ("plot-formula", lambda i: _with(i, 'plot = ["-3/2", "3/2"]', 'plot = "x**x**x**x"'), "solver.plot"),
+    ("plot-reversed", lambda i: _with(i, 'plot = ["-3/2", "3/2"]', 'plot = ["3/2", "-3/2"]'), "solver.plot"),
+]
+
+
+@pytest.mark.parametrize("ex_id, contents, field", FUZZ_FOUND_FILES, ids=[b[0] for b in FUZZ_FOUND_FILES])
+@pytest.mark.parametrize("command", [["solve"], ["export"]])
+def test_solver_inputs_of_the_wrong_kind_are_one_line_not_exit_3(sandbox, ex_id, contents, field, command):
+    """Found by the CLI fuzz: penalty = true and plot = "x**x" crashed the solver (exit 3)."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    _write_bad(teacher, ex_id, contents)
+    msg = assert_refused(*run([*command, ex_id, "--exercises", str(teacher)]))
+    assert f"{ex_id}.toml" in msg and field in msg, msg
