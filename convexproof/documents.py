@@ -118,10 +118,17 @@ def figure_context(fig) -> dict[str, Any]:
         coords = " ".join(f"({_fmt_number(x)},{_fmt_number(y)})" for x, y in pts)
         curves.append({"label": c.get("label", ""), "points": pts, "coordinates": Markup(coords),
                        "style": Markup(c.get("style", _STYLES[i % len(_STYLES)]))})
+    from .mathtext import latex
+
+    def axis(name):  # a variable's name typeset as mathematics (theta is θ), else prose
+        import sympy as sp
+
+        return Markup("$" + latex(sp.Symbol(name)) + "$") if name and name.isidentifier() else name
+
     return {"title": fig.title, "xmin": _fmt_number(fig.xmin), "xmax": _fmt_number(fig.xmax),
             "ymin": None if fig.ymin is None else _fmt_number(fig.ymin),
             "ymax": None if fig.ymax is None else _fmt_number(fig.ymax),
-            "xlabel": fig.xlabel, "ylabel": fig.ylabel, "equal_axes": fig.equal_axes, "curves": curves}
+            "xlabel": axis(fig.xlabel), "ylabel": axis(fig.ylabel), "equal_axes": fig.equal_axes, "curves": curves}
 
 
 # ----------------------------------------------------------------- renderers

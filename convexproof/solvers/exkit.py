@@ -80,13 +80,17 @@ def _seg(v) -> tuple[str, Any]:
     return ("math", v)
 
 
-def join_list(vals) -> list:
-    """Pieces of "a, b and c" for a sentence: the items with separators between them."""
+def join_list(vals, flat: bool = False) -> list:
+    """Pieces of "a, b and c" for a sentence: the items with separators between them
+    (``flat``: each item is itself a list of pieces)."""
     out = []
     for i, v in enumerate(vals):
         if i:
             out.append(" and " if i == len(vals) - 1 else ", ")
-        out.append(v)
+        if flat:
+            out.extend(v)
+        else:
+            out.append(v)
     return out
 
 

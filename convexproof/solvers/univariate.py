@@ -26,14 +26,13 @@ from . import Figure, Solution, register
 from .exkit import (
     E,
     P,
-    T,
-    answer_steps,
     convexity_1d,
     fn_at,
     formula_of,
     hp,
     join_list,
     name_field,
+    nonneg_on,
     want,
 )
 
@@ -77,76 +76,87 @@ def domain_rel(dom: sp.Interval, x):
     return rels[0] if len(rels) == 1 else sp.And(*rels, evaluate=False)
 
 
-def analyse_function(f, x, dom, label: str, fn: str = "f"):
-    """Steps and facts for one function: the second-derivative test, kinks, witnesses."""
+def _lhs_pieces(dom, x):
+    return [] if domain_rel(dom, x) is None else [" on ", domain_rel(dom, x)]
+
+
+def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = None, plot=None):
+    """Steps and facts for one function: the derivatives by their rules, the sign of f'', kinks, witnesses.
+
+    ``facts["lead"]`` is the one-line answer (pieces for :func:`lead`), ``facts["strict"]`` and
+    ``facts["concave"]`` say whether f is strictly convex / concave; ``state`` is shared by the functions of
+    one solution, so the kink criterion is stated in full once and referred to afterwards; ``plot`` is the
+    (lo, hi) range of the figure.
+    """
+    from ..steps import Step
+    from .forms import sigma, teacher_form
+    from .teach import derivative_steps, figure
+
+    state = {} if state is None else state
     v = convexity_1d(f, x, dom)
     F = fname(fn, x)
-    F1, F2 = fname(fn + "'", x), fname(fn + "''", x)
-    dr = domain_rel(dom, x)
+    F2 = fname(fn + "''", x)
     S = sp.Symbol(fn)
-    steps = [P("Let ", E(F, f), *([] if dr is None else [" on ", dr]), ".")]
-    facts: dict = {"verdict": None}
+    steps = [] if f.has(sp.Piecewise) else [P("Let ", E(F, f), *_lhs_pieces(dom, x), ".")]
+    facts: dict = {"verdict": None, "strict": False, "concave": False}
     if v.d2 is not None:
-        steps.append(Equation(F1, v.d1))
-        steps.append(Equation(F2, v.d2))
+        try:
+            lines, (d1, d2) = derivative_steps(fn, f, x)
+        except ValueError:  # the rule display could not be verified: show the derivatives alone
+            d1, d2 = teacher_form(v.d1, x), teacher_form(v.d2, x)
+            lines = [Equation(fname(fn + "'", x), d1), Equation(F2, d2)]
+        steps += lines
+        if any(isinstance(ln, Step) and sigma(x) in sp.preorder_traversal(getattr(ln, "result", 0)) for ln in lines):
+            steps.append(P("Here ", E(sigma(x), 1 / (1 + sp.exp(-x))), " is the logistic function, with ",
+                           sp.Lt(0, sigma(x), evaluate=False), " < 1."))
         facts["f2"] = v.d2
+        facts["f2_shown"] = d2
         if v.convex:
             if not v.d2.has(x):
-                rel = sp.Gt(v.d2, 0, evaluate=False) if v.d2.is_positive else sp.Ge(v.d2, 0, evaluate=False)
-                steps.append(P("The second derivative is the constant ", v.d2, ", so ", rel, *domain_text(dom, x),
-                               " and the second-derivative test proves that ", S, " is convex",
-                               " (strictly, since it is positive)." if v.d2.is_positive else "."))
+                rel = sp.Gt(d2, 0, evaluate=False) if v.d2.is_positive else sp.Ge(d2, 0, evaluate=False)
+                steps.append(P("So ", rel, *domain_text(dom, x), ", and ", S, " is ",
+                               "strictly convex (its second derivative is a positive constant)." if v.d2.is_positive
+                               else "convex."))
+                facts["strict"] = bool(v.d2.is_positive)
             else:
-                steps.append(P("The second derivative satisfies ", sp.Ge(v.d2, 0, evaluate=False), *domain_text(dom, x),
-                               ", so the second-derivative test proves that ", S, " is convex."))
-                if v.strict:
-                    zeros = sp.solveset(v.d2, x, dom)
-                    if zeros == sp.S.EmptySet:
-                        steps.append(P("It is even positive everywhere, so ", S, " is strictly convex."))
-                    elif isinstance(zeros, sp.FiniteSet):
-                        steps.append(P("It vanishes only at ", *join_list(list(zeros)),
-                                       ", isolated points, so ", S, " is strictly convex."))
+                why = _sign_reason(v.d2, x, dom)
+                zeros = sp.solveset(v.d2, x, dom)
+                strict = zeros == sp.S.EmptySet or isinstance(zeros, sp.FiniteSet)
+                if strict and zeros == sp.S.EmptySet:
+                    steps.append(P("Here ", sp.Gt(F2, 0, evaluate=False), *domain_text(dom, x), why,
+                                   ", so ", S, " is strictly convex."))
+                    facts["strict"] = True
+                elif strict:
+                    steps.append(P("Here ", sp.Ge(F2, 0, evaluate=False), *domain_text(dom, x), why,
+                                   ", with equality only at ", *join_list([E(x, z) for z in zeros]),
+                                   "; a second derivative that vanishes only at isolated points still gives a "
+                                   "strictly increasing slope, so ", S, " is strictly convex."))
+                    facts["strict"] = True
+                else:
+                    steps.append(P("Here ", sp.Ge(F2, 0, evaluate=False), *domain_text(dom, x), why,
+                                   ", so ", S, " is convex."))
             facts["verdict"] = "convex"
+            facts["lead"] = ["Strictly convex" if facts["strict"] else "Convex"]
         elif v.convex is False:
-            val = v.witness_d2
-            steps.append(P("The test fails: at ", E(x, v.witness), " the second derivative is ",
-                           E(fname(fn + "''", v.witness), val) if val.is_Rational else val,
-                           *([] if val.is_Rational else [" ≈ ", approx(val)]), ", which is negative. "
-                           "Near this point the graph curves downwards, so ", S, " is not convex."))
-            _chord_step(steps, v, x, fn)
+            val = sp.simplify(v.witness_d2)
+            pt = fname(fn + "''", v.witness)
+            shown = E(pt, val) if val.is_Rational else E(pt, approx(val), "≈")
+            steps.append(P("The test fails at ", E(x, v.witness), ": ", shown,
+                           " < 0, so the graph bends downwards there and ", S, " is not convex."))
+            conc = _concavity(v.d2, x, dom)
+            facts["concave"] = conc
+            if conc:
+                steps.append(P("In fact ", sp.Le(F2, 0, evaluate=False), *domain_text(dom, x), ", so ", S, " is ",
+                               "strictly concave." if conc == "strict" else "concave."))
+            _chord_step(steps, v, x, fn, f, plot)
             facts["verdict"] = "not convex"
             facts["witness"] = v.witness
+            facts["lead"] = ["Not convex: ", shown, " < 0", *(
+                [" (it is strictly concave)"] if conc == "strict" else [" (it is concave)"] if conc else [])]
     else:
-        rows = []
-        for p in v.pieces:
-            rows.append([_interval_rel(p.lo, p.hi, x), p.expr, p.d2])
-        steps.append(P(S, " is not differentiable everywhere, so we split the line at its kinks."))
-        steps.append(T(["piece", f"{fn} on the piece", f"{fn}'' on the piece"], rows))
-        if v.convex:
-            steps.append(P("On every piece the second derivative is non-negative, so ", S,
-                           " is convex on each piece. That alone proves nothing about the whole line: the "
-                           "second-derivative test needs a second derivative, and there is none at a kink."))
-            for c, left, right in v.kinks:
-                if sp.simplify(left - right) == 0:
-                    steps.append(P("At ", E(x, c), " the pieces join smoothly: the function is continuous and its "
-                                   "slope is ", left, " on both sides."))
-                else:
-                    steps.append(P("At ", E(x, c), " the function is continuous and its slope jumps from ",
-                                   left, " to ", right, ": upwards, since ", sp.Lt(left, right, evaluate=False), "."))
-            steps.append(P(S, " is continuous, convex on each piece, and its slope never decreases across a kink, "
-                           "so the slope is non-decreasing on the whole line; a function with a non-decreasing "
-                           "slope is convex. Hence ", S, " is convex."))
-            facts["verdict"] = "convex"
-        elif v.convex is False:
-            if v.witness is not None:
-                steps.append(P("At ", E(x, v.witness), " the second derivative is ", v.witness_d2,
-                               ", which is negative, so ", S, " is not convex."))
-            else:
-                c, left, right = next(k for k in v.kinks if (k[2] - k[1]).is_negative)
-                steps.append(P("At ", E(x, c), " the slope drops from ", left, " to ", right,
-                               ", so the graph bends downwards there."))
-            _chord_step(steps, v, x, fn)
-            facts["verdict"] = "not convex"
+        _piecewise_steps(steps, v, x, fn, state, facts)
+        if facts["verdict"] == "not convex":
+            _chord_step(steps, v, x, fn, f, plot)
     if facts["verdict"] is None:
         raise ExerciseError(f"the engine could neither prove nor refute the convexity of {label}")
     # a convex function with exactly one stationary point: its global minimiser
@@ -155,12 +165,105 @@ def analyse_function(f, x, dom, label: str, fn: str = "f"):
         if isinstance(stat, sp.FiniteSet) and len(stat) == 1:
             xs = next(iter(stat))
             fmin = sp.simplify(f.subs(x, xs))
-            steps.append(P("Setting ", E(F1, 0), " gives the only stationary point ", E(x, xs),
-                           ". For a convex function a stationary point is a global minimiser, "
-                           "so the minimum value is ", E(fname(fn, xs), fmin), "."))
+            steps.append(P("Setting ", E(fname(fn + "'", x), 0), " gives the only stationary point ", E(x, xs),
+                           "; a stationary point of a convex function is a global minimiser, so the minimum is ",
+                           E(fname(fn, xs), fmin), "."))
             facts["argmin"], facts["min"] = xs, fmin
+            facts["lead"] = facts["lead"] + [", with minimiser ", E(x, xs), " and minimum value ", fmin]
+    if facts["verdict"] == "convex" and plot is not None:
+        from . import Figure
+
+        curves = [{"label": fn, "expr": f, "var": x, "breaks": [k[0] for k in v.kinks]}]
+        if v.d2 is not None:
+            curves.append({"label": fn + "''", "expr": v.d2, "var": x})
+            title = f"{fn} (solid) and its second derivative (dashed), which stays above 0: the graph curves upwards"
+        else:
+            title = f"{fn}: convex pieces joined with slopes that only jump upwards"
+        steps.append(figure(Figure(title=title, curves=curves, xmin=plot[0], xmax=plot[1], xlabel=str(x))))
     facts["result"] = v
     return steps, facts
+
+
+def _num(v) -> str:
+    return ("%g" % v).replace("-", "−")
+
+
+def _sign_reason(d2, x, dom) -> str:
+    """Why f'' has its sign, in words, for the forms met in the exercises."""
+    if d2.has(sp.exp):
+        return " (an exponential is positive)"
+    if d2.is_polynomial(x):
+        return ""
+    if dom.left == 0 and dom.left_open:
+        return f" (every factor is positive when {x} > 0)"
+    return ""
+
+
+def _concavity(d2, x, dom):
+    """'strict' if f'' < 0 on the domain except at isolated points, True if f'' <= 0, else False."""
+    ok = nonneg_on(-d2, x, dom)
+    if not ok:
+        return False
+    zeros = sp.solveset(d2, x, dom)
+    return "strict" if zeros == sp.S.EmptySet or isinstance(zeros, sp.FiniteSet) else True
+
+
+def _piecewise_steps(steps, v, x, fn, state, facts):
+    """A function with kinks or break points: the pieces, the joins, and the criterion (stated once)."""
+    from .common import Cases
+    from .forms import teacher_form
+
+    S = sp.Symbol(fn)
+    smooth_joins = all(sp.simplify(l_ - r_) == 0 for _c, l_, r_ in v.kinks)
+    cases = []
+    for p in v.pieces:
+        rel = _interval_rel(p.lo, p.hi, x)
+        cases.append((teacher_form(p.expr, x), sp.true if isinstance(rel, str) else rel))
+    steps.append(Cases(lhs=fname(fn, x), cases=cases))
+    d2s = [sp.simplify(p.d2) for p in v.pieces]
+    F2 = fname(fn + "''", x)
+    if smooth_joins:
+        steps.append(P(S, " is differentiable everywhere: at ", *join_list(
+            [[E(x, k[0]), " the slope is ", k[1], " from both sides"] for k in v.kinks], flat=True),
+                       ". Only ", F2, " jumps there, so we check the pieces and the joins."))
+    steps.append(P("On the pieces ", F2, " is ", *join_list(d2s),
+                   ", never negative." if all(p.nonneg for p in v.pieces) else "."))
+    if v.convex:
+        for c, left, right in ([] if smooth_joins else v.kinks):
+            if sp.simplify(left - right) == 0:
+                steps.append(P("At ", E(x, c), " the slope is ", left, " on both sides."))
+            else:
+                steps.append(P("At ", E(x, c), " the function is continuous and its slope jumps up from ", left,
+                               " to ", right, "."))
+        if not state.get("criterion"):
+            steps.append(P("Kink criterion: a continuous function that is convex on each piece and whose slope "
+                           "never jumps downwards has a non-decreasing slope on the whole line, and is therefore "
+                           "convex. So ", S, " is convex."))
+            state["criterion"] = True
+        else:
+            steps.append(P("By the kink criterion, ", S, " is convex."))
+        flat = [p for p in v.pieces if sp.simplify(p.d2) == 0]
+        if flat:
+            p = flat[0]
+            rel = _interval_rel(p.lo, p.hi, x)
+            steps.append(P("It is not strictly convex: ", *(["on ", rel, " "] if not isinstance(rel, str) else []),
+                           "it equals ", p.expr, ", a straight piece of the graph."))
+        else:
+            steps.append(P("It is strictly convex: every piece is, and the slope only increases across the joins."))
+            facts["strict"] = True
+        facts["verdict"] = "convex"
+        facts["lead"] = ["Strictly convex" if facts["strict"] else "Convex, but not strictly convex"]
+    elif v.convex is False:
+        if v.witness is not None:
+            steps.append(P("At ", E(x, v.witness), " the second derivative is ", v.witness_d2,
+                           " < 0, so ", S, " is not convex."))
+            facts["lead"] = ["Not convex: ", E(fname(fn + "''", v.witness), v.witness_d2), " < 0"]
+        else:
+            c, left, right = next(k for k in v.kinks if (k[2] - k[1]).is_negative)
+            steps.append(P("At ", E(x, c), " the slope drops from ", left, " to ", right,
+                           ", so the graph bends downwards there."))
+            facts["lead"] = ["Not convex: the slope drops at ", E(x, c)]
+        facts["verdict"] = "not convex"
 
 
 def _interval_rel(lo, hi, x):
@@ -173,20 +276,35 @@ def _interval_rel(lo, hi, x):
     return sp.And(sp.Lt(lo, x, evaluate=False), sp.Lt(x, hi, evaluate=False), evaluate=False)
 
 
-def _chord_step(steps, v, x, fn):
+def _chord_step(steps, v, x, fn, f=None, plot=None):
     if not v.chord:
         return
+    from .teach import chord_figure, figure
+
     F0 = sp.Symbol(fn)
     a, b, fa, fb, fc, gap = v.chord
     a, b = a[0], b[0]
     mid = (a + b) / 2
-    steps.append(P("A chord confirms it. With ", E(sp.Symbol("a"), a), " and ", E(sp.Symbol("b"), b),
-                   ", the midpoint value ", E(fname(fn, mid), fc) if fc.is_Rational
-                   else E(fname(fn, mid), approx(fc), "≈"),
-                   " lies above the chord, whose height there is ",
-                   E((fname(fn, a) + fname(fn, b)) / 2, (fa + fb) / 2) if ((fa + fb) / 2).is_Rational
-                   else E((fname(fn, a) + fname(fn, b)) / 2, approx((fa + fb) / 2), "≈"),
+    avg = (fa + fb) / 2
+    steps.append(P("Chord: between ", E(x, a), " and ", E(x, b), " the graph at the midpoint, ",
+                   E(fname(fn, mid), fc) if fc.is_Rational else E(fname(fn, mid), approx(fc), "≈"),
+                   ", lies above the chord, whose height there is ",
+                   E(_avg_name(fn, a, b), avg) if avg.is_Rational else E(_avg_name(fn, a, b), approx(avg), "≈"),
                    ". Jensen's inequality fails, so ", F0, " is not convex."))
+    if f is not None:
+        lo, hi = plot if plot is not None else (None, None)
+        if lo is not None and not (lo <= float(a) and float(b) <= hi):
+            lo, hi = None, None
+        steps.append(figure(chord_figure(f"{fn} and the witness chord: at the midpoint the graph (square) lies "
+                                         "above the chord", f, x, a, b, lo, hi, fn)))
+
+
+def _avg_name(fn, a, b):
+    from .exkit import named
+    from ..mathtext import latex, unicode
+
+    return named(f"({fn}({unicode(a)}) + {fn}({unicode(b)}))/2",
+                 r"\tfrac{" + f"{fn}({latex(a)}) + {fn}({latex(b)})" + "}{2}")
 
 
 def _table(ex, key, required=False) -> dict:
@@ -210,15 +328,29 @@ def plot_range(ex, key, value):
     return lo, hi
 
 
+def _split_label(label: str) -> tuple[str, str]:
+    """"(a) The parabola" -> ("a", "The parabola")."""
+    import re
+
+    m = re.match(r"\s*\(([a-z])\)\s*(.*)", label)
+    return (m.group(1), m.group(2)) if m else ("", label)
+
+
 @register("second_derivative_test")
 def solve_second_derivative_test(ex) -> Solution:
+    from .teach import lead, part
+
     x = name_field(ex, "var", "x")
     functions = _table(ex, "functions", required=True)
     labels = _table(ex, "labels_text")
     domains = _table(ex, "domains")
     plots = _table(ex, "plot")
     names = _table(ex, "names_text")
+    extras = _table(ex, "extras_text")
     steps, answers, figures = [], {}, []
+    state: dict = {}
+    summary = []
+    done: dict = {}
     for name, text in functions.items():
         where = f"solver.functions.{name}"
         label = labels.get(name, name)
@@ -229,22 +361,140 @@ def solve_second_derivative_test(ex) -> Solution:
             raise ExerciseError(f"{ex.path.name}: field '{where}': uses names other than {x}")
         dom = _domain(ex, domains.get(name), x)
         fn = names.get(name, "f")
-        if not isinstance(fn, str) or not fn.isalpha() or len(fn) > 3:
+        if not isinstance(fn, str) or not fn.replace("_", "").isalnum() or not fn[0].isalpha() or len(fn) > 4:
             raise ExerciseError(f"{ex.path.name}: field 'solver.names_text.{name}': must be a short name")
-        body, facts = analyse_function(f, x, dom, label, fn)
-        steps.append(Section(title=label, children=body))
+        plot = plot_range(ex, f"solver.plot.{name}", plots[name]) if name in plots else None
+        body, facts = analyse_function(f, x, dom, label, fn, state, plot)
+        tag, title = _split_label(label)
+        steps.append(part(tag, title, facts["lead"] + ["."], body))
+        summary.append(([f"({tag}) "] if tag else []) + _short(facts))
         answers[f"verdict_{name}"] = facts["verdict"]
+        done[name] = (f, fn, dom, facts, plot)
+        facts["tag"] = tag
         if "f2" in facts:
             answers[f"f2_{name}"] = facts["f2"]
         if "argmin" in facts:
             answers[f"argmin_{name}"] = facts["argmin"]
             answers[f"min_{name}"] = facts["min"]
-        if name in plots:
-            lo, hi = plot_range(ex, f"solver.plot.{name}", plots[name])
+        if plot is not None:
             curves = [{"label": f"{fn}", "expr": f, "var": x}]
             if "f2" in facts:
                 curves.append({"label": f"{fn}''", "expr": facts["f2"], "var": x})
-            figures.append(Figure(title=label, curves=curves, xmin=lo, xmax=hi))
+            figures.append(Figure(title=label, curves=curves, xmin=plot[0], xmax=plot[1], xlabel=str(x)))
+    for key, title in extras.items():
+        if key not in _EXTRAS:
+            raise ExerciseError(f"{ex.path.name}: field 'solver.extras_text.{key}': unknown; use one of "
+                                f"{', '.join(sorted(_EXTRAS))}")
+        tag, head = _split_label(str(title))
+        ans, body = _EXTRAS[key](x, done)
+        steps.append(part(tag, head, [*ans, "."], body))
+    top = []
+    for s_ in summary:
+        top += (["; "] if top else []) + s_
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    return Solution(ex, steps, ans, figures=figures, facts={})
+    return Solution(ex, [lead(*top, "."), *steps], ans, figures=[], facts={"figures_in_place": figures})
+
+
+def _short(facts) -> list:
+    """A few words for the opening answer line: the verdict (strict, concave)."""
+    if facts["verdict"] == "convex":
+        return ["strictly convex" if facts["strict"] else "convex, not strictly"]
+    return ["not convex" + (", strictly concave" if facts.get("concave") == "strict" else
+                            ", concave" if facts.get("concave") else "")]
+
+
+# ------------------------------------------------------------ further parts of a statement
+def _descent(x, done):
+    """Why gradient descent finds the minimum of a convex function but not of a non-convex one."""
+    import math
+
+    from . import Figure
+    from .teach import figure
+
+    convex = next((v for v in done.values() if v[3]["verdict"] == "convex" and "argmin" in v[3]), None)
+    wave = next((v for v in done.values() if v[3]["verdict"] == "not convex"), None)
+    if convex is None or wave is None:
+        raise ExerciseError("extras_text.descent needs a convex function with a minimiser and a non-convex one")
+    f, fn, dom, facts, plot = wave
+    cf, cfn, _cd, cfacts, _cp = convex
+    lo, hi = plot if plot is not None else (0.1, 10.0)
+    d1 = sp.lambdify(x, sp.diff(f, x), "math")
+    F = sp.lambdify(x, f, "math")
+    n = 400
+    grid = [lo + (hi - lo) * i / n for i in range(n + 1)]
+    minima = []
+    for a_, b_ in zip(grid, grid[1:]):
+        if d1(a_) < 0 <= d1(b_):
+            for _ in range(60):  # bisection on the sign change of the slope
+                m_ = (a_ + b_) / 2
+                a_, b_ = (m_, b_) if d1(m_) < 0 else (a_, m_)
+            minima.append((a_ + b_) / 2)
+    if len(minima) < 2:
+        raise ExerciseError("extras_text.descent: the non-convex function needs two local minima in its plot range")
+
+    def run(x0, eta=0.2, k=60):
+        pts = [x0]
+        for _ in range(k):
+            x0 = min(max(x0 - eta * d1(x0), lo), hi)
+            pts.append(x0)
+        return pts
+
+    m1, m2 = minima[0], minima[1]
+    s1, s2 = max(lo, m1 - 1.5), min(hi, (m1 + m2) / 2 + 1.5)
+    p1, p2 = run(s1), run(s2)
+    r = lambda v: sp.Float(v, 3)  # noqa: E731 - display only
+    body = [P(cfn, " is convex with the single stationary point ", E(x, cfacts["argmin"]),
+              ", and a stationary point of a convex function is its global minimiser. Gradient descent with a small "
+              "enough step decreases ", cfn, " at every step and can only stop where the slope vanishes, so it "
+              "reaches ", E(x, cfacts["argmin"]), " from every start."),
+          P(fn, " is not convex, and between ", E(x, r(lo)), " and ", E(x, r(hi)), " it has two local minima: ",
+            E(x, r(m1), "≈"), " with value ≈ ", r(F(m1)), ", and ", E(x, r(m2), "≈"), " with value ≈ ", r(F(m2)),
+            ". Each attracts the starts in its own valley: "
+            "started at ", E(x, r(s1), "="), " gradient descent (step 0.2) settles at ≈ ", r(p1[-1]),
+            ", started at ", E(x, r(s2), "="), " it settles at ≈ ", r(p2[-1]), ". Different starts give different "
+            "answers, and neither run can tell whether its point is the global minimum.")]
+    curves = [{"label": fn, "expr": f, "var": x},
+              {"label": f"start {r(s1)}", "points": [(v, F(v)) for v in p1[:12]], "style": "only marks, mark=*, red"},
+              {"label": f"start {r(s2)}", "points": [(v, F(v)) for v in p2[:12]],
+               "style": "only marks, mark=triangle*, black!60!green"}]
+    body.append(figure(Figure(title=f"gradient descent on {fn} from two starts ends in two different valleys",
+                              curves=curves, xmin=lo, xmax=hi, xlabel=str(x), samples=121)))
+    ans = [cfn, " has one stationary point, its global minimiser, so every run reaches it; ", fn,
+           " has several local minima, and each run stops in the valley it starts in"]
+    return ans, body
+
+
+def _sum_rule(x, done):
+    """A sum of convex functions is convex (strictly if one term is)."""
+    strict = [f"({facts['tag']})" for _f, _fn, _d, facts, _p in done.values() if facts["strict"] and facts.get("tag")]
+    loose = [f"({facts['tag']})" for _f, _fn, _d, facts, _p in done.values()
+             if facts["verdict"] == "convex" and not facts["strict"] and facts.get("tag")]
+    body = [P("If g and h are convex, then for any two points u, v and any t in [0, 1], adding the two Jensen "
+              "inequalities g(tu + (1 − t)v) ≤ t g(u) + (1 − t) g(v) and h(tu + (1 − t)v) ≤ t h(u) + (1 − t) h(v) "
+              "gives the same inequality for g + h: the sum is convex. A non-negative multiple c·g is convex for the "
+              "same reason, so a loss plus λ times a regulariser (λ ≥ 0) is convex."),
+            P("If one of the two terms is strictly convex, its inequality is strict for u ≠ v and 0 < t < 1, and so "
+              "is the sum's: the sum is strictly convex.")]
+    if strict and loose:
+        body.append(P("Above, ", ", ".join(strict), " are strictly convex and ", ", ".join(loose), " are not. So a "
+                      "loss from ", ", ".join(loose), " plus the elastic net (f) is strictly convex, with at most one "
+                      "minimiser, while a sum of functions from ", ", ".join(loose), " alone may be flat along a "
+                      "segment and have many minimisers."))
+    ans = ["Each of Jensen's inequalities adds up, so a sum of convex functions is convex, and strictly convex "
+           "as soon as one term is strictly convex"]
+    return ans, body
+
+
+def _am_gm(x, done):
+    """Jensen's inequality for −log x gives the AM–GM inequality."""
+    a, b = sp.Integer(1), sp.Integer(4)
+    body = [P("For a, b > 0, Jensen's inequality for the convex function −log x with t = 1/2 reads "
+              "−log((a + b)/2) ≤ −(log a + log b)/2 = −log √(ab). Multiplying by −1 and using that log is "
+              "increasing gives (a + b)/2 ≥ √(ab): the arithmetic mean is at least the geometric mean."),
+            P("Since −log x is strictly convex, equality holds only when a = b. For example, with ", E(sp.Symbol("a"), a),
+              " and ", E(sp.Symbol("b"), b), ": ", E(sp.Symbol("(a + b)/2"), (a + b) / 2), " ≥ 2 = √(ab).")]
+    ans = ["Jensen's inequality for the convex −log x at a and b gives (a + b)/2 ≥ √(ab), with equality only when a = b"]
+    return ans, body
+
+
+_EXTRAS = {"descent": _descent, "sum": _sum_rule, "am_gm": _am_gm}
