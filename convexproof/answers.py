@@ -181,6 +181,10 @@ def read_condition(text: str, names: set[str] | None, subs: dict | None = None) 
 
 def read_point(text: str, names: set[str] | None, order: list[str], subs: dict | None = None) -> Answer:
     value = _parse(text, subs)
+    if isinstance(value, sp.And) and all(isinstance(a, sp.Equality) for a in value.args):
+        value = sp.Tuple(*value.args)  # x = 0 and y = -1
+    if isinstance(value, sp.Equality) and value.lhs.is_Symbol:
+        value = sp.Tuple(value)  # x = 3 for a point with one coordinate
     if isinstance(value, sp.MatrixBase) and 1 in value.shape:
         items = list(value)
     elif isinstance(value, sp.Tuple):

@@ -694,7 +694,7 @@ class _Checker:
     def check_point(self) -> None:
         correct = _as_list(self.correct)
         order = list(self.part.variables) or [s.name for s in self.facts.get("variables", [])
-                                              if isinstance(s, sp.Symbol)]
+                                              if isinstance(s, sp.Symbol)] or self.solver_variables()
         ans = A.read_point(self.text, self._with_params(self.names_point()), order, self.subs)
         self.echo(ans)
         if len(ans.value) != len(correct):
@@ -720,6 +720,12 @@ class _Checker:
         which = ", ".join(str(i + 1) for i in wrong)
         self.set("incorrect", f"Coordinate{'s' if len(wrong) > 1 else ''} {which} "
                  f"{'are' if len(wrong) > 1 else 'is'} not right.", "wrong-entry")
+
+    def solver_variables(self) -> list[str]:
+        """The variables named in the exercise's solver section (vars = ["x", "y"]), in their order."""
+        conf = self.ex.solver if isinstance(self.ex.solver, dict) else getattr(self.ex.solver, "__dict__", {})
+        vs = conf.get("vars") or conf.get("variables") or []
+        return [str(v) for v in vs] if isinstance(vs, (list, tuple)) else []
 
     def names_point(self):
         return None if not self.part.variables else set(self.part.variables)

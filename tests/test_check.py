@@ -455,3 +455,17 @@ def test_every_result_says_how_the_answer_was_read(ex, part, answer, shown):
 def test_near_miss_decimal_is_called_close():
     r = check("exercise9", "0.167", part="min_value", isolate=False)
     assert (r.status, r.note) == ("incorrect", "close") and "exact value" in r.feedback
+
+
+@pytest.mark.parametrize("answer, status", [
+    ("(x = 1, y = -1)", "correct"),
+    ("x = 1 and y = -1", "correct"),
+    ("(y = -1, x = 1)", "correct"),
+    ("x = 1, y = -1", "correct"),
+    ("(x = -1, y = 1)", "incorrect"),
+    ("(x = 1, z = -1)", "invalid"),
+])
+def test_named_coordinates_of_a_point(answer, status):
+    """Regression: named coordinates were refused when the part did not list its variables."""
+    assert check("exercise17", answer, part="newton_point", isolate=False).status == status
+
