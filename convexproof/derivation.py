@@ -769,7 +769,11 @@ class DerivationChecker:
             del f.orders[k]
         if same is None and pt is None:
             raise _Stop("unclear", f"cannot decide whether this is the derivative of {_u(base)}")
-        reason = self.slip_reason(base, x, rhs, f"{name}{primes[:-1]}")
+        lower = max((k for k in f.orders if isinstance(k, int) and k < order - 1), default=None)
+        origin = None
+        if (order - 1) not in f.orders and lower is not None:
+            origin = (f.orders[lower].expr, order - 1 - lower)
+        reason = self.slip_reason(base, x, rhs, f"{name}{primes[:-1]}", origin)
         if pt is not None:
             from_ = (f"the derivative of {name}{primes[:-1]}" if (order - 1) in f.orders
                      else f"{name} differentiated {order} times")
@@ -777,7 +781,9 @@ class DerivationChecker:
                        f"{_uv((rhs.subs(pt)))}, but {from_} gives {_uv((want.subs(pt)))}.")
         raise _Stop("wrong", reason.strip())
 
-    def slip_reason(self, base, x, got, base_name: str) -> str:
+    def slip_reason(self, base, x, got, base_name: str, origin=None) -> str:
+        """The reason a derivative is wrong, from the rule tree; ``origin`` = (g, k) when base is g's k-th
+        derivative that the student never wrote (the term is then named as a term of g)."""
         from .analyse.diffsteps import diff_steps, find_slip
 
         if _blowup(base) or _blowup(got):
@@ -795,14 +801,24 @@ class DerivationChecker:
             return (f"{dx} of {_u(base)} is {_u(_tidy(_strip_delta(_diff(base, x, 1))))}, "
                     f"not {_u(_strip_delta(got))}.")
         node, got_term = slip.term
-        head = f"{dx} of {_u(node.expr)} is {_u(_tidy(_strip_delta(node.result)))}"
+        term, dk = node.expr, dx
+        if origin is not None:
+            g, k = origin
+            for t in sp.Add.make_args(sp.expand(g) if not _blowup(g) else g):
+                if t.has(x) and _diff(t, x, k) == node.expr:
+                    sup = {2: "²", 3: "³", 4: "⁴"}.get(k + 1, f"^{k + 1}")
+                    term, dk = t, f"d{sup}/d{x}{sup}"
+                    break
+        head = f"{dk} of {_u(term)} is {_u(_tidy(_strip_delta(node.result)))}"
         if slip.kind == "dropped-term":
             text = head + ", but it is missing"
         elif slip.kind == "constant-kept":
-            text = f"{dx} of the constant {_u(node.expr)} is 0"
+            text = f"{dk} of the constant {_u(term)} is 0"
         else:
             text = head + f", not {_u(_tidy(_strip_delta(got_term)))}"
         why = _slip_why(slip, x)
+        if dk != dx and slip.kind == "factor":
+            why = why.split("; ")[-1]  # the rule at the last step would name f', which the student never wrote
         return text + (f" ({why})." if why else ".")
 
     def matrix_claim(self, n, name, rhs, taint, hessian: bool) -> None:
