@@ -407,3 +407,20 @@ def test_derivative_lines_agree_with_sympy_on_random_slips():
         ok2 = sp.simplify(s2 - sp.diff(s1, X)) == 0 or sp.simplify(s2 - sp.diff(f, X, 2)) == 0
         assert [line.status for line in r.lines] == ["follows", "follows" if ok1 else "wrong",
                                                      "follows" if ok2 else "wrong"], r.to_text()
+
+
+def test_second_derivative_slip_without_first_derivative_names_the_term_of_f():
+    r = _run("exercise3", "f(x) = x^4 - 3x^2 + λx^2\nf''(x) = 12x^2 - 3 + 2λ")
+    assert "d²/dx² of −3x² is −6, not −3" in r.lines[1].reason and "factor 2" in r.lines[1].reason
+
+
+def test_strict_convexity_of_the_log_loss_is_decided():
+    r = _run("exercise1", "L''(p) = y/p^2 + (1 - y)/(1 - p)^2 > 0 for all p in (0, 1)\nL is strictly convex")
+    assert [line.status for line in r.lines] == ["follows", "follows"]
+    r = _run("exercise1", "L''(p) = y/p^2 - (1 - y)/(1 - p)^2\nL is strictly convex")
+    assert r.lines[1].status == "wrong" and "p = 1/2, y = 1/2" in r.lines[1].reason
+
+
+def test_convex_for_a_range_of_the_parameter():
+    r = _run("exercise3", "f(x) = x^4 - 3x^2 + λx^2\nf is convex for λ ≥ 2")
+    assert r.lines[1].status == "wrong" and "λ = 5/2" in r.lines[1].reason and "λ ≥ 3" in r.lines[1].reason
