@@ -1540,7 +1540,10 @@ def _positive_version(e, box):
     reps = {}
     for v, I in box.items():
         if isinstance(I, sp.Interval) and I.inf >= 0 and v in e.free_symbols:
-            reps[v] = sp.Symbol(v.name, positive=True)
+            if I.inf > 0 or I.left_open:
+                reps[v] = sp.Symbol(v.name, positive=True)
+            else:
+                reps[v] = sp.Symbol(v.name, nonnegative=True)
     return e.xreplace(reps) if reps else e
 
 
