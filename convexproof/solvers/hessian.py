@@ -45,7 +45,8 @@ from .exkit import (
     principal_minors,
     want,
 )
-from .univariate import _table, plot_range
+from .teach import figure, lead, part
+from .univariate import _split_label, _table, plot_range
 
 
 def eig_point(ev):
@@ -78,11 +79,17 @@ def hessian_steps(f, xs, fn="f", label="f") -> tuple[list, dict]:
     steps.append(P("The leading principal minors are ", *join_list(minors), "."))
     facts.update(d)
     facts["minors"] = minors
+    facts["lead"] = [E(sp.Symbol("H"), H), " with eigenvalues ", *join_list(ev), ": "]
     if d["psd"]:
         if d["pd"]:
-            steps.append(P("All eigenvalues are positive, so the Hessian is positive definite at every point. By the "
-                           "Hessian test, ", S, " is strictly convex, in particular convex."))
+            steps.append(P("All eigenvalues are positive (equivalently, the leading minors are positive), so the "
+                           "Hessian is positive definite at every point. By the Hessian test, ", S,
+                           " is strictly convex, in particular convex."))
+            facts["lead"] += ["positive definite, so ", S, " is strictly convex."]
+            facts["short"] = ["strictly convex"]
         else:
+            facts["lead"] += ["positive semidefinite, so ", S, " is convex but not strictly convex."]
+            facts["short"] = ["convex"]
             steps.append(P("All eigenvalues are non-negative, so the Hessian is positive semidefinite at every "
                            "point. By the Hessian test, ", S, " is convex (but not strictly: some direction has "
                            "zero curvature)."))
@@ -105,11 +112,28 @@ def hessian_steps(f, xs, fn="f", label="f") -> tuple[list, dict]:
                        E(fn_at(fn, *[0] * len(xs)), fc), " exceeds the chord's height ", (fa + fb) / 2,
                        ". So ", S, " is not convex; since the Hessian also has a positive eigenvalue, the origin is a "
                        "saddle point." if any(e.is_positive for e in ev) else ". So " + fn + " is not convex."))
+        t2 = sp.Symbol("t")
+        steps.append(figure(_line_figure(f, xs, vv, fn, a, b)))
         facts["verdict"] = "not convex"
         facts["witness_direction"] = sp.Tuple(*vv)
+        facts["lead"] += ["indefinite, so ", S, " is not convex; along ", E(sp.Symbol("v"), sp.Tuple(*vv)),
+                          " the curvature is ", q, " < 0."]
+        facts["short"] = ["not convex (a saddle)"]
     else:
         raise ExerciseError(f"the engine could not decide the Hessian of {label}")
     return steps, facts
+
+
+def _line_figure(f, xs, vv, fn, a, b):
+    """The restriction t -> f(t v) along a direction of negative curvature, with the witness chord."""
+    from .teach import chord_figure
+
+    t = sp.Symbol("t")
+    line = sp.expand(f.subs(dict(zip(xs, [c * t for c in vv])), simultaneous=True))
+    ta = sp.Integer(-1) * (1 if a[0] == -b[0] else 1)
+    ratio = next((ai / ci for ai, ci in zip(a, vv) if ci != 0), -1)
+    return chord_figure(f"{fn} along the direction v: a downward parabola in t, with the witness chord below it",
+                        line, t, ratio, -ratio, name=f"{fn}(tv)")
 
 
 def contour_figure(title, f, xs, lo, hi) -> Figure:
@@ -124,26 +148,36 @@ def solve_hessian_test(ex) -> Solution:
     functions = _table(ex, "functions", required=True)
     labels = _table(ex, "labels_text")
     plots = _table(ex, "plot")
+    names = _table(ex, "names_text")
     steps, answers, figures = [], {}, []
+    summary: list = []
     for name, text in functions.items():
         f = formula_of(ex, text, f"solver.functions.{name}")
         if f.free_symbols - set(xs):
             raise ExerciseError(f"{ex.path.name}: field 'solver.functions.{name}': uses names other than "
                                 f"{', '.join(map(str, xs))}")
         label = labels.get(name, name)
-        body, facts = hessian_steps(f, xs, "f", label)
-        steps.append(Section(title=str(label), children=body))
+        fn = names.get(name, "f")
+        if not isinstance(fn, str) or not fn.isalpha() or len(fn) > 3:
+            raise ExerciseError(f"{ex.path.name}: field 'solver.names_text.{name}': must be a short name")
+        body, facts = hessian_steps(f, xs, fn, label)
+        tag, title = _split_label(str(label))
+        if name in plots:
+            lo, hi = plot_range(ex, f"solver.plot.{name}", plots[name])
+            fig = contour_figure(f"Level sets of {fn} (" + ("closed ellipses around the minimiser)"
+                                                            if facts["verdict"] == "convex" else
+                                                            "hyperbolas around a saddle point)"), f, xs, lo, hi)
+            figures.append(fig)
+            body.append(figure(fig))
+        steps.append(part(tag, title, facts["lead"], body))
+        summary += (["; "] if summary else []) + ([f"({tag}) "] if tag else []) + facts["short"]
         answers[f"verdict_{name}"] = facts["verdict"]
         answers[f"hessian_{name}"] = facts["H"]
         answers[f"eigenvalues_{name}"] = eig_point(facts["eigenvalues"])
         answers[f"min_eigenvalue_{name}"] = facts["eigenvalues"][0]
         answers[f"max_eigenvalue_{name}"] = facts["eigenvalues"][-1]
-        if name in plots:
-            lo, hi = plot_range(ex, f"solver.plot.{name}", plots[name])
-            figures.append(contour_figure(str(label), f, xs, lo, hi))
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    return Solution(ex, steps, ans, figures=figures)
+    return Solution(ex, [lead(*summary, "."), *steps], ans, facts={"figures_in_place": figures})
 
 
 @register("matrix_definiteness")
@@ -158,35 +192,51 @@ def solve_matrix_definiteness(ex) -> Solution:
     lam = symbol("lam")
     vs = [sp.Symbol(f"v{i + 1}") for i in range(n)]
     q = sp.expand((sp.Matrix(vs).T * A * sp.Matrix(vs))[0])
-    steps = [Section(title="Eigenvalues", children=[
+    cp = sp.factor(A.charpoly(lam).as_expr())
+    steps = [part("a", "Eigenvalues", ["the eigenvalues of A are ", *join_list(ev), "."], [
         P("The matrix is ", E(M, A), ". Its characteristic polynomial is ",
-          E(named("det(A − λI)", r"\det(A - \lambda I)"), sp.factor(A.charpoly(lam).as_expr())), ", with roots ", *join_list(ev), "."),
-        P("In exact arithmetic the smallest eigenvalue is exactly ", ev[0],
-          ". A floating-point routine may return a tiny negative or positive number instead, which is why "
-          "numerical PSD checks compare against a small tolerance rather than against zero."),
+          E(named("det(A − λI)", r"\det(A - \lambda I)"), cp), ", with roots ", *join_list(ev), "."),
     ])]
     minors = principal_minors(A)
     all_minors = [sp.simplify(A.extract(list(idx), list(idx)).det())
                   for k in range(1, n + 1) for idx in __import__("itertools").combinations(range(n), k)]
-    sec = [P("The leading principal minors are ", *join_list(minors), "; all principal minors are ",
-             *join_list(all_minors), "."),
-           P("The quadratic form is ", E(named("vᵀAv", r"v^{\top} A v"), sp.factor(q)), ".")]
+    vAv = named("vᵀAv", r"v^{\top} A v")
+    sec = [P("The quadratic form is ", E(vAv, sp.factor(q)), "."),
+           P("The leading principal minors are ", *join_list(minors), "; all principal minors are ",
+             *join_list(all_minors), ".")]
+    z = None
     if d["pd"]:
         sec.append(P("Every eigenvalue is positive, so the matrix is positive definite."))
+        lead_b = ["positive definite: every eigenvalue is positive."]
     elif d["psd"]:
         z = eigenvector(A, 0) if any(e == 0 for e in ev) else None
-        sec.append(P("Every eigenvalue is non-negative, so the matrix is positive semidefinite; every principal "
-                     "minor is non-negative too. It is not positive definite: the eigenvalue ", ev[0],
-                     " means some non-zero vector has zero curvature",
+        sec.append(P("Every eigenvalue is non-negative, so A is positive semidefinite; so are all its principal "
+                     "minors, which is the minor test for semidefiniteness. It is not positive definite: the "
+                     "eigenvalue ", ev[0], " belongs to a non-zero vector of zero curvature",
                      *([", for example ", E(sp.Symbol("v"), sp.Tuple(*z)), ", where ",
-                        E(named("vᵀAv", r"v^{\top} A v"), sp.simplify((z.T * A * z)[0]))] if z is not None else []),
-                     ". Sylvester's criterion with leading minors confirms it: a zero leading minor rules out "
-                     "positive definiteness, but only all principal minors being non-negative proves PSD."))
+                        E(vAv, sp.simplify((z.T * A * z)[0]))] if z is not None else []),
+                     ". The leading minors agree: the zero leading minor rules out positive definiteness (Sylvester's "
+                     "criterion)."))
+        lead_b = ["positive semidefinite but not positive definite", *([": ", E(vAv, 0), " for ",
+                                                                         E(sp.Symbol("v"), sp.Tuple(*z))]
+                                                                       if z is not None else []), "."]
     else:
         sec.append(P("A negative eigenvalue means the matrix is not positive semidefinite."))
-    steps.append(Section(title="Definiteness", children=sec))
+        lead_b = [d["class"], "."]
+    steps.append(part("b", "Definiteness", lead_b, sec))
+    steps.append(part("c", "A tiny negative eigenvalue from floating point",
+                      ["treat it as 0: a PSD check must accept eigenvalues above −tol, for a tolerance tol "
+                       "proportional to the size of the matrix's entries."],
+                      [P("In exact arithmetic the smallest eigenvalue is exactly ", ev[0], ". A floating-point "
+                         "eigenvalue routine returns it with a rounding error of the order of the machine precision "
+                         "(about 10⁻¹⁶) times the largest eigenvalue ", ev[-1], ", so −2·10⁻¹⁶ is zero up to "
+                         "rounding, not negative curvature. A numerical PSD check therefore asks whether the smallest "
+                         "eigenvalue is at least −tol, with tol a small multiple of the machine precision times the largest absolute eigenvalue; "
+                         "comparing with 0 itself would wrongly call this matrix indefinite.")]))
     answers = {"verdict": d["class"], "eigenvalues": eig_point(ev), "min_eigenvalue": ev[0],
                "max_eigenvalue": ev[-1], "determinant": sp.simplify(A.det())}
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    return Solution(ex, steps, ans)
+    top = lead("the eigenvalues are ", *join_list(ev), "; A is ", d["class"],
+               *([", not positive definite"] if d["psd"] and not d["pd"] else []),
+               "; round-off below a tolerance must be read as 0.")
+    return Solution(ex, [top, *steps], ans)

@@ -21,6 +21,7 @@ from ..errors import ExerciseError
 from ..parse import symbol
 from ..steps import Section
 from . import Solution, register
+from .teach import figure, lead, part
 from .exkit import (
     E,
     P,
@@ -63,33 +64,63 @@ def solve_least_squares(ex) -> Solution:
     sumsq = sp.Add(*[sp.Pow(sp.expand(c), 2, evaluate=False) for c in Xv], evaluate=False)
     d = definiteness(G)
     rank = X.rank()
-    steps = [Section(title="The loss", children=[
-        P("With the rows of ", E(sp.Symbol("X"), sp.ImmutableMatrix(X)), " as inputs and targets ",
-          E(sp.Symbol("y"), sp.Tuple(*y)), ", the squared-error loss is ",
-          E(fn_at("L", *ws), loss), "."),
-    ]), Section(title="Its Hessian is 2XᵀX", children=[
-        P("Differentiating twice gives ", E(sp.Symbol("H"), sp.ImmutableMatrix(H)),
-          ", which is exactly ", E(named("2XᵀX", r"2X^{\top}X"), sp.ImmutableMatrix(G)),
-          ", the same at every w: the loss is a quadratic in w."),
-        P("For any vector v, ", E(named("vᵀXᵀXv", r"v^{\top}X^{\top}Xv"), quad), ", which is ",
-          E(named("‖Xv‖²", r"\|Xv\|^2"), sumsq), ", a sum of squares and so never negative."),
-        P("Hence 2XᵀX is positive semidefinite (its eigenvalues are ", *join_list(d["eigenvalues"]),
-          ") and the least-squares loss is convex."),
-    ])]
+    Xs, ys = sp.Symbol("X"), sp.Symbol("y")
+    XtX = named("XᵀX", r"X^{\top}X")
+    sec_a = [P("With the rows of ", E(Xs, sp.ImmutableMatrix(X)), " as inputs and targets ",
+               E(ys, sp.Tuple(*y)), ", the loss is ", E(fn_at("L", *ws), named("‖y − Xw‖²", r"\|y - Xw\|^2")),
+               ", here ", E(fn_at("L", *ws), loss), "."),
+             P("Its gradient is ", E(named("∇L(w)", r"\nabla L(w)"), named("−2Xᵀ(y − Xw)", r"-2X^{\top}(y - Xw)")),
+               " and differentiating once more gives the Hessian ", E(named("∇²L(w)", r"\nabla^2 L(w)"),
+                                                                     named("2XᵀX", r"2X^{\top}X")),
+               ", the same at every w. Entry by entry, ", E(sp.Symbol("H"), sp.ImmutableMatrix(H)), ", which is ",
+               E(named("2XᵀX", r"2X^{\top}X"), sp.ImmutableMatrix(G)), ".")]
+    steps = [part("a", "The Hessian is 2XᵀX", [E(sp.Symbol("H"), sp.ImmutableMatrix(G)), ", which is 2XᵀX."], sec_a)]
+    vXXv = named("vᵀXᵀXv", r"v^{\top}X^{\top}Xv")
+    sec_b = [P("For every matrix X and every vector v, ", E(vXXv, named("(Xv)ᵀ(Xv)", r"(Xv)^{\top}(Xv)")),
+               " because the transpose of a product is the product of the transposes in reverse order, and ",
+               E(named("(Xv)ᵀ(Xv)", r"(Xv)^{\top}(Xv)"), named("‖Xv‖²", r"\|Xv\|^2")),
+               ", the sum of the squares of the entries of Xv. So ", named("vᵀXᵀXv ≥ 0", r"v^{\top}X^{\top}Xv \ge 0"),
+               ": XᵀX, and with it the Hessian 2XᵀX, is positive semidefinite, and L is convex."),
+             P("For this X the identity reads ", E(vXXv, quad), " = ", sumsq,
+               "; the eigenvalues of 2XᵀX are ", *join_list(d["eigenvalues"]), ".")]
+    steps.append(part("b", "Positive semidefinite, so convex",
+                      [E(vXXv, named("‖Xv‖²", r"\|Xv\|^2")), " ≥ 0 for every v, so the Hessian is PSD and L is convex."],
+                      sec_b))
     answers = {"hessian": sp.ImmutableMatrix(G), "verdict": "convex"}
+    top = ["the Hessian is ", sp.ImmutableMatrix(G), " = 2XᵀX, positive semidefinite, so L is convex"]
     if rank == len(ws):
         wstar = (X.T * X).inv() * X.T * y
         lmin = sp.simplify(loss.subs(dict(zip(ws, wstar))))
-        steps.append(Section(title="The minimiser", children=[
-            P("X has full column rank ", rank, ", so XᵀX is invertible and positive definite: the loss is strictly "
-              "convex and the normal equations ", E(named("XᵀX w", r"X^{\top}X\,w"), named("Xᵀy", r"X^{\top}y")),
-              " have the single solution ", E(named("w⋆", "w^{*}"), sp.Tuple(*wstar)), "."),
-            P("The smallest loss is ", E(fn_at("L", *wstar), lmin), "."),
-        ]))
+        sec_c = [P("X has full column rank ", rank, ", so XᵀX is invertible and positive definite: the loss is strictly "
+                   "convex and its only stationary point, the solution of the normal equations ",
+                   E(named("XᵀX w", r"X^{\top}X\,w"), named("Xᵀy", r"X^{\top}y")), ", is ",
+                   E(named("w⋆", "w^{*}"), sp.Tuple(*wstar)), "."),
+                 P("The smallest loss is ", E(fn_at("L", *wstar), lmin), ".")]
+        fig = _fit_figure(X, y, wstar)
+        if fig is not None:
+            sec_c.append(figure(fig))
+        steps.append(part("c", "The minimiser", [E(named("w⋆", "w^{*}"), sp.Tuple(*wstar)), ", with the smallest loss ",
+                                                 E(fn_at("L", *wstar), lmin), "."], sec_c))
         answers.update(minimizer=sp.Tuple(*wstar), min_value=lmin)
+        top += ["; ", E(named("w⋆", "w^{*}"), sp.Tuple(*wstar)), " with loss ", lmin]
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    return Solution(ex, steps, ans)
+    return Solution(ex, [lead(*top, "."), *steps], ans)
+
+
+def _fit_figure(X, y, w):
+    """The data points and the fitted line, when the first column of X is all ones (an intercept)."""
+    from . import Figure
+
+    if X.shape[1] != 2 or any(X[i, 0] != 1 for i in range(X.shape[0])):
+        return None
+    t = sp.Symbol("t")
+    ts = [X[i, 1] for i in range(X.shape[0])]
+    lo, hi = float(min(ts)) - 0.5, float(max(ts)) + 0.5
+    return Figure(title="the data and the least-squares line (the residuals are the vertical gaps)",
+                  curves=[{"label": "data", "points": [(float(a), float(b)) for a, b in zip(ts, y)],
+                           "style": "only marks, mark=*, black"},
+                          {"label": "fitted line", "expr": w[0] + w[1] * t, "var": t}],
+                  xmin=lo, xmax=hi, xlabel="t", samples=11)
 
 
 @register("logistic")
@@ -107,16 +138,27 @@ def solve_logistic(ex) -> Solution:
     target = sig * (1 - sig)
     if sp.simplify(d2 - target) != 0:
         raise ExerciseError("internal: the per-example second derivative is not σ(1 − σ)")
-    steps = [Section(title="One example", children=[
-        P("Write ", E(sigma, sig), " and ", E(sp.Symbol("z"), named("xᵀw", r"x^{\top}w")),
-          ". The cross-entropy of one example with label y is ",
-          E(fn_at("ℓ", z), named("−y log σ(z) − (1 − y) log(1 − σ(z))",
-                                  r"-y\log\sigma(z) - (1-y)\log(1-\sigma(z))")), "."),
-        P("Differentiating in z: ", E(fn_at("ℓ'", z), d1), " and ", E(fn_at("ℓ''", z), d2),
-          ", which simplifies to ", E(fn_at("ℓ''", z), named("σ(z)(1 − σ(z))", r"\sigma(z)\,(1-\sigma(z))")),
-          " whatever the label. Since ", named("0 < σ(z) < 1", r"0 < \sigma(z) < 1"),
-          ", this is positive for every z."),
-    ])]
+    from .forms import sigma as _sigma
+
+    sg = _sigma(z)
+    sp_ = named("σ′(z)", r"\sigma'(z)")
+    # sigma' = sigma (1 - sigma) and ell'' = sigma (1 - sigma), checked against sympy.diff before printing
+    if sp.simplify(sp.diff(sig, z) - sig * (1 - sig)) != 0 or sp.simplify(sp.diff(ell, z) - (sig - ylab)) != 0:
+        raise ExerciseError("internal: the logistic derivatives do not check")
+    sec_a = [P("Here ", E(sg, sig), ", and one example with label y costs ",
+               E(fn_at("ℓ", z), -ylab * sp.log(sg) - (1 - ylab) * sp.log(1 - sg)), "."),
+             P("First the logistic function. By the chain rule, ",
+               E(sp_, sp.exp(-z) / (1 + sp.exp(-z)) ** 2), ", and since ",
+               E(1 - sg, sp.exp(-z) / (1 + sp.exp(-z))), " this is ", E(sp_, sp.Mul(sg, 1 - sg, evaluate=False)), "."),
+             P("Then the loss, by the log rule and the chain rule: ",
+               E(fn_at("ℓ'", z), sp.Add(-ylab * sp.Mul(sp_, 1 / sg, evaluate=False),
+                                        (1 - ylab) * sp.Mul(sp_, 1 / (1 - sg), evaluate=False), evaluate=False)),
+               " = ", sp.Add(-ylab * (1 - sg), (1 - ylab) * sg, evaluate=False), " = ", sg - ylab, "."),
+             P("Differentiating once more, y is a constant: ", E(fn_at("ℓ''", z), sp_), " = ",
+               sp.Mul(sg, 1 - sg, evaluate=False), ", whatever the label. Since ",
+               named("0 < σ(z) < 1", r"0 < \sigma(z) < 1"), ", this is positive for every z.")]
+    steps = [part("a", "One example", [E(fn_at("ℓ''", z), sp.Mul(sg, 1 - sg, evaluate=False)),
+                                       " for both labels, since ", E(fn_at("ℓ'", z), sg - ylab), "."], sec_a)]
     # the Hessian in w by the chain rule, checked against SymPy's own differentiation
     w = sp.Matrix(ws)
     loss = 0
@@ -133,19 +175,26 @@ def solve_logistic(ex) -> Solution:
     if (sp.simplify(H0 - Hsum.subs(zero)) != sp.zeros(len(ws))
             or any(abs(sp.N(e, 30)) > 1e-25 for e in (Hdirect - Hsum).subs(probe))):
         raise ExerciseError("internal: the Hessian does not match the chain rule")
-    steps.append(Section(title="All examples", children=[
-        P("By the chain rule each example contributes ", named("ℓ''(xᵀw) x xᵀ", r"\ell''(x^{\top}w)\, x x^{\top}"),
-          " to the Hessian, so ", E(named("∇²L(w)", r"\nabla^2 L(w)"),
-                                    named("Σᵢ σ(zᵢ)(1 − σ(zᵢ)) xᵢxᵢᵀ", r"\sum_i \sigma(z_i)(1-\sigma(z_i))\, x_i x_i^{\top}")),
-          " (SymPy's direct differentiation of the loss agrees)."),
-        P("Each ", named("xxᵀ", r"x x^{\top}"), " is positive semidefinite because ",
-          E(named("vᵀxxᵀv", r"v^{\top}x x^{\top} v"), named("(xᵀv)²", r"(x^{\top}v)^2")),
-          " is never negative, and each weight σ(1 − σ) is positive. A positive combination of PSD matrices is "
-          "PSD, so the Hessian is PSD at every w and the loss is convex in w."),
-        P("At ", E(sp.Symbol("w"), sp.Tuple(*[0] * len(ws))), " every σ equals 1/2, so the Hessian is a quarter of ",
-          named("XᵀX", r"X^{\top}X"), ": ", E(named("∇²L(0)", r"\nabla^2 L(0)"), H0), "."),
-    ]))
+    Xs = sp.Symbol("X")
+    sec_b = [P("Let X be the matrix whose rows are the inputs, ", E(Xs, sp.ImmutableMatrix(X)), ", and ",
+               E(named("zᵢ", "z_i"), named("xᵢᵀw", r"x_i^{\top}w")), ". By the chain rule the example i contributes ",
+               named("ℓ''(zᵢ) xᵢxᵢᵀ", r"\ell''(z_i)\, x_i x_i^{\top}"), " to the Hessian, so ",
+               E(named("∇²L(w)", r"\nabla^2 L(w)"),
+                 named("Σᵢ σ(zᵢ)(1 − σ(zᵢ)) xᵢxᵢᵀ", r"\sum_i \sigma(z_i)(1-\sigma(z_i))\, x_i x_i^{\top}")), "."),
+             P("Each ", named("xxᵀ", r"x x^{\top}"), " is positive semidefinite, because ",
+               E(named("vᵀxxᵀv", r"v^{\top}x x^{\top} v"), named("(xᵀv)²", r"(x^{\top}v)^2")),
+               " ≥ 0 for every v, and each weight σ(1 − σ) is positive. A sum of PSD matrices with positive weights "
+               "is PSD, so the Hessian is PSD at every w and L is convex in w.")]
+    steps.append(part("b", "All examples", ["the Hessian is a positively weighted sum of the PSD matrices ",
+                                            named("xᵢxᵢᵀ", r"x_i x_i^{\top}"), ", so it is PSD and L is convex."],
+                      sec_b))
+    sec_c = [P("At ", E(sp.Symbol("w"), sp.Tuple(*[0] * len(ws))), " every ", E(named("zᵢ", "z_i"), 0),
+               " and σ(0) = 1/2, so every weight is 1/4 and the Hessian is ",
+               E(named("XᵀX/4", r"\tfrac14 X^{\top}X"), H0), ".")]
+    steps.append(part("c", "The Hessian at w = 0", [E(named("∇²L(0)", r"\nabla^2 L(0)"), H0), "."], sec_c))
     answers = {"f2_sample": sp.exp(-z) / (1 + sp.exp(-z)) ** 2, "hessian_at_zero": H0, "verdict": "convex"}
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    return Solution(ex, steps, ans)
+    top = lead(E(fn_at("ℓ''", z), sp.Mul(sg, 1 - sg, evaluate=False)), " > 0; the Hessian ",
+               named("Σᵢ σ(zᵢ)(1 − σ(zᵢ)) xᵢxᵢᵀ", r"\sum_i \sigma(z_i)(1-\sigma(z_i))\, x_i x_i^{\top}"),
+               " is PSD, so L is convex; ", E(named("∇²L(0)", r"\nabla^2 L(0)"), H0), ".")
+    return Solution(ex, [top, *steps], ans)

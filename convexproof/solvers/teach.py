@@ -31,7 +31,11 @@ class Lead(Step):
 
 
 def lead(*pieces) -> Lead:
-    return Lead(segments=[_seg(p) for p in pieces if not (isinstance(p, str) and p == "")])
+    """The one-line answer; a leading lower-case word is capitalised."""
+    segs = [_seg(p) for p in pieces if not (isinstance(p, str) and p == "")]
+    if segs and segs[0][0] == "text" and segs[0][1][:1].islower():
+        segs[0] = ("text", segs[0][1][:1].upper() + segs[0][1][1:])
+    return Lead(segments=segs)
 
 
 def part(label: str, title: str, answer: list | tuple, children: list) -> Section:
