@@ -311,6 +311,11 @@ class _Checker:
                  "answer wherever it was tested, but equality could not be proved. A teacher will review it.",
                  "undecided", "undecided")
 
+    def set_mistake(self, m) -> None:
+        """A known mistake: its feedback, its note code, and its partial credit (a fraction of the part's points)."""
+        self.set("incorrect", self.mistake_feedback(m), m.note)
+        self.result.score = float(getattr(m, "score", 0.0) or 0.0)
+
     def set(self, status: str, feedback: str = "", note: str | None = None, method: str | None = None) -> None:
         r = self.result
         r.status, r.note, r.method = status, note, method
@@ -395,7 +400,7 @@ class _Checker:
         """Grade as that mistake, with its feedback, when a known mistake ``matches``."""
         m = self.known_mistake(matches)
         if m is not None:
-            self.set("incorrect", self.mistake_feedback(m), m.note)
+            self.set_mistake(m)
         return m is not None
 
     # ---------------------------------------------------------------- dispatch
@@ -429,7 +434,7 @@ class _Checker:
             return
         for w, m in mistake_words.items():
             if word == w or word in A.verdict_group(w):
-                self.set("incorrect", self.mistake_feedback(m), m.note)
+                self.set_mistake(m)
                 return
         self.set("incorrect", self.verdict_feedback(word), "wrong-verdict")
 
@@ -524,7 +529,7 @@ class _Checker:
         v = ans.value
         m = self.match_number_mistake(v)
         if m is not None:
-            self.set("incorrect", self.mistake_feedback(m), m.note)
+            self.set_mistake(m)
             return
         if lam is not None and self.part.accept_condition and "function" in self.facts:
             self.lambda_feedback(v, correct)

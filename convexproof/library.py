@@ -47,6 +47,7 @@ class Part:
     parameter: str | None = None  # the parameter a derivation's conditions are about (lam)
     extremum: str = "min"  # "λ* = v" is the smallest (min) or largest (max) value allowed
     carry_forward: float = 0.5  # credit for a step that follows from an earlier wrong line
+    points: float = 1.0  # the part's weight in a total (grade, Gradescope, PrairieLearn)
     model: str = ""  # the model derivation (selftest checks that it has no wrong line)
 
 
@@ -56,6 +57,7 @@ class Mistake:
     answer: str  # formula (may use parameters) or verdict word
     note: str  # short code, e.g. "slip-f2-at-0"
     feedback: str  # prose; {name} refers to math entries and parameters
+    score: float = 0.0  # partial credit for this mistake, a fraction of the part's points (WeBWorK AnswerHints)
 
 
 @dataclass
@@ -304,6 +306,16 @@ def _fraction(r: _Reader, v, fld: str) -> Fraction:
     return f
 
 
+MAX_TOLERANCE = 1.0  # a relative tolerance; above 100 % it accepts almost anything
+
+
+def _tolerance(r: _Reader, v: float, fld: str) -> float:
+    """A part's tolerance: a finite number from 0 to MAX_TOLERANCE (inf and nan would accept anything)."""
+    if not (0 <= v <= MAX_TOLERANCE):  # also false for nan
+        r.fail(fld, f"must be a number from 0 to {MAX_TOLERANCE:g}, not {v!r}")
+    return v
+
+
 def _derivation_fields(r: _Reader, t: dict, fld: str) -> dict:
     """The fields of a part of type derivation, validated (formulas through the whitelist parser)."""
     from .parse import parse_name
@@ -327,14 +339,14 @@ def _derivation_fields(r: _Reader, t: dict, fld: str) -> dict:
             "model": model}
 
 
-MAX_TOLERANCE = 1.0  # a relative tolerance; above 100 % it accepts almost anything
+MAX_POINTS = 1000.0
 
 
-def _tolerance(r: _Reader, v: float, fld: str) -> float:
-    """A part's tolerance: a finite number from 0 to MAX_TOLERANCE (inf and nan would accept anything)."""
-    if not (0 <= v <= MAX_TOLERANCE):  # also false for nan
-        r.fail(fld, f"must be a number from 0 to {MAX_TOLERANCE:g}, not {v!r}")
-    return v
+def _bounded(r: _Reader, v: float, fld: str, lo: float, hi: float) -> float:
+    """A finite number from lo to hi (inf and nan refused), naming the field otherwise."""
+    if not (lo <= v <= hi):  # also false for nan
+        r.fail(fld, f"must be a number from {lo:g} to {hi:g}, not {v!r}")
+    return float(v)
 
 
 # [solver] inputs holding a variable or parameter name rather than a formula
@@ -457,6 +469,7 @@ def read_exercise(path: Path) -> Exercise:
             accept_condition=r.get(t, "accept_condition", bool, fld + ".accept_condition", False),
             variables=variables, assume=assume,
             description=r.text(t, "description", fld + ".description", "", limit=500),
+            points=_bounded(r, r.get(t, "points", float, fld + ".points", 1.0), fld + ".points", 0, MAX_POINTS),
             **(_derivation_fields(r, t, fld) if typ == "derivation" else {}),
         )
     if not parts:
@@ -470,7 +483,8 @@ def read_exercise(path: Path) -> Exercise:
             r.fail(fld + ".part", f"no part named {part!r}")
         mistakes.append(Mistake(part, r.text(t, "answer", fld + ".answer", limit=500),
                                 r.text(t, "note", fld + ".note", limit=60),
-                                r.text(t, "feedback", fld + ".feedback", limit=2000)))
+                                r.text(t, "feedback", fld + ".feedback", limit=2000),
+                                _bounded(r, r.get(t, "score", float, fld + ".score", 0.0), fld + ".score", 0, 1)))
 
     selftests = []
     for i, t in enumerate(r.tables("selftests")):

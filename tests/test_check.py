@@ -469,3 +469,32 @@ def test_named_coordinates_of_a_point(answer, status):
     """Regression: named coordinates were refused when the part did not list its variables."""
     assert check("exercise17", answer, part="newton_point", isolate=False).status == status
 
+
+
+@pytest.mark.parametrize("answer, status, score", [("3", "correct", 1.0), ("3/2", "incorrect", 0.5),
+                                                   ("2", "incorrect", 0.0)])
+def test_mistake_entries_carry_partial_credit(answer, status, score):
+    r = check("fxp", answer, exercises_dir=FIX, isolate=False)
+    assert (r.status, r.score) == (status, score)
+
+
+def test_parts_have_points():
+    from convexproof.library import load_exercise
+
+    ex = load_exercise("fxp", exercises_dir=FIX)
+    assert (ex.part("lam").points, ex.part("f2").points) == (4.0, 2.0)
+    assert load_exercise("exercise3").part(None).points == 1.0
+
+
+@pytest.mark.parametrize("field, value", [("points", "-1"), ("points", "inf"), ("points", "nan"), ("score", "2"),
+                                          ("score", "-0.5")])
+def test_points_and_scores_are_bounded(tmp_path, field, value):
+    from convexproof.errors import ExerciseError
+    from convexproof.library import load_exercise
+
+    text = (Path(FIX) / "fxp.toml").read_text()
+    text = text.replace("points = 4", f"points = {value}") if field == "points" else text.replace("score = 0.5",
+                                                                                                   f"score = {value}")
+    (tmp_path / "fxp.toml").write_text(text)
+    with pytest.raises(ExerciseError, match=field):
+        load_exercise("fxp", exercises_dir=str(tmp_path))
