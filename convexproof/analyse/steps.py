@@ -209,7 +209,7 @@ class CvxVecTerm(Step):
 
 @dataclass
 class CvxVecGradient(Step):
-    """The chain rule in matrix form: ∇(φ(Aw + b)) = Aᵀ∇φ(Aw + b), term by term."""
+    """The chain rule in matrix form: the gradient of g(Aw + b) is Aᵀ∇g(Aw + b), term by term."""
 
     kind: ClassVar[str] = "cvx_vec_gradient"
     gradient: Any
@@ -228,7 +228,7 @@ class CvxVecHessian(Step):
 
 @dataclass
 class CvxVecConstants(Step):
-    """μ-strong convexity (∇²f ⪰ μI) and L-smoothness (∇²f ⪯ LI); the condition number is κ = L/μ."""
+    """μ-strong convexity (∇²f − μI is PSD) and L-smoothness (LI − ∇²f is PSD); the condition number is κ = L/μ."""
 
     kind: ClassVar[str] = "cvx_vec_constants"
     modulus: Any = None

@@ -361,7 +361,7 @@ class Analysis:
             t.mu = []
             t.L = [(c / 2, self._spec("lambda_max", gram(A)))]
             t.reason = ("with p = softmax(u) and z = Av, vᵀ∇²v = Σᵢ pᵢ zᵢ² − (Σᵢ pᵢ zᵢ)² is the variance of z under "
-                        "the probabilities p, hence ≥ 0; diag(p) − p pᵀ ⪯ I/2 (Gershgorin: each row sums "
+                        "the probabilities p, hence ≥ 0; I/2 − (diag(p) − p pᵀ) is positive semidefinite (Gershgorin: each row sums "
                         "2pᵢ(1 − pᵢ) ≤ 1/2 in absolute value)")
         elif t.coef_sign in (NEG, NONPOS):
             t.curvature = CONCAVE
@@ -396,7 +396,7 @@ class Analysis:
         elif convex and s in (NEG, NONPOS) and phi.is_polynomial(T) and sp.degree(phi, T) <= 1:
             t.curvature = CONCAVE
         else:
-            # is φ concave?  then c·Σ φ is concave for c >= 0
+            # is phi concave?  then c·Σ phi is concave for c >= 0
             try:
                 neg = analyse(make_problem(-phi, wrt=[T], where=self.problem.where))
             except (ConvexproofError, AnalysisTimeout):
@@ -414,9 +414,9 @@ class Analysis:
                 t.curvature = None
         phis = sp.sstr(phi.subs(T, sp.Symbol("t")))
         if not smooth:
-            t.reason = (f"φ(t) = {phis} is {sub_c} (scalar engine) and the argument is affine in w, so each "
-                        f"φ(aᵢᵀw + bᵢ) is {sub_c}, and so is their sum" if vec else
-                        f"φ(t) = {phis} is {sub_c} (scalar engine) and its argument is affine in w")
+            t.reason = (f"phi(t) = {phis} is {sub_c} (scalar engine) and the argument is affine in w, so each "
+                        f"phi(aᵢᵀw + bᵢ) is {sub_c}, and so is their sum" if vec else
+                        f"phi(t) = {phis} is {sub_c} (scalar engine) and its argument is affine in w")
             if t.curvature == CONVEX:
                 t.mu, t.L = [], None
             return True
@@ -445,13 +445,13 @@ class Analysis:
         if t.curvature == CONVEX:
             t.mu = []
             t.L = None if sup is None else [(c * sup, self._spec("lambda_max", gram(A)) if vec else Dot(A, A, ()))]
-            t.reason = (f"φ(t) = {phis} has φ''(t) = {sp.sstr(d2.subs(T, sp.Symbol('t')))} ≥ 0 (scalar engine: "
-                        f"φ is {sub_c}), so vᵀ∇²v = c·Σᵢ φ''(uᵢ)·(aᵢᵀv)² ≥ 0" if vec else
-                        f"φ(t) = {phis} has φ''(t) ≥ 0 (scalar engine: φ is {sub_c}), so vᵀ∇²v = c·φ''(u)·(aᵀv)² ≥ 0")
+            t.reason = (f"phi(t) = {phis} has phi''(t) = {sp.sstr(d2.subs(T, sp.Symbol('t')))} ≥ 0 (scalar engine: "
+                        f"phi is {sub_c}), so vᵀ∇²v = c·Σᵢ phi''(uᵢ)·(aᵢᵀv)² ≥ 0" if vec else
+                        f"phi(t) = {phis} has phi''(t) ≥ 0 (scalar engine: phi is {sub_c}), so vᵀ∇²v = c·phi''(u)·(aᵀv)² ≥ 0")
         elif t.curvature == CONCAVE:
-            t.reason = f"φ(t) = {phis} with the coefficient's sign makes the term concave"
+            t.reason = f"phi(t) = {phis} with the coefficient's sign makes the term concave"
         else:
-            t.reason = f"φ(t) = {phis} is {sub_c} (scalar engine), so the term is not shown convex"
+            t.reason = f"phi(t) = {phis} is {sub_c} (scalar engine), so the term is not shown convex"
         return True
 
     def _dcp(self, t: Term):
@@ -569,7 +569,7 @@ def _eigen_bound(M, name: str):
 
 
 def _sup_bound(d2: sp.Expr):
-    """A proved upper bound M of φ'' on ℝ (φ''(t) ≤ M for every t), or None."""
+    """A proved upper bound M of phi'' on ℝ (phi''(t) ≤ M for every t), or None."""
     import math
 
     from .signs import prove_nonneg
@@ -840,7 +840,7 @@ def _prove(expr, wrt, where, shapes) -> VectorProofResult:
     w = Sym(var, shp[var], "var")
     res = VectorProofResult(expr=f, variables=(symbol(var),), parameters=params, domain=problem.domain_conditions(),
                             shapes=shp)
-    shape_notes = ", ".join(f"{k} ∈ ℝ^{'×'.join(sp.sstr(s) for s in v)}" for k, v in shp.items())
+    shape_notes = ", ".join(f"{k} is {'×'.join(sp.sstr(s) for s in v)}" for k, v in shp.items())
     setup = CvxSetup(f, [symbol(var)], list(params), problem.domain_conditions(),
                      [f"shapes: {shape_notes}; every name with a shape other than {var} is data, and the verdict "
                       "holds for every value of the data" + (" (and of the parameters in their range)" if params else "")])
@@ -914,7 +914,7 @@ def _convex(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> Non
         parts = [(t.node, t.hessian, t.form) for t in terms if t.hessian is not None]
         res.steps.append(CvxVecHessian(res.hessian_node, [{"term": p[0], "hessian": p[1], "form": p[2]} for p in parts],
                                        "for every direction v, vᵀ∇²f(w)v is a sum of the terms' contributions, each "
-                                       "≥ 0, so ∇²f(w) ⪰ 0 for every w and every value of the data"))
+                                       "≥ 0, so ∇²f(w) is positive semidefinite for every w and every value of the data"))
     mu_parts = [p for t in terms for p in t.mu]
     if q != 0:
         mu_parts = [(q, None)] + [p for p in mu_parts if not (p[1] is None and any(t.eye_part is not None for t in terms))]
@@ -1095,7 +1095,8 @@ def _zero_data_witness(an: Analysis, pv: dict):
 def _witness_step(w: dict, text_: str):
     from .steps import CvxVecWitness
 
-    return CvxVecWitness(dict(w.get("sizes") or {}), dict(w.get("data") or {}), dict(w.get("params") or {}),
+    data = {sp.Symbol(k): M for k, M in (w.get("data") or {}).items()}
+    return CvxVecWitness(dict(w.get("sizes") or {}), data, dict(w.get("params") or {}),
                          w.get("instance"), w.get("point"), w.get("direction"), w.get("curvature"), w.get("chord"),
                          text_ + (" (checked exactly)" if w.get("verified") == "exact" else " (checked to 40 digits)"))
 

@@ -563,7 +563,7 @@ class _Printer:
 
                 cs = latex(c)
                 cs = f"\\left({cs}\\right)" if isinstance(c, sp.Add) else cs
-                return neg, cs + " " + self.wrap(n.a, 3)
+                return neg, cs + " " + self.wrap(n.a, 2 if isinstance(n.a, MatMul) else 3)
             return neg, _coef_text(c) + "*" + self.wrap(n.a, 2 if isinstance(n.a, MatMul) else 3)
         if isinstance(n, Const) and n.value.could_extract_minus_sign():
             return True, self.num(-n.value)
