@@ -36,6 +36,7 @@ from .exkit import (
     want,
 )
 from .hessian import contour_figure
+from .teach import figure, lead, part
 
 
 @register("separable_regularization")
@@ -67,7 +68,7 @@ def solve_separable_regularization(ex) -> Solution:
              ": diagonal, so its eigenvalues are the diagonal entries and each depends on one variable only.")]
     for v, h, lo, c in zip(xs, diag, mins, where):
         sec.append(P("The entry ", h, " is smallest where ", E(v, c), ", with value ", lo, "."))
-    steps.append(Section(title="The Hessian", children=sec))
+    hess_sec = sec
     answers = {"min_curvature": kmin}
     if is_negative(kmin):
         pt = list(where)
@@ -78,13 +79,15 @@ def solve_separable_regularization(ex) -> Solution:
         if ch is None:
             raise ExerciseError("internal: no verified chord")
         a, b, fa, fb, fc, gap = ch
-        steps.append(Section(title="Not convex: a witness", children=[
+        steps.append(part("a", "Not convex: a witness", [
+            "at ", sp.Tuple(*pt), " the Hessian has the negative entry ", kmin, ", so f is not convex."], hess_sec + [
             P("At ", sp.Tuple(*pt), " the Hessian is ", Hp, ": the entry ", kmin,
-              " is negative, so the function curves downwards along the ", str(xs[i]), "-axis there."),
+              " is negative, so along the ", str(xs[i]), "-direction through this point f curves downwards: the "
+              "Hessian is not positive semidefinite there."),
             P("Chord check between ", sp.Tuple(*a), " and ", sp.Tuple(*b), ": the midpoint value is ",
-              E(fn_at("f", *pt), approx_value(fc), "≈"), " but the chord's height is ",
-              E(named("(f(a) + f(b))/2", r"\tfrac{f(a)+f(b)}{2}"), approx_value((fa + fb) / 2), "≈"),
-              ", lower by ", approx_value(gap), " (checked in 50-digit arithmetic). So ", S, " is not convex."),
+              E(fn_at("f", *pt), fc), " ≈ ", approx_value(fc), ", but the chord's height is ",
+              E(named("(f(a) + f(b))/2", r"\tfrac{f(a)+f(b)}{2}"), sp.simplify((fa + fb) / 2)), " ≈ ",
+              approx_value((fa + fb) / 2), ", which is lower by ", approx_value(gap), ". So ", S, " is not convex."),
         ]))
         answers["verdict"] = "not convex"
     else:
@@ -96,27 +99,31 @@ def solve_separable_regularization(ex) -> Solution:
     lam_min = sp.Max(0, bound)
     at = [sp.simplify(h + 2 * lam_min) for h in diag]
     below = lam_min / 2
-    steps.append(Section(title="The smallest λ that makes it convex", children=[
+    steps.append(part("b", "The smallest λ that makes it convex", [E(named("λ⋆", r"\lambda^{*}"), lam_min), "."], [
         P("Adding ", lam * pen, " adds ", 2 * lam,
           " to every diagonal entry. The Hessian is PSD everywhere exactly when each entry's minimum is "
           "non-negative: ", *join_list([sp.Ge(n, 0, evaluate=False) for n in need]), "."),
         P("So ", E(named("λ⋆", r"\lambda^{*}"), lam_min), ". At this value the entries are ", *join_list(at),
           ", each non-negative for every point, so the regularised function is convex."),
-        P("Any smaller λ fails: at ", E(lam, below), " the entry at ", sp.Tuple(*where), " is ",
-          sp.simplify(kmin + 2 * below), ", still negative."),
+        P("Every smaller λ fails: for ", sp.Lt(lam, named("λ⋆", r"\lambda^{*}"), evaluate=False), " the entry at ",
+          sp.Tuple(*where), " is ", sp.Lt(kmin + 2 * lam, kmin + 2 * named("λ⋆", r"\lambda^{*}"), evaluate=False),
+          " = 0, so the Hessian there is not PSD. For example, at ", E(lam, below),
+          " this entry is ", sp.simplify(kmin + 2 * below), "."),
     ]))
     if not all(is_negative(sp.simplify(kmin + 2 * below)) for _ in [0]) and lam_min > 0:
         raise ExerciseError("internal: smaller lambda did not fail")
     answers["lambda_min"] = lam_min
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    figs = []
     if "plot" in ex.solver:
         from .univariate import plot_range
 
         lo, hi = plot_range(ex, "solver.plot", ex.solver["plot"])
-        figs.append(contour_figure("The loss", f, xs, lo, hi))
-    return Solution(ex, steps, ans, figures=figs)
+        steps[0].children.append(figure(contour_figure("Level sets of f (several separate valleys: not convex)",
+                                                       f, xs, lo, hi)))
+    top = lead("the function f is not convex (its Hessian has the entry ", kmin, " at ", sp.Tuple(*where), "); ",
+               E(named("λ⋆", r"\lambda^{*}"), lam_min), ".") if answers.get("verdict") == "not convex" else \
+        lead(E(named("λ⋆", r"\lambda^{*}"), lam_min), ".")
+    return Solution(ex, [top, *steps], ans)
 
 
 @register("two_weight_network")
@@ -147,15 +154,20 @@ def solve_two_weight_network(ex) -> Solution:
     vals = [f.subs({w1: p[0], w2: p[1]}) for p in (p1, p2, mid)]
     if vals[0] != 0 or vals[1] != 0 or not vals[2].is_positive:
         raise ExerciseError("internal: minimiser check failed")
-    steps = [Section(title="The Hessian at the origin", children=[
+    steps = [part("a", "The Hessian at the origin", [E(named("H(0, 0)", "H(0, 0)"), H0), ", with eigenvalues ",
+                                                      *join_list(d["eigenvalues"]), ": the origin is a saddle point."], [
         P("Let ", E(fn_at("f", w1, w2), f), ". Its Hessian is ", E(sp.Symbol("H"), sp.ImmutableMatrix(sp.expand(H))),
           "; at the origin it is ", E(named("H(0, 0)", "H(0, 0)"), H0), "."),
         P("Its eigenvalues are ", *join_list(d["eigenvalues"]), ": one negative and one positive, so the Hessian is "
           "indefinite and the origin is a saddle point."),
+    ]), part("b", "Not convex: a chord", ["the chord from ", sp.Tuple(*a), " to ", sp.Tuple(*b),
+                                          " passes below the graph at the origin."], [
         P("Along the eigenvector ", E(sp.Symbol("v"), sp.Tuple(*v)), " the loss is ", E(fn_at("f", v[0] * s, v[1] * s), line),
           ", which curves downwards at s = 0. Chord check: ", E(fn_at("f", 0, 0), fc), " is above the average of ",
           E(fn_at("f", *a), fa), " and ", E(fn_at("f", *b), fb), ". So f is not convex."),
-    ]), Section(title="The set of minimisers is not convex", children=[
+        figure(_chord_line(f, w1, w2, v, a, b)),
+    ]), part("c", "The set of minimisers is not convex", [sp.Tuple(*p1), " and ", sp.Tuple(*p2), " are global minimisers, "
+                                                         "but their midpoint is not: ", E(fn_at("f", *mid), vals[2]), "."], [
         P("f is a square, so f ≥ 0, and f = 0 exactly on the curve ", E(w2, w2_of),
           ". Both ", sp.Tuple(*p1), " and ", sp.Tuple(*p2), " are global minimisers (f = 0)."),
         P("Their midpoint ", sp.Tuple(*mid), " gives ", E(fn_at("f", *mid), vals[2]), ", which is not minimal. The "
@@ -164,6 +176,18 @@ def solve_two_weight_network(ex) -> Solution:
     ])]
     answers = {"hessian_origin": H0, "min_eigenvalue": neg, "midpoint_value": vals[2], "verdict": "not convex"}
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    figs = [contour_figure("The loss", f, (w1, w2), -2.0, 2.0)]
-    return Solution(ex, steps, ans, figures=figs)
+    steps[2].children.append(figure(contour_figure("Level sets of f: the minimisers form the two branches of a "
+                                                   "hyperbola", f, (w1, w2), -2.0, 2.0)))
+    top = lead("the origin is a saddle (eigenvalues ", *join_list(d["eigenvalues"]), "); f is not convex, as a chord "
+               "and the non-convex set of minimisers both show.")
+    return Solution(ex, [top, *steps], ans)
+
+
+def _chord_line(f, w1, w2, v, a, b):
+    from .teach import chord_figure
+
+    s = sp.Symbol("s")
+    line = sp.expand(f.subs({w1: v[0] * s, w2: v[1] * s}))
+    ratio = next((ai / vi for ai, vi in zip(a, v) if vi != 0), -1)
+    return chord_figure("f along the eigenvector v: the graph rises above the chord at s = 0", line, s, ratio, -ratio,
+                        name="f(sv)")

@@ -34,6 +34,7 @@ from .exkit import (
     named,
     want,
 )
+from .teach import lead, part
 from .univariate import analyse_function
 
 
@@ -70,11 +71,13 @@ def solve_strong_convexity(ex) -> Solution:
                   " the midpoint value exceeds the chord's height by ",
                   E(named("h(2) − (h(1) + h(3))/2", r"h(2) - \tfrac{h(1)+h(3)}{2}"), gap.subs(m, ms)),
                   ", which is positive. So |x| is convex but not strongly convex: it is flat on each side of 0."))
-    steps.append(Section(title="(a) |x| is not strongly convex", children=body))
+    steps.append(part("a", "|x| is convex but not strongly convex",
+                      ["|x| is convex, but |x| − (m/2)x² is not convex for any m > 0."], body))
     # 2. |x| + (mu/2) x^2 is exactly mu-strongly convex
     g = sp.Abs(x) + mu / 2 * x ** 2
     over = _chord_gap(sp.Abs(x) - (m - mu) / 2 * x ** 2, x, a, b)
-    steps.append(Section(title="(b) Adding a quadratic", children=[
+    steps.append(part("b", "Adding a quadratic", ["the function g is μ-strongly convex with ", E(symbol("mu"), mu),
+                                                  ", and no larger modulus works."], [
         P("Let ", E(fn_at("g", x), g), ". Then ", E(named("g(x) − (μ/2)x²", r"g(x) - \tfrac{\mu}{2}x^2"), sp.Abs(x)),
           " with ", E(symbol("mu"), mu), ", which is convex by (a); so g is ", mu, "-strongly convex."),
         P("No larger modulus works: for ", named("m > μ", r"m > \mu"), ", ", named("g(x) − (m/2)x²",
@@ -90,7 +93,9 @@ def solve_strong_convexity(ex) -> Solution:
     shifts = [sp.simplify(b_ - a_) for a_, b_ in zip(d0["eigenvalues"], d1["eigenvalues"])]
     if any(s != 2 * lam for s in shifts):
         raise ExerciseError("internal: the eigenvalues did not shift by 2 lam")
-    steps.append(Section(title="(c) L2 regularisation", children=[
+    steps.append(part("c", "L2 regularisation", ["every eigenvalue moves up by ", E(named("2λ", r"2\lambda"), 2 * lam),
+                                                 "; the regularised eigenvalues are ", *join_list(d1["eigenvalues"]),
+                                                 "."], [
         P("Adding ", named("λ‖w‖²", r"\lambda\|w\|^2"), " adds ", named("2λI", r"2\lambda I"),
           " to the Hessian, and ", E(named("(H + 2λI)v", r"(H + 2\lambda I)v"), named("(h + 2λ)v", r"(h + 2\lambda)v")),
           " for every eigenvector v of H with eigenvalue h: each eigenvalue moves up by exactly 2λ."),
@@ -105,5 +110,6 @@ def solve_strong_convexity(ex) -> Solution:
                "eigenvalues_regularized": sp.Tuple(*d1["eigenvalues"]), "min_eigenvalue_regularized":
                d1["eigenvalues"][0]}
     ans = want(ex, answers)
-    steps.append(Section(title="Answers", children=answer_steps(ans)))
-    return Solution(ex, steps, ans)
+    top = lead("|x| is convex but not strongly convex; g is μ-strongly convex with modulus exactly ", mu,
+               "; L2 regularisation shifts every eigenvalue by ", 2 * lam, ", to ", *join_list(d1["eigenvalues"]), ".")
+    return Solution(ex, [top, *steps], ans)
