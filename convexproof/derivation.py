@@ -418,6 +418,8 @@ _NAME_RE = r"[A-Za-z][A-Za-z0-9_]*"
 _HEAD_RE = re.compile(rf"^(?P<nabla>∇\s*\^?\s*\(?2\)?|∇²|∇)?\s*(?P<name>{_NAME_RE})(?P<primes>'{{0,3}})\s*"
                       rf"(?:\((?P<args>[^()]*)\))?\s*=\s*(?P<rhs>.+)$")
 _REF_RE = re.compile(rf"(?<![A-Za-z0-9_'])(?P<name>{_NAME_RE})(?P<primes>'{{0,3}})\((?P<args>[^()]*)\)")
+_MIN_RE = re.compile(rf"(?<![A-Za-z0-9_])(?:min|inf)\s*(?:_\s*\(?\s*[A-Za-z]\w*\s*\)?)?\s*(?P<name>{_NAME_RE})"
+                     rf"(?P<primes>'{{0,3}})(?:\((?P<args>[^()]*)\))?")
 _BARE_REF_RE = re.compile(rf"(?<![A-Za-z0-9_])(?P<name>{_NAME_RE})(?P<primes>'{{1,3}})(?![\w(])")
 _CONVEX_RE = re.compile(rf"^(?P<name>{_NAME_RE})(?:\([^()]*\))?\s+(?:is\s+)?(?P<neg>not\s+)?(?P<strict>strictly\s+)?"
                         r"(?P<what>convex|concave)\b(?P<rest>.*)$", re.IGNORECASE)
@@ -617,7 +619,20 @@ class DerivationChecker:
             out = ref(m.group("name"), m.group("primes"), None)
             return out if out is not None else m.group()
 
-        t = _REF_RE.sub(sub, text)
+        def sub_min(m):
+            # "min f''", "min_x f''(x)": the exact minimum over x of the student's function
+            f = self._lookup(m.group("name"), m.group("args"))
+            if f is None or len(f.vars) != 1:
+                return m.group()
+            val, taint = self.derivative(f, len(m.group("primes")))
+            key = f" Zzref{len(values)} "
+            values[symbol(key.strip())] = self._minimum(val, f.vars[0], m.group("name") + m.group("primes"))
+            if taint is not None:
+                taints.append(taint)
+            return key
+
+        t = _MIN_RE.sub(sub_min, text)
+        t = _REF_RE.sub(sub, t)
         t = _BARE_REF_RE.sub(sub_bare, t)
         self.last_refs = len(values)
         allowed = self.allowed | {s.name for s in values}
@@ -629,6 +644,22 @@ class DerivationChecker:
         if mapping:
             value = _subs_keep(value, mapping)
         return value, (min(taints) if taints else None), instances
+
+    def _minimum(self, val, x, shown: str):
+        """min over x (in the domain) of val = h(x) + k(λ), exactly, or a ParseError saying why not."""
+        from .analyse.signs import infimum_1d
+
+        if _blowup(val):
+            raise ParseError(f"cannot compute the minimum of {shown} exactly")
+        k, h = sp.expand(val).as_independent(x, as_Add=True)
+        if self.lam is not None and h.has(self.lam):
+            raise ParseError(f"the minimum of {shown} over {x} depends on {_u(self.lam)} in a way not handled here")
+        inf = infimum_1d(h, x, _as_interval(self.box.get(x, REALS)))
+        if inf.value is None:
+            raise ParseError(f"cannot compute the minimum of {shown} exactly")
+        if inf.value == -sp.oo:
+            raise ParseError(f"{shown} has no minimum (it is unbounded below)")
+        return k + inf.value
 
     def _parse_plain(self, text: str, kind: str = "expr"):
         v = parse_expr(text, allowed=self.allowed) if kind == "expr" else parse_any(text, allowed=self.allowed)
@@ -712,6 +743,7 @@ class DerivationChecker:
         if not isinstance(rhs, sp.Expr) or isinstance(rhs, sp.MatrixBase):
             raise _Stop("unclear", "a definition needs a formula on the right-hand side")
         old = self.funcs.get(name)
+        previous = self.current
         matched = any(_same(rhs, d, self.box) is True for d in self.declared)
         built = refs > 0
         restated = old is not None and 0 in old.orders and _same(rhs, old.orders[0].expr, self.box) is True
@@ -731,6 +763,7 @@ class DerivationChecker:
         # compare with the exercise's function(s)
         best = self.declared[0] if len(self.declared) == 1 else None
         if best is None:
+            self.current = previous  # an unknown function is checked, but is not what conditions are about
             raise _Stop("unclear", "this is none of the functions of the exercise")
         pt = _differ_point(rhs - best, self.box, self._sample_syms(rhs - best))
         if pt is None:
@@ -933,7 +966,7 @@ class DerivationChecker:
         # identities: an equation with a function value or a variable in it holds for every value
         for e in eqs:
             d = e.lhs - e.rhs
-            if inst or d.has(*self.vars) or (self.lam is not None and not d.has(self.lam)) or self.lam is None:
+            if inst or self.last_refs or d.has(*self.vars) or self.lam is None or not d.has(self.lam):
                 s = _same(e.lhs, e.rhs, qbox)
                 if s is True:
                     self.last_expr = (e.rhs, n, taint)
