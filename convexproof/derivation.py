@@ -1090,6 +1090,16 @@ class DerivationChecker:
             r = prove_nonneg(g, box, search=False)
         if r.status == "proved" and (r.strict or not strict):
             return Truth(self.U)
+        if g.has(sp.sin, sp.cos) and len(box) == 1:
+            # a trigonometric minimum is best shown where it is attained (x = π/2), exactly
+            from .analyse.signs import infimum_1d
+            from .exact import certified_sign
+
+            (v, I), = box.items()
+            inf = infimum_1d(g, v, I)
+            if inf.value is not None and inf.attained_at is not None and I.contains(inf.attained_at) is sp.true:
+                if certified_sign(g.subs(v, inf.attained_at)) in ((-1, 0) if strict else (-1,)):
+                    return Truth(sp.EmptySet, point={v: inf.attained_at})
         simple = _negative_point(g, box, strict)  # a simple counterexample reads better than the engine's
         if simple is not None:
             return Truth(sp.EmptySet, point=simple)
