@@ -425,15 +425,24 @@ def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_
 @cli.command()
 @click.option("--answers", "answers_file", required=True, type=click.Path(dir_okay=False),
               help="CSV with columns student,exercise,part,answer[,seed].")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "md", "text", "latex", "pdf"]), default=None,
+              help="The rows: csv (default), json, md. With --summary: text (default), md, json, latex, pdf.")
+@click.option("--summary", is_flag=True,
+              help="Class analysis instead of the rows: per part, each note code's count and share, with its meaning; "
+                   "per student, the points.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: all cores).")
 @OUTPUT_OPT
 @EXERCISES_OPT
-def grade(answers_file, fmt, jobs, output, exercises_dir) -> None:
+def grade(answers_file, fmt, summary, jobs, output, exercises_dir) -> None:
     """Grade a CSV of answers; bad rows are reported as invalid, never abort."""
     from .grade import grade_file
 
-    write_output(grade_file(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir,
+    fmt = fmt or ("text" if summary else "csv")
+    if not summary and fmt in ("text", "latex", "pdf"):
+        raise click.UsageError(f"--format {fmt} is for --summary; the rows are csv, json or md")
+    if summary and fmt == "csv":
+        raise click.UsageError("--summary is text, md, json, latex or pdf")
+    write_output(grade_file(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir, summary=summary,
                             on_summary=lambda text: click.echo(text, err=True)), output)
 
 

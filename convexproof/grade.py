@@ -528,10 +528,22 @@ def grade(path, jobs: int | None = None, exercises_dir=None, timeout: float = RO
 
 
 def grade_file(path, fmt: str = "csv", jobs: int | None = None, exercises_dir=None,
-               on_summary: Callable[[str], None] | None = None) -> str:
-    """The CLI's entry point: the rendered report; the summary text goes to ``on_summary`` (csv/json)."""
-    if fmt not in ("csv", "json", "md"):
+               on_summary: Callable[[str], None] | None = None, summary: bool = False) -> str | bytes:
+    """The CLI's entry point: the rendered report; the summary text goes to ``on_summary`` (csv/json).
+
+    With ``summary`` the result is the class analysis (:mod:`convexproof.classreport`) instead of the rows.
+    """
+    if fmt not in (("text", "md", "json", "latex", "pdf") if summary else ("csv", "json", "md")):
         raise ConvexproofError(f"unknown format {fmt!r}")
+    if summary:
+        from . import classreport
+
+        if exercises_dir:
+            from .library import search_dirs
+
+            search_dirs(exercises_dir)
+        report = grade(path, jobs=jobs, exercises_dir=exercises_dir)
+        return classreport.render(classreport.analyse(report.rows, exercises_dir), fmt)
     if exercises_dir:
         from .library import search_dirs
 

@@ -1,0 +1,82 @@
+"""Class analysis (grade --summary) and the note-code registry (issue #13)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from convexproof.cli import cli
+from convexproof.notes import NOTES, describe
+
+CSV = """student,exercise,part,answer
+ann,exercise3,lambda_min,3
+bob,exercise3,lambda_min,3/2
+cat,exercise3,lambda_min,3/2
+dan,exercise3,lambda_min,2
+eve,exercise3,lambda_min,lam >= 3
+ann,exercise3,second_derivative,12x^2-6+2lam
+bob,exercise3,second_derivative,12x^2-3+2lam
+cat,exercise3,second_derivative,4x^3-6x+2 lam x
+eve,exercise9,min_value,0.167
+"""
+
+
+@pytest.fixture
+def answers(tmp_path):
+    p = tmp_path / "answers.csv"
+    p.write_text(CSV)
+    return str(p)
+
+
+def test_summary_json_counts_and_shares(answers):
+    res = CliRunner().invoke(cli, ["grade", "--answers", answers, "--summary", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    lam = next(p for p in data["parts"] if p["part"] == "lambda_min")
+    assert lam["answers"] == 5 and lam["status"] == {"correct": 2, "incorrect": 3}
+    slip = next(n for n in lam["notes"] if n["note"] == "slip-f2-at-0")
+    assert (slip["count"], slip["share"]) == (2, 0.4)
+    assert slip["meaning"].startswith("gave 3/2: ") and "{" not in slip["meaning"]  # placeholders resolved
+    assert data["students"]["ann"] == {"earned": 2.0, "max": 2.0, "answers": 2}
+    assert data["students"]["bob"]["earned"] == 0.0
+
+
+def test_summary_text_and_md(answers):
+    out = CliRunner().invoke(cli, ["grade", "--answers", answers, "--summary"]).stdout
+    assert "40 % slip-f2-at-0: gave 3/2" in out and "ann: 2/2 points" in out
+    md = CliRunner().invoke(cli, ["grade", "--answers", answers, "--summary", "--format", "md"]).stdout
+    assert "| 40 % | 2 | slip-f2-at-0 |" in md
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_summary_pdf_has_a_bar_chart(answers, tmp_path):
+    tex = CliRunner().invoke(cli, ["grade", "--answers", answers, "--summary", "--format", "latex"]).stdout
+    assert r"\begin{axis}[xbar" in tex
+    out = tmp_path / "class.pdf"
+    res = CliRunner().invoke(cli, ["grade", "--answers", answers, "--summary", "--format", "pdf", "-o", str(out)])
+    assert res.exit_code == 0 and out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("args", [["--format", "latex"], ["--format", "text"], ["--summary", "--format", "csv"]])
+def test_summary_formats_are_checked(answers, args):
+    res = CliRunner().invoke(cli, ["grade", "--answers", answers, *args])
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_every_note_code_the_checker_uses_is_registered_with_an_example():
+    src = (Path(__file__).parent.parent / "convexproof" / "checking.py").read_text()
+    used = set(re.findall(r'"([a-z0-9]+(?:-[a-z0-9]+)+)"', src)) | {"close", "undecided"}
+    missing = sorted(c for c in used if c not in NOTES)
+    assert not missing, missing
+    for n in NOTES.values():
+        assert n.meaning and n.example, n.code
+
+
+def test_describe_a_teachers_note():
+    assert describe("line-3") == "a derivation whose first wrong line is line 3"
+    assert describe("wrong-value") == NOTES["wrong-value"].meaning
