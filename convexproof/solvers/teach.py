@@ -33,7 +33,7 @@ class Lead(Step):
 def lead(*pieces) -> Lead:
     """The one-line answer; a leading lower-case word is capitalised."""
     segs = [_seg(p) for p in pieces if not (isinstance(p, str) and p == "")]
-    if segs and segs[0][0] == "text" and segs[0][1][:1].islower():
+    if segs and segs[0][0] == "text" and "a" <= segs[0][1][:1] <= "z":
         segs[0] = ("text", segs[0][1][:1].upper() + segs[0][1][1:])
     return Lead(segments=segs)
 
@@ -209,3 +209,26 @@ def sentence(*pieces) -> Sentence:
     from .exkit import P
 
     return P(*pieces)
+
+
+def summary_lead(sections) -> Lead:
+    """One line for the whole solution: "(a) … ; (b) … ." from the leads of its labelled parts."""
+    pieces: list = []
+    for st in sections:
+        if not st.children or not isinstance(st.children[0], Lead):
+            continue
+        segs = list(st.children[0].segments)
+        if segs and segs[-1][0] == "text" and segs[-1][1].endswith("."):
+            segs[-1] = ("text", segs[-1][1][:-1])
+        label = st.title.split(")")[0] + ") " if st.title.startswith("(") else ""
+        if label and segs and segs[0][0] == "text" and "A" <= segs[0][1][:1] <= "Z" and segs[0][1][1:2].islower():
+            segs[0] = ("text", segs[0][1][:1].lower() + segs[0][1][1:])
+        pieces += (["; "] if pieces else []) + ([label] if label else []) + [
+            v if k != "eq" else E_(v) for k, v in segs]
+    return lead(*pieces, ".")
+
+
+def E_(v):
+    from .exkit import E
+
+    return E(*v)
