@@ -141,6 +141,59 @@ _TEX_MATH = {"⇔": r"$\Leftrightarrow$", "⇒": r"$\Rightarrow$", "⇐": r"$\Le
 _TEX_MATH_RE = re.compile("|".join(map(re.escape, _TEX_MATH)))
 
 
+_MATH_CHARS = {"·": r"\cdot ", "−": "-", "≥": r"\geq ", "≤": r"\leq ", "≠": r"\neq ", "⇔": r"\Leftrightarrow ",
+               "⇒": r"\Rightarrow ", "⇐": r"\Leftarrow ", "λ": r"\lambda ", "μ": r"\mu ", "π": r"\pi ",
+               "∇": r"\nabla ", "∞": r"\infty ", "ℝ": r"\mathbb{R}", "√": r"\surd ", "…": r"\ldots ", "*": "^{*}",
+               "|": "|", "'": "'", "<": "<", ">": ">", "=": "=", "+": "+", "-": "-", "/": "/", "(": "(", ")": ")",
+               "[": "[", "]": "]", ",": ",\\,", ".": ".", ":": ":", " ": " "}
+_MATH_SUP = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8", "⁹": "9",
+             "⁻": "-"}
+_MATH_FUNCS = {"sin", "cos", "tan", "log", "ln", "exp", "sinh", "cosh", "tanh", "min", "max", "inf"}
+_MATH_WORDS = {"for", "all", "in", "and", "or", "is", "not", "convex", "concave", "strictly", "on", "the", "every"}
+_MATH_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+|.", re.S)
+
+
+def _tex_math(text: str) -> str | None:
+    """A line as we read it, typeset as mathematics; None when it holds anything unexpected."""
+    out = []
+    text = re.sub(r"\^\(([^()]*)\)", lambda m: "^{" + m.group(1) + "}", str(text))
+    for tok in _MATH_TOKEN.findall(text):
+        if tok[0] in _MATH_SUP:
+            out.append("^{" + "".join(_MATH_SUP[c] for c in tok) + "}")
+        elif tok in ("^", "{", "}"):
+            out.append(tok)
+        elif tok[0].isascii() and tok[0].isalpha():
+            if tok in _MATH_FUNCS:
+                out.append("\\" + tok + " " if tok != "sigmoid" else r"\operatorname{sigmoid}")
+            elif tok in _MATH_WORDS:
+                out.append(r"\text{ " + tok + " }")
+            elif len(tok) == 1:
+                out.append(tok)
+            else:
+                out.append(r"\mathrm{" + tok + "}")
+        elif tok.isascii() and tok.isdigit():
+            out.append(tok)
+        elif tok in _MATH_CHARS:
+            out.append(_MATH_CHARS[tok])
+        else:
+            return None
+    body = "".join(out).strip().replace(" } \\text{ ", " ")
+    if not body or any(body.count(a) != body.count(b) for a, b in ("()", "[]", "{}")) or body.endswith("^"):
+        return None
+    return "$" + body + "$"
+
+
+def _tex_line(r) -> Any:
+    """read_as for LaTeX: mathematics when it reads cleanly (never for an unreadable line), else escaped text."""
+    from markupsafe import Markup
+
+    if r.status != "unclear" and len(r.read_as) <= 400:
+        m = _tex_math(r.read_as)
+        if m is not None:
+            return Markup(m)
+    return _tex_prose(r.read_as)
+
+
 def _tex_prose(text) -> Any:
     """Student text and reasons for LaTeX: escaped, with the arrows and symbols render.py does not map."""
     from markupsafe import Markup
@@ -175,6 +228,7 @@ def _template_env(fmt: str):
     env = environment(fmt).overlay()
     if fmt == "tex":
         env.filters["prose"] = _tex_prose
+        env.filters["mathline"] = _tex_line
         env.filters["markt"] = lambda m: Markup(_TEX_MARKS.get(m, "?"))
     else:
         env.filters["cell"] = _md_cell
