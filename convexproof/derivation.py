@@ -200,13 +200,18 @@ def _tex_prose(text) -> Any:
 
     from .render import tex_escape
 
+    def esc(chunk: str) -> str:
+        # a long run without spaces (hostile input) may break anywhere rather than run off the page
+        parts = re.split(r"(\S{24})", chunk)
+        return r"\allowbreak{}".join(tex_escape(p) for p in parts if p)
+
     out, pos = [], 0
     text = str(text)
     for m in _TEX_MATH_RE.finditer(text):
-        out.append(tex_escape(text[pos:m.start()]))
+        out.append(esc(text[pos:m.start()]))
         out.append(_TEX_MATH[m.group()])
         pos = m.end()
-    out.append(tex_escape(text[pos:]))
+    out.append(esc(text[pos:]))
     return Markup("".join(out))
 
 

@@ -371,7 +371,8 @@ def test_markdown_report():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_latex_report_compiles(tmp_path):
-    hostile = SLIP_32 + "f''(0) = -3 + 2λ ≥ 0 ⇒ λ ≥ 3/2 for all x ≠ 0\n$\\frac{1}{2} \\iff$ # & % _ ^ ~ \\ {}\n"
+    hostile = SLIP_32 + "f''(0) = -3 + 2λ ≥ 0 ⇒ λ ≥ 3/2 for all x ≠ 0\n$\\frac{1}{2} \\iff$ # & % _ ^ ~ \\ {}\n" + (
+        "f(x) = " + "(" * 45 + "x" + ")" * 45 + "\n")
     r = _cli(["check", "exercise3", "--derivation", "-", "--format", "latex"], input=hostile)
     assert r.exit_code == 1, r.output
     tex = tmp_path / "d.tex"
@@ -380,6 +381,10 @@ def test_latex_report_compiles(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout[-2000:]
     assert (tmp_path / "d.pdf").exists()
+    import re
+
+    widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", p.stdout)]
+    assert all(w < 30 for w in widths), widths  # nothing runs off the page
 
 
 def test_derivative_lines_agree_with_sympy_on_random_slips():
