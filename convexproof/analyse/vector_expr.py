@@ -487,6 +487,8 @@ class _Printer:
         if isinstance(n, Add):
             out = ""
             for i, term in enumerate(n.terms):
+                if isinstance(term, Ones) or isinstance(term, Scale) and isinstance(term.a, Ones):
+                    term = Const(term.c if isinstance(term, Scale) else sp.Integer(1))  # broadcast: c in every entry
                 neg, body = self._signed(term)
                 if i == 0:
                     out = ("-" if neg else "") + body
@@ -738,8 +740,8 @@ def read_shapes(shapes) -> dict[str, tuple]:
     return out
 
 
-def read_vector(text: str, shapes: dict[str, tuple], wrt: str) -> tuple[Node, set]:
-    """Read a vector formula; returns (tree, names of scalar parameters)."""
+def read_vector(text: str, shapes: dict[str, tuple], wrt: str, scalar: bool = True) -> tuple[Node, set]:
+    """Read a vector formula; returns (tree, names of scalar parameters).  ``scalar=False`` admits any shape."""
     if not isinstance(text, str):
         _fail("input must be text")
     tokens = _tokens(text)
@@ -758,8 +760,10 @@ def read_vector(text: str, shapes: dict[str, tuple], wrt: str) -> tuple[Node, se
         node = reader.run(tree)
     except (RecursionError, MemoryError, OverflowError):
         _fail("formula is too complex")
-    if node.shape != ():
+    if scalar and node.shape != ():
         _fail(f"the function must be a scalar, but this formula is a {_shape_word(node.shape)}")
+    if isinstance(node, Eye) and node.k is None:
+        node = Eye(shapes[wrt][0]) if wrt in shapes else node
     if not has_var(node):
         pass
     return node, reader.params
@@ -806,7 +810,7 @@ class _Reader:
     # --- scalar sub-formulas go back through the whitelist parser
     def _scalar_only(self, node) -> bool:
         for n in ast.walk(node):
-            if isinstance(n, ast.Name) and (n.id in self.shapes or n.id == "I"):
+            if isinstance(n, ast.Name) and (n.id in self.shapes or n.id in ("I", "ones")):
                 return False
             if isinstance(n, (ast.Attribute, ast.List)) or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)):
                 return False
@@ -867,6 +871,8 @@ class _Reader:
         if isinstance(node, ast.Name):
             if node.id == "I" and node.id not in self.shapes:
                 return Eye(None)
+            if node.id == "ones" and node.id not in self.shapes:
+                return Ones(None)
             shape = self.shapes[node.id]
             if shape == ():
                 _fail(f"{node.id} has an empty shape; leave scalars out of --shape")
@@ -960,6 +966,10 @@ class _Reader:
                 a = Eye(b.shape[0])
             if isinstance(b, Eye) and b.k is None:
                 b = Eye(a.shape[-1])
+            if isinstance(b, Ones) and b.k is None:
+                b = Ones(a.shape[-1])
+            if isinstance(a, Ones) and a.k is None:
+                a = Ones(b.shape[0])
             a, b = sized(a, b.shape[0]), sized(b, a.shape[-1])
             if not same(a.shape[-1], b.shape[0]):
                 _fail(f"shapes do not match in '@': {_shape_word(a.shape)} @ {_shape_word(b.shape)}")
@@ -974,7 +984,7 @@ class _Reader:
             if a.shape == () or b.shape == ():
                 return a, b
             _fail(f"shapes do not match: {_shape_word(a.shape)} and {_shape_word(b.shape)}")
-        if len(a.shape) == 2:
+        if len(a.shape) >= 1:
             k = next((s for s in (*a.shape, *b.shape) if s is not None), None)
             a, b = sized(a, k), sized(b, k)
         if any(not same(x, y) for x, y in zip(a.shape, b.shape)):

@@ -1,0 +1,99 @@
+"""ML models in any dimension (kind ``vector_model``, issue #11).
+
+Solver table (vector formulas are ``*_text`` fields: they are read by the
+vector reader of :mod:`convexproof.analyse.vector_expr`, not by the scalar
+parser)::
+
+    [solver]
+    kind = "vector_model"
+    expr_text = "norm(X@w - y)**2 + c*lam*norm(w)**2"   # parameters of [params] are substituted
+    shapes_text = "X=n,d; w=d; y=n"
+    wrt = "w"
+    where_text = "lam > 0"                               # optional, ';' separates conditions
+
+Answers: ``verdict`` (the engine's verdict word), ``hessian`` (a matrix
+expression, for parts of type ``matrix_expression``), ``modulus`` (the
+strong-convexity modulus valid for every value of the data, e.g. ``2*lam``),
+``smoothness`` and ``gradient`` (matrix expressions).  Every answer is computed
+by :func:`convexproof.analyse.vector.prove_vector`; the proof's steps are the
+solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+
+from ..errors import ConvexproofError, ExerciseError
+from ..steps import Paragraph, Section, Step
+from . import Solution, register
+from .exkit import answer_steps, want
+from .teach import part
+
+
+@dataclass
+class VectorProof(Step):
+    """A convexity proof for every value of the data, step by step."""
+
+    kind: ClassVar[str] = "vector_proof"
+
+
+def _texts(ex, key: str, default=None) -> list[str]:
+    v = ex.solver.get(key, default)
+    if v is None:
+        return []
+    if not isinstance(v, str):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be text in quotes")
+    return [s.strip() for s in v.split(";") if s.strip()]
+
+
+def _with_values(ex, text: str) -> str:
+    """Put this variant's parameter values into a vector formula: read it, substitute, print it again."""
+    return text  # values are substituted in the tree (see solve_vector_model)
+
+
+@register("vector_model")
+def solve_vector_model(ex) -> Solution:
+    from ..analyse.vector import prove_vector
+    from ..analyse.vector_check import substitute_params
+    from ..analyse.vector_expr import read_shapes, read_vector, text
+
+    exprs = _texts(ex, "expr_text")
+    if len(exprs) != 1:
+        raise ExerciseError(f"{ex.path.name}: field 'solver.expr_text': must be one vector formula")
+    shapes = _texts(ex, "shapes_text")
+    where = _texts(ex, "where_text", "")
+    wrt = ex.solver.get("wrt", "w")
+    try:
+        shp = read_shapes(shapes)
+        node, _ = read_vector(exprs[0], shp, wrt)
+        node = substitute_params(node, ex.subs() if ex.values else {})
+        shown = text(node)
+        res = prove_vector(shown, wrt, where, shapes)
+    except ConvexproofError as exc:
+        raise ExerciseError(f"{ex.path.name}: field 'solver.expr_text': {exc}") from None
+    if res.problems or res.timed_out:
+        raise ExerciseError(f"{ex.path.name}: the engine could not decide this model ({'; '.join(res.problems)})")
+    answers = {"verdict": res.verdict}
+    if res.hessian_node is not None:
+        answers["hessian"] = res.hessian_node
+    if res.gradient_node is not None:
+        answers["gradient"] = res.gradient_node
+    if res.modulus_uniform is not None and res.verdict == "strongly convex":
+        answers["modulus"] = sp.sympify(res.modulus_uniform)
+    if res.smoothness_node is not None:
+        answers["smoothness"] = res.smoothness_node
+    answers = want(ex, answers)
+    setup = Paragraph(f"The function is f({wrt}) = {shown}, with shapes " + ", ".join(shapes)
+                      + ". Every name with a shape other than " + wrt + " is data: each claim below holds for every "
+                      "value of the data" + (" and for " + " and ".join(where) if where else "") + ".")
+    proof = VectorProof(children=list(res.steps))
+    steps = [
+        part("", "The model", ["the verdict: f is ", res.verdict], [setup]),
+        Section(title="The proof", children=[proof]),
+        Section(title="Answers", children=answer_steps(answers)),
+    ]
+    facts = {"shapes": shapes, "wrt": wrt, "where": where, "function_text": shown}
+    return Solution(ex, steps, answers, facts=facts)
