@@ -779,6 +779,26 @@ class _Checker:
             return
         self.set("incorrect", msg, "wrong-entry")
 
+    def check_matrix_expression(self) -> None:
+        """A typed matrix expression such as 2*X.T@X + 2*lam*I (vector exercises; issue 11)."""
+        from .analyse.vector_check import check_matrix_expression
+
+        shapes, wrt = self.facts.get("shapes"), self.facts.get("wrt")
+        if not shapes or not wrt:
+            raise ParseError("this part needs the exercise's shapes (solver kind vector_model)")
+        r = check_matrix_expression(self.text, self.correct, shapes, wrt, self.subs)
+        self.result.read_as = r.read_as
+        if r.status != "correct":
+            for m in self.mistakes():
+                try:
+                    mv = _vector_node(m.answer, shapes, wrt, self.subs)
+                except ConvexproofError:
+                    continue
+                if check_matrix_expression(self.text, mv, shapes, wrt, self.subs).status == "correct":
+                    self.set_mistake(m)
+                    return
+        self.set(r.status, r.feedback, r.note, r.method)
+
     def names_matrix(self, correct):
         if self.part.variables:
             return set(self.part.variables)
@@ -794,6 +814,15 @@ def _as_number(v):
         if b is not None:
             return b[2]
     return _as_expr(v)
+
+
+def _vector_node(text, shapes, wrt, subs):
+    """A known mistake's matrix expression, read by the vector reader (issue 11)."""
+    from .analyse.vector_check import substitute_params
+    from .analyse.vector_expr import read_shapes, read_vector
+
+    node, _ = read_vector(text, read_shapes(shapes), wrt, scalar=False)
+    return substitute_params(node, subs)
 
 
 def _as_expr(v):

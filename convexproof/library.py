@@ -23,7 +23,8 @@ from typing import Any
 from .errors import ConvexproofError, ExerciseError
 from .resources import data_dir
 
-PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix", "text", "derivation")
+PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix", "text", "derivation",
+              "matrix_expression")
 MAX_FILE_BYTES = 200_000
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _REF_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
