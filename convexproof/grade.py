@@ -487,7 +487,9 @@ def to_md(results: list[dict], summary: dict) -> str:
     st = summary["status"]
     out = ["# Grading report", "",
            f"{summary['rows']} answers: {st.get('correct', 0)} correct, {st.get('incorrect', 0)} incorrect, "
-           f"{st.get('invalid', 0)} invalid.", "", "## Answers", "",
+           f"{st.get('invalid', 0)} invalid"
+           + (f", **{st['undecided']} undecided** (not graded: timed out or not decidable automatically; "
+              f"a teacher should review them)" if st.get("undecided") else "") + ".", "", "## Answers", "",
            "| " + " | ".join(OUTPUT_COLUMNS) + " |", "|" + "---|" * len(OUTPUT_COLUMNS)]
     for r in results:
         cells = [r["student"], r["exercise"], r["part"], r["answer"], r["status"], _num(r["score"]), r["feedback"],
