@@ -449,7 +449,8 @@ def summary_text(summary: dict, max_students: int = 30) -> str:
     items = list(summary["students"].items())
     for name, s in items[:max_students]:
         lines.append(f"  {name or '(no name)'}: {_num(s['score'])}/{s['rows']} "
-                     f"({s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid)")
+                     f"({s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid"
+                     + (f", {s['undecided']} undecided" if s.get("undecided") else "") + ")")
     if len(items) > max_students:
         lines.append(f"  ... and {len(items) - max_students} more students (all are in --format md)")
     return "\n".join(lines)
