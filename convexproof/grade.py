@@ -428,7 +428,7 @@ def summarize(results: list[dict]) -> dict[str, Any]:
     students: "OrderedDict[str, dict]" = OrderedDict()
     for r in results:
         status[r["status"]] += 1
-        if r["note"]:
+        if r["note"] and r["status"] != "undecided":  # a time-out is not a mistake
             notes[r["note"]] += 1
         s = students.setdefault(r["student"], {"rows": 0, "correct": 0, "incorrect": 0, "invalid": 0, "score": 0.0})
         s["rows"] += 1
