@@ -412,7 +412,9 @@ class Analysis:
                 convex = True
             else:
                 t.curvature = None
-        phis = sp.sstr(phi.subs(T, sp.Symbol("t")))
+        from ..mathtext import unicode as _u
+
+        phis = _u(phi.subs(T, sp.Symbol("t", real=True)))
         if not smooth:
             t.reason = (f"phi(t) = {phis} is {sub_c} (scalar engine) and the argument is affine in w, so each "
                         f"phi(aᵢᵀw + bᵢ) is {sub_c}, and so is their sum" if vec else

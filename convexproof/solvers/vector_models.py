@@ -86,9 +86,13 @@ def solve_vector_model(ex) -> Solution:
     if res.smoothness_node is not None:
         answers["smoothness"] = res.smoothness_node
     answers = want(ex, answers)
-    setup = Paragraph(f"The function is f({wrt}) = {shown}, with shapes " + ", ".join(shapes)
-                      + ". Every name with a shape other than " + wrt + " is data: each claim below holds for every "
-                      "value of the data" + (" and for " + " and ".join(where) if where else "") + ".")
+    from ..mathtext import unicode as u
+    from ..parse import parse_condition
+
+    dims = "; ".join(f"{k} is {'×'.join(sp.sstr(s) for s in v)}" for k, v in shp.items())
+    setup = Paragraph(f"Shapes: {dims}. Every name with a shape other than {wrt} is data: each claim below holds for "
+                      "every value of the data" + (" and for " + " and ".join(u(parse_condition(c)) for c in where)
+                                                   if where else "") + ".")
     proof = VectorProof(children=list(res.steps))
     steps = [
         part("", "The model", ["the verdict: f is ", res.verdict], [setup]),
