@@ -185,9 +185,20 @@ def solution_document(ex, solution, fmt: str = "md") -> str:
     env = _env_name(fmt)
     ctx = exercise_context(ex, show_hints=False, show_parts=False)
     ctx["body"] = Markup(render_solution_body(solution, fmt))
-    ctx["figures"] = [figure_context(f) for f in solution.figures] if env == "tex" else solution.figures
+    figs = trailing_figures(solution)
+    ctx["figures"] = [figure_context(f) for f in figs] if env == "tex" else figs
     text = render_document("solution.j2", env, **ctx)
     return tidy_markdown(text) if env == "md" else text
+
+
+def trailing_figures(solution) -> list:
+    """The solution's figures that its steps do not already place where they are discussed."""
+    if not solution.figures:
+        return []
+    from .solvers.teach import placed_figures
+
+    placed = placed_figures(solution.steps)
+    return [f for f in solution.figures if id(f) not in placed]
 
 
 def tidy_markdown(text: str) -> str:

@@ -105,7 +105,7 @@ class _Builder:
     def item(self, number: int, ex, with_solution: bool) -> dict:
         from markupsafe import Markup
 
-        from .documents import figure_context, render_exercise_body, render_solution_body
+        from .documents import figure_context, render_exercise_body, render_solution_body, trailing_figures
 
         body = render_exercise_body(ex, self.env, show_hints=True, show_parts=True)
         it = {"number": number, "id": ex.id, "title": ex.title, "body": Markup(body), "solution": None,
@@ -114,7 +114,7 @@ class _Builder:
             sol = self.solve(ex)
             text = render_solution_body(sol, self.env, heading_level=4)
             it["solution"] = Markup(text)
-            it["figures"] = [figure_context(f) for f in sol.figures] if self.env == "tex" else []
+            it["figures"] = [figure_context(f) for f in trailing_figures(sol)] if self.env == "tex" else []
             it["answers"] = sol.answers
         return it
 

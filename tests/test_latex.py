@@ -54,7 +54,9 @@ def test_statement_compiles(tmp_path, ex_id):
 def test_exercise3_figure_is_drawn(tmp_path):
     ex = load_exercise("exercise3")
     text = solution_document(ex, solve(ex), "latex")
-    assert text.count(r"\addplot") == 3
+    # f'' for three values of λ, and the witness chord figure for the too small λ (curve, chord, midpoint)
+    assert text.count(r"\addplot") == 6
+    assert text.index(r"\addlegendentry{$\lambda = 0$}") < text.index("Check at")  # placed where discussed
     log = compile_tex(tmp_path, "fig", text)
     assert "pgfplots" in log
 

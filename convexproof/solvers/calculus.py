@@ -98,6 +98,12 @@ def _never_all_zero(vanishing: list[list[sp.Expr]], conditions, bounds) -> bool:
     return True
 
 
+def Eq_(lhs, rhs):
+    from .exkit import E
+
+    return E(lhs, rhs)
+
+
 def _zero_condition(factor: sp.Expr):
     """factor = 0, written as ``y = 1`` when the factor is affine in one symbol."""
     syms = list(factor.free_symbols)
@@ -123,14 +129,14 @@ def second_derivative_convexity(ex) -> Solution:
     bounds = box(where)
 
     d1 = sp.diff(f, x)
-    d1_shown = d1
     d2 = sp.diff(d1, x)
-    steps = [Section("Derivatives", children=[
-        Paragraph("SymPy differentiates the function twice:"),
-        Equation(fn(name, x), f),
-        Equation(deriv(name, x, 1), d1_shown),
-        Equation(deriv(name, x, 2), d2),
-    ])]
+    from .teach import derivative_steps, lead
+
+    try:
+        lines, _forms = derivative_steps(name, f, x)
+    except ValueError:
+        lines = [Equation(deriv(name, x, 1), d1), Equation(deriv(name, x, 2), d2)]
+    steps = [Section("Derivatives", children=[Equation(fn(name, x), f), *lines])]
 
     analysis = None
     for form in dict.fromkeys((d2, sp.expand(d2), sp.factor(d2))):
@@ -184,7 +190,15 @@ def second_derivative_convexity(ex) -> Solution:
         steps.extend(sec)
 
     answers = {"second_derivative": d2, "first_derivative": d1, "verdict": verdict}
-    steps.append(Section("Answers", children=[Answer(p, answers[p]) for p in ex.parts if p in answers]))
+    dom = [("math", c) for c in where]
+    shown_d2 = getattr(lines[-1], "result", d2)
+    if verdict == "unknown":
+        top = lead("Undecided: the sign of the second derivative could not be settled term by term.")
+    else:
+        top = lead(name, " is ", verdict, ": ", Eq_(deriv(name, x, 2), shown_d2), " ",
+                   ">" if verdict == "strictly convex" else "≥", " 0", *([" on "] + [c for c in where][:1] if where else []),
+                   *([", for every label with "] + [c for c in where][1:2] if len(where) > 1 else []), ".")
+    steps.insert(0, top)
     facts = {"function": f, "variable": x, "first_derivative": d1, "second_derivative": d2,
              "where": where, "verdict": verdict}
     return Solution(ex, steps, answers, [], facts)
@@ -247,7 +261,7 @@ def minimal_regularisation(ex) -> Solution:
     steps = [Section("The second derivative", children=[
         Equation(fn(name, x), f),
         Equation(deriv(name, x, 1), d1),
-        Equation(deriv(name, x, 2), d2, "computed by SymPy"),
+        Equation(deriv(name, x, 2), d2),
         Paragraph(f"{name} is convex exactly when {name}''({U(x)}) ≥ 0 for every real {U(x)}, that is, when the "
                   f"minimum of {name}''({U(x)}) over {U(x)} is ≥ 0."),
     ])]
@@ -272,6 +286,8 @@ def minimal_regularisation(ex) -> Solution:
               f"every {U(x)} and {name} is convex."),
     ]))
 
+    plot_rng = inp.get("plot") if isinstance(inp.get("plot"), list) and len(inp.get("plot")) == 2 and all(
+        getattr(v, "is_Rational", False) for v in inp.get("plot")) else [sp.Integer(-2), sp.Integer(2)]
     # Smaller values: the known wrong answers of the lambda_min part, else lam*/2.
     wrong: list[tuple[sp.Expr, object]] = []
     for mk in ex.mistakes:
@@ -295,7 +311,12 @@ def minimal_regularisation(ex) -> Solution:
             children.append(CurvatureWitness(name, x, x0, value))
         chord = chord_witness(name, fv, x, x0)
         if chord is not None:
+            from .teach import FigureStep, chord_figure
+
             children.append(chord)
+            children.append(FigureStep(figure=chord_figure(
+                f"{name} for {U(lam)} = {U(v)} and the witness chord: the graph rises above the chord's midpoint",
+                fv, x, chord.x1, chord.x2, float(plot_rng[0]), float(plot_rng[1]), name)))
         else:
             children.append(Paragraph("No chord violating Jensen's inequality was found by the exact search."))
         if mk is not None and mk.feedback:
@@ -304,7 +325,11 @@ def minimal_regularisation(ex) -> Solution:
         steps.append(Section(f"Why {U(lam)} = {U(v)} is not enough", children=children))
 
     answers = {"lambda_min": lam_star, "second_derivative": d2}
-    steps.append(Section("Answers", children=[Answer(p, answers[p]) for p in ex.parts if p in answers]))
+    from .teach import lead
+
+    steps.insert(0, lead(f"{U(lam)}* = ", lam_star, f": {name}''({U(x)}) = ", d2, " has its minimum ", min_d2,
+                         f" at {U(x)} = ", x0, ", which is ≥ 0 exactly when ", sp.GreaterThan(lam, -m / B, evaluate=False),
+                         "; smaller values leave a point where the graph curves downwards."))
 
     plot = inp.get("plot") or [sp.Integer(-2), sp.Integer(2)]
     if not (isinstance(plot, list) and len(plot) == 2 and all(getattr(v, "is_Rational", False) for v in plot)
@@ -318,4 +343,10 @@ def minimal_regularisation(ex) -> Solution:
     )
     facts = {"function": f, "variable": x, "parameter": lam, "second_derivative": d2, "lambda_min": lam_star,
              "minimum_point": x0, "minimum_value": min_d2}
+    from .teach import FigureStep
+
+    for st in steps:  # the figure goes where the condition on the parameter is discussed
+        if isinstance(st, Section) and st.title.startswith("The condition on"):
+            st.children.append(FigureStep(figure=figure))
+            break
     return Solution(ex, steps, answers, [figure], facts)

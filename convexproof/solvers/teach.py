@@ -63,12 +63,33 @@ class FigureStep(Step):
     figure: Any = None
 
     def fields(self) -> dict[str, Any]:
-        from ..documents import figure_context
-
-        return {"figure": self.figure, "fig": figure_context(self.figure)}
+        return {"figure": self.figure, "fig": _LazyContext(self.figure)}
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "title": self.figure.title}
+
+
+class _LazyContext:
+    """The sampled pgfplots context of a figure, computed only when a template reads it (LaTeX)."""
+
+    def __init__(self, fig):
+        self._fig, self._ctx = fig, None
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._ctx is None:
+            from ..documents import figure_context
+
+            self._ctx = figure_context(self._fig)
+        return self._ctx[name]
+
+
+def placed_figures(steps) -> set[int]:
+    """ids of the figures a step tree already places (documents do not repeat them at the end)."""
+    from ..steps import walk
+
+    return {id(s.figure) for st in steps for s in walk(st) if isinstance(s, FigureStep)}
 
 
 # ------------------------------------------------------------ derivative steps
