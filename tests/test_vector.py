@@ -289,3 +289,45 @@ def test_cli_not_convex_md():
     res = CliRunner().invoke(cli, ["prove", "(dot(w, w) - 1)**2", "--shape", "w=d"])
     assert res.exit_code == 0
     assert "Verdict: not convex" in res.output and "w1 = 0" in res.output
+
+
+# ------------------------------------------------------------ scalarisation against NumPy
+@pytest.mark.parametrize("case", [c for c in CASES if "[[" not in c[0]], ids=[i for i, c in zip(IDS, CASES)
+                                                                             if "[[" not in c[0]])
+def test_instances_agree_with_numpy(case):
+    """The scalarised instance (used by witnesses and the cross-check) is the formula itself, evaluated by NumPy.
+
+    Only this test evaluates a formula with Python (fixed test strings, NumPy namespace): the library never does.
+    """
+    import numpy as np
+
+    expr, shapes, where, _, _ = case
+    f, var, shp, problem = read_problem(expr, "w", where, shapes)
+    rng = random.Random(3)
+    dims = dimension_symbols(shp)
+    for n, d in ((2, 3), (3, 2)):
+        sizes = {s: (n if str(s) == "n" else d) for s in dims}
+        data = random_data(shp, var, sizes, rng)
+        params = {p: sp.Rational(rng.randint(1, 5), 2) for p in problem.parameters}
+        fs, ws = instance(f, shp, var, sizes, data, params)
+        point = {x: sp.Rational(rng.randint(-6, 6), 4) for x in ws}
+        want = float(sp.N(fs.xreplace(point).doit()))
+        dsz = int(sp.sympify(shp[var][0]).xreplace(sizes))
+
+        def arr(M):
+            a = np.array(M.tolist(), dtype=float)
+            return a[:, 0] if M.cols == 1 else a
+
+        ns = {k: arr(M) for k, M in data.items()}
+        shp_names = {k: v for k, v in shp.items()}
+        for k in ns:
+            if len(shp_names[k]) == 1:
+                ns[k] = ns[k].reshape(-1)
+        ns[var] = np.array([float(point[x]) for x in ws])
+        ns.update({str(p): float(v) for p, v in params.items()})
+        ns.update(I=np.eye(dsz), exp=np.exp, log=np.log, abs=np.abs, sum=np.sum, dot=np.dot,
+                  sigmoid=lambda z: 1 / (1 + np.exp(-z)), logsumexp=lambda z: float(np.log(np.sum(np.exp(z)))),
+                  norm=lambda v, p=2: float(np.linalg.norm(v, p)),
+                  max=lambda a, b: np.maximum(a, b))
+        got = float(eval(expr, {"__builtins__": {}}, ns))  # noqa: S307 - a fixed test string, NumPy namespace
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-9), (expr, sizes)

@@ -289,7 +289,7 @@ class Analysis:
             t.gradient = scale(2 * c, matmul(tr(A), u))
             t.form = scale(2 * c, Fn("pow", Red("norm2", matmul(A, self.v)), 2))
             s = t.coef_sign
-            t.vanishes = has_data(A)  # a data matrix in A: zero data gives a zero Hessian
+            t.vanishes = _vanishes(t.node, self.wrt)  # affine in w when every data value is 0
             if isinstance(G, Eye) or isinstance(G, Scale) and isinstance(G.a, Eye):
                 t.eye_part = 2 * c * (G.c if isinstance(G, Scale) else 1)
             if s in _NONNEG:
@@ -317,7 +317,7 @@ class Analysis:
         t.gradient = scale(c, add(matmul(tr(A), v), matmul(tr(B), u)))
         M = S.b if isinstance(S, MatMul) else S
         t.form = scale(2 * c, Fn("pow", Red("norm2", matmul(M, self.v)), 2))
-        t.vanishes = has_data(S)
+        t.vanishes = _vanishes(t.node, self.wrt)
         if t.coef_sign in _NONNEG:
             t.curvature = CONVEX
             t.mu = [(2 * c, self._spec("lambda_min", S))]
@@ -355,7 +355,7 @@ class Analysis:
         t.hessian = scale(c, matmul(matmul(tr(A), inner), A))
         z = matmul(A, self.v)
         t.form = scale(c, add(Dot(p, Fn("pow", z, 2, z.shape), ()), scale(-1, Fn("pow", Dot(p, z, ()), 2))))
-        t.vanishes = has_data(A)
+        t.vanishes = _vanishes(t.node, self.wrt)
         if t.coef_sign in _NONNEG:
             t.curvature = CONVEX
             t.mu = []
@@ -389,7 +389,7 @@ class Analysis:
         t.A, t.b, t.phi = A, b, phi
         smooth = is_smooth(phi)
         t.smooth = smooth
-        t.vanishes = has_data(A)
+        t.vanishes = _vanishes(t.node, self.wrt)
         s = t.coef_sign
         if convex and s in _NONNEG:
             t.curvature = CONVEX
@@ -918,19 +918,18 @@ def _convex(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> Non
         res.steps.append(CvxVecHessian(res.hessian_node, [{"term": p[0], "hessian": p[1], "form": p[2]} for p in parts],
                                        "for every direction v, vᵀ∇²f(w)v is a sum of the terms' contributions, each "
                                        "≥ 0, so ∇²f(w) is positive semidefinite for every w and every value of the data"))
-    mu_parts = [p for t in terms for p in t.mu]
-    if q != 0:
-        mu_parts = [(q, None)] + [p for p in mu_parts if not (p[1] is None and any(t.eye_part is not None for t in terms))]
-        mu_parts = [(q, None)] + [p for t in terms if t.eye_part is None for p in t.mu]
+    eye_terms = [t for t in terms if t.eye_part is not None]
+    rest = [t for t in terms if t.eye_part is None]
+    # the data-free part q·I of the Hessian counts once, exactly; every other term adds its own lower bound
+    mu_parts = ([(q, None)] if eye_terms else []) + [p for t in rest for p in t.mu]
     mu_node, plain = _combine(mu_parts)
     spectral = [p for p in mu_parts if p[1] is not None and not isinstance(p[1], Const)]
     ps = an.sign(plain)
     res.convex = _sanity(an, res)
     if res.convex is not True:
         return
-    L_parts = None if any(t.L is None for t in terms) else [p for t in terms for p in t.L]
-    if L_parts is not None and q != 0:
-        L_parts = [(q, None)] + [p for t in terms if t.eye_part is None for p in t.L]
+    L_parts = None if any(t.L is None for t in rest) else (
+        ([(q, None)] if eye_terms else []) + [p for t in rest for p in t.L])
     strong = ps == POS
     nonsmooth_convex = any(not t.smooth or t.kind == "dcp" for t in terms)
     if mu_parts and (strong or spectral):

@@ -48,6 +48,8 @@ def pow_atom(k) -> Atom:
     k = sp.sympify(k)
     if k.is_Integer and k % 2 == 0 and k > 0:
         return Atom("pow", CONVEX, "sign", NONNEG, "all", f"t**{k} is convex (an even power)")
+    if k.is_Integer and k >= 1:  # odd: defined everywhere, convex (and increasing) only where t >= 0
+        return Atom("pow", CONVEX, INC, None, "nonneg-curvature", f"t**{k} is convex and increasing for t >= 0")
     if k >= 1:
         return Atom("pow", CONVEX, INC, NONNEG, "nonnegative", f"t**{k} is convex and increasing for t >= 0")
     if 0 < k < 1:
@@ -199,7 +201,12 @@ class DCP:
         if atom.domain == "nonnegative" and arg not in _NONNEG_SIGNS:
             self.domain_problems.append(f"{n} needs a nonnegative argument, which is not shown for every value of the data")
             return Info(None, atom.sign, "the argument may leave the domain")
+        if atom.domain == "nonneg-curvature" and arg not in _NONNEG_SIGNS:
+            return Info(None, arg if arg in (POS, NEG, NONNEG, NONPOS) else None,
+                        "an odd power is neither convex nor concave where its argument changes sign")
         sign = atom.sign
+        if atom.domain == "nonneg-curvature":
+            sign = arg
         if atom.name == "pow" and sign == NONNEG and arg in (POS, NEG):
             sign = POS
         mono = atom.monotone
