@@ -1565,6 +1565,7 @@ def _diff(e, x, k: int):
     return _strip_delta(sp.diff(e, x, k)) if k > 0 else e
 
 
+@lru_cache(maxsize=256)
 def _defined_on(fx, x, I) -> bool:
     """True when fx is (provably) continuous on the whole interval I (1/x² on the real line is not)."""
     from sympy.calculus.util import continuous_domain
@@ -1689,14 +1690,18 @@ _CANDIDATES = [sp.Integer(1), sp.Integer(2), sp.Integer(-1), sp.Rational(1, 2), 
 
 
 def _box_candidates(I) -> list:
-    I = _as_interval(I) if I is not None else REALS
+    return list(_box_candidates_cached(_as_interval(I) if I is not None else REALS))
+
+
+@lru_cache(maxsize=256)
+def _box_candidates_cached(I) -> tuple:
     out = [c for c in _CANDIDATES if I.contains(c) is sp.true]
     if I.inf.is_finite and I.sup.is_finite:
         for k in (2, 3, 4, 5):
             c = I.inf + (I.sup - I.inf) / k
             if c.is_Rational and I.contains(c) is sp.true:
                 out.append(c)
-    return out[:10] or [sp.Integer(0)]
+    return tuple(out[:10] or [sp.Integer(0)])
 
 
 def _differ_point(d, box, syms) -> dict | None:
