@@ -89,6 +89,13 @@ def solve_separable_regularization(ex) -> Solution:
               E(named("(f(a) + f(b))/2", r"\tfrac{f(a)+f(b)}{2}"), sp.simplify((fa + fb) / 2)), " ≈ ",
               approx_value((fa + fb) / 2), ", which is lower by ", approx_value(gap), ". So ", S, " is not convex."),
         ]))
+        from .teach import chord_figure
+
+        v_ = xs[i]
+        line = f.subs({xv: (v_ if k == i else pt[k]) for k, xv in enumerate(xs)})
+        steps[-1].children.append(figure(chord_figure(
+            f"f along the {v_}-direction through the witness point, and the chord below the graph", line, v_,
+            a[i], b[i], name=f"f")))
         answers["verdict"] = "not convex"
     else:
         answers["verdict"] = "convex"

@@ -177,10 +177,31 @@ def penalised_minimiser(ex) -> Solution:
                 {"label": "L2 ball", "points": _circle(72)}],
         xmin=-1.5, xmax=1.5, ymin=-1.5, ymax=1.5, xlabel="w1", ylabel="w2", equal_axes=True,
     ))
-    steps.append(Section("Answers", children=[Answer(p, answers[p]) for p in ex.parts if p in answers]))
+    from .teach import FigureStep, lead
+
+    for st in steps:  # each figure where it is discussed
+        if isinstance(st, Section) and st.title == "A numeric example" and len(figures) > 1:
+            st.children.append(FigureStep(figure=figures[0]))
+        if isinstance(st, Section) and st.title == "The geometric picture":
+            st.children.append(FigureStep(figure=figures[-1]))
+    l1 = next((k for k in penalties if k == first_nonsmooth), None)
+    smooth_keys = [k for k in penalties if k != first_nonsmooth]
+    top = ["the L1 minimiser is ", minimisers[l1], " (soft thresholding), exactly 0 when ",
+           answers[f"{l1}_zero_when"]] if l1 else []
+    for k in smooth_keys:
+        top += ["; the L2 minimiser is " if top else "the minimiser is ", E_(sp.Symbol("w", real=True), minimisers[k]),
+                ", which is 0 only when ", answers[f"{k}_zero_when"]]
+    top += [". The kink of |w| at 0 (the corner of the L1 diamond) is what produces exact zeros."]
+    steps.insert(0, lead(*top))
     facts = {"loss": loss, "variable": w, "data": a, "parameter": lam, "penalties": penalties,
              "minimizers": minimisers, "where": where}
     return Solution(ex, steps, answers, figures, facts)
+
+
+def E_(lhs, rhs):
+    from .exkit import E
+
+    return E(lhs, rhs)
 
 
 def _sym(name: str):

@@ -256,6 +256,9 @@ def solve_quadratic(ex) -> Solution:
                   E(x1n, named("x_0 − H⁻¹∇f(x_0)", r"x_0 - H^{-1} \nabla f(x_0)")), "."),
                 P("From ", E(named("x_0", "x_0"), _pt(start)), ": ", E(named("∇f(x_0)", r"\nabla f(x_0)"), _pt(g0)),
                   " and ", E(named("H⁻¹", "H^{-1}"), sp.ImmutableMatrix(Hinv)), ", so ", E(x1n, _pt(x1)), ".")]
+        if plot is None and n == 2:  # a window that holds the start and the minimiser
+            coords = [float(c) for c in list(start) + list(x1)]
+            plot = (min(coords) - 1.5, max(coords) + 1.5)
         if plot is not None:
             nsec.append(figure(_path_figure("One Newton step from the start lands on the minimiser",
                                             f, xs, plot, [tuple(float(c) for c in start), tuple(float(c) for c in x1)],
