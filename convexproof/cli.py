@@ -414,7 +414,9 @@ def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        from .safetext import json_safe  # the answer is echoed: no escape sequence reaches the terminal
+
+        click.echo(json_safe(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
     elif result.status == "invalid":  # bad input: one line on stderr, like every other error
         _fail(result.to_text(), 2)
     else:

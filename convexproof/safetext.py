@@ -35,6 +35,15 @@ def terminal_safe(text) -> str:
     return _TERMINAL_BAD.sub(_escape_char, str(text))
 
 
+def json_safe(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with C1 controls and invisible or
+    direction-changing characters written as ``\\uXXXX`` escapes: the same data, nothing a terminal acts on."""
+    return _JSON_BAD.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_BAD = re.compile("[\x7f-\x9f" + _INVISIBLE + "]")  # json.dumps escapes C0 itself; line ends are layout
+
+
 def bad_id_char(text: str) -> str | None:
     """A description of the first control or invisible character in an id, or None."""
     m = _TERMINAL_BAD.search(text)

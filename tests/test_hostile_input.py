@@ -946,3 +946,14 @@ def test_solver_inputs_of_the_wrong_kind_are_one_line_not_exit_3(sandbox, ex_id,
     _write_bad(teacher, ex_id, contents)
     msg = assert_refused(*run([*command, ex_id, "--exercises", str(teacher)]))
     assert f"{ex_id}.toml" in msg and field in msg, msg
+
+
+@pytest.mark.parametrize("answer", ["3\x9b31m", "3\u202e", "3\x1b[2J", "3\x85"])
+def test_check_json_never_echoes_terminal_escapes(sandbox, answer):
+    """check --format json echoed the student's answer with raw C1 controls and bidi overrides."""
+    import json
+
+    result, _ = run(["check", "exercise3", "--format=json", f"--answer={answer}"])
+    assert result.exit_code == 2
+    assert not any(c in result.stdout for c in "\x1b\x9b\x85\u202e"), repr(result.stdout)
+    assert json.loads(result.stdout)["answer"] == answer  # the same data, as JSON escapes
