@@ -4,7 +4,7 @@ Every invocation goes through click's CliRunner (in-process, exactly the
 console script's error handling) in its own empty folder, and must:
 
 * exit with 0, 1 or 2 (never 3, "internal error", never an uncaught exception);
-* print no traceback and no Python or NumPy warning;
+* print no traceback, no Python or NumPy warning, and no ESC, CSI or U+202E;
 * on exit 2, print exactly one line on stderr, starting ``convexproof:``;
   otherwise at most one line on stderr (``grade``'s summary is the one
   documented exception: it starts ``graded N rows``).
@@ -296,6 +296,8 @@ def _problem(result, argv) -> str | None:
         return "traceback"
     if "Warning:" in err:
         return f"warning on stderr: {err.strip()[:300]}"
+    if any(c in out + err for c in "\x1b\x9b\u202e"):
+        return "a terminal escape or direction override reached stdout or stderr"
     lines = err.strip("\n").splitlines()
     if code == 2 and not lines and _json_invalid(out, argv):
         return None  # check --format json: an invalid answer is exit 2 with the reason in the JSON
