@@ -754,6 +754,12 @@ def read_vector(text: str, shapes: dict[str, tuple], wrt: str, scalar: bool = Tr
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         _fail("not a valid formula")
     P._check_tree_size(tree)
+    # keep the literal text of numbers so 0.1 stays exactly 1/10 (as the scalar parser does)
+    numbers = iter(t.text for t in tokens if t.kind == "number")
+    consts = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Constant) and not isinstance(n.value, bool)),
+                    key=lambda n: (n.lineno, n.col_offset))
+    for c in consts:
+        c._cp_text = next(numbers, str(c.value))  # type: ignore[attr-defined]
     dims = {str(s) for sh in shapes.values() for s in sh if isinstance(s, sp.Symbol)}
     reader = _Reader(shapes, wrt, dims)
     try:
@@ -823,11 +829,19 @@ class _Reader:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in self.dims:
                 _fail(f"{n.id} is a dimension; it cannot appear in the formula")
+        # the whitelist parser's own walk builds the scalar (its node checks, number and exponent caps)
         try:
-            src = ast.unparse(node)
-        except Exception:  # noqa: BLE001
-            _fail("not a valid formula")
-        v = P.parse_expr(src)
+            v = P._to_sympy(ast.Expression(body=node))
+        except ParseError:
+            raise
+        except (RecursionError, MemoryError, OverflowError):
+            _fail("formula is too complex")
+        except (TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
+            _fail(f"cannot build this formula ({type(exc).__name__})")
+        if P._is_non_expr(v):
+            _fail("expected an expression, not a comparison, list or point")
+        if v.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+            _fail("the expression is infinite or undefined")
         self.params |= {s.name for s in v.free_symbols}
         if len(self.params) + len(self.shapes) > P.LIMITS["max_symbols"]:
             _fail("too many different names")
