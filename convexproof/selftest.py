@@ -68,6 +68,21 @@ def _variant_report(var) -> tuple[str, str]:
     return "", repr((sorted(s.answers_text().items()), [st.to_dict() for st in s.steps]))
 
 
+def _dead_mistake(check, exercise: str, seed, m, exercises_dir) -> str:
+    """Why a ``[[mistakes]]`` entry can never fire in this variant, or "" when it fires with its own note."""
+    try:
+        r = check(exercise, m.answer, part=m.part, seed=seed, exercises_dir=exercises_dir)
+    except ConvexproofError as exc:
+        return f"cannot be checked ({exc.one_line()})"
+    if r.status == "correct":
+        return "it is the correct answer, so it can never fire"
+    if r.status == "invalid":
+        return f"it cannot be read as an answer ({r.feedback}), so it can never fire"
+    if r.note != m.note:
+        return f"it never fires: that answer gets {r.status} with note {r.note or 'none'}"
+    return ""
+
+
 def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
                   echo: Callable[[str], None] = print, check_own: bool = True,
                   unreadable: list[str] | None = None) -> bool:
@@ -116,6 +131,12 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
                 if status != t.expect:
                     failures.append(f"selftest {i + 1} (part {t.part}, answer {t.answer!r}): expected {t.expect}, "
                                     f"got {status}")
+            # authoring checks: a mistake entry must be readable, wrong, and give its own note
+            for i, m in enumerate(ex.mistakes):
+                n_tests += 1
+                why = _dead_mistake(check, ex.id, None, m, exercises_dir)
+                if why:
+                    failures.append(f"mistake {i + 1} (part {m.part}, answer {m.answer!r}, note {m.note}): {why}")
             for part, text in (own.items() if check_own else ()):
                 n_tests += 1
                 try:
@@ -147,6 +168,16 @@ def run_selftests(exercise_ids: list[str], seeds: int = 50, exercises_dir=None,
                 problem = f"error: {exc.one_line()} (values {dict(key)})"
             except Exception as exc:
                 problem = f"crash: {type(exc).__name__}: {exc} (values {dict(key)})"
+            if not problem and check is not None:
+                for i, m in enumerate(var.mistakes):
+                    try:
+                        r = check(var.id, m.answer, part=m.part, seed=seed, exercises_dir=exercises_dir)
+                    except ConvexproofError:
+                        continue
+                    if r.status == "correct":
+                        problem = (f"mistake {i + 1} (note {m.note}, answer {m.answer!r}) is the correct answer in this "
+                                   f"variant, so it can never fire (values {dict(key)})")
+                        break
             seen[key] = problem
             if problem:
                 failures.append(f"seed {seed}: {problem}")

@@ -121,11 +121,12 @@ CASES = [
     ("exercise4", "verdict_absval", "not convex", I, "kink-means-not-convex"),
     ("exercise4", "verdict_absval", "unknown", I, "test-alone-at-kink"),
     ("exercise4", "f2_square", "2", C, None),
-    ("exercise4", "f2_expo", "e^x", C, None),
-    ("exercise4", "f2_expo", "exp(x)", C, None),
+    ("exercise4", "f2_expo", "4e^(2x)", C, None),
+    ("exercise4", "f2_expo", "4*exp(2*x)", C, None),
+    ("exercise4", "f2_expo", "e^(2x)", I, "chain-rule-forgotten"),
     # regression: agreement at sample points made a decimal e "correct"; it is close, not proved equal
-    ("exercise4", "f2_expo", "2.718281828459045^x", U, "close-decimal"),
-    ("exercise4", "f2_expo", "2.718^x", I, "differs"),  # near miss: e to 4 digits
+    ("exercise4", "f2_expo", "4*2.718281828459045^(2x)", U, "close-decimal"),
+    ("exercise4", "f2_expo", "4*2.718^(2x)", I, "differs"),  # near miss: e to 4 digits
     ("exercise4", "verdict_cube", "not convex", C, None),
     ("exercise4", "verdict_cube", "convex", I, "cube-only-positive-side"),
     # ---- exercise5

@@ -76,7 +76,7 @@ CASES = [
     ("exercise4", None, "verdict_cube", "not convex"),
     ("exercise4", None, "verdict_sine", "not convex"),
     ("exercise4", None, "f2_square", "2"),
-    ("exercise4", None, "f2_expo", "exp(x)"),
+    ("exercise4", None, "f2_expo", "4*exp(2*x)"),
     ("exercise5", None, "argmin_bowl", "3"),
     ("exercise5", None, "min_bowl", "1"),
     ("exercise5", None, "verdict_wave", "not convex"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -52,3 +54,20 @@ def test_selftest_reports_a_variant_that_errors(tmp_path):
     res = CliRunner().invoke(cli, ["selftest", "exercise97", "--seeds", "10", "--exercises", str(tmp_path)])
     assert res.exit_code == 1
     assert "error:" in res.output and "'a': '0'" in res.output
+
+
+@pytest.mark.parametrize("answer, why", [
+    ("3", "it is the correct answer"),  # equal to the correct answer
+    ("mu/2", "cannot be read"),  # names a symbol that is not a parameter
+    ("lam > 3", "it never fires"),  # the built-in strict-bound note comes first
+])
+def test_selftest_flags_mistake_entries_that_can_never_fire(tmp_path, answer, why):
+    """Regression: dead [[mistakes]] entries (the right answer, unreadable, shadowed) went unnoticed."""
+    import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
+    from convexproof.selftest import run_selftests
+
+    fix = Path(__file__).parent / "fixtures" / "exercises" / "fxp.toml"
+    (tmp_path / "fxp.toml").write_text(fix.read_text().replace('answer = "3/2"', f'answer = "{answer}"'))
+    lines: list[str] = []
+    assert not run_selftests(["fxp"], seeds=0, exercises_dir=str(tmp_path), echo=lines.append, check_own=False)
+    assert any(why in line and "slip-f2-at-0" in line for line in lines), lines
