@@ -305,8 +305,40 @@ _ARROWS = [("<==>", " ⇔ "), ("<=>", " ⇔ "), ("⟺", " ⇔ "), ("↔", " ⇔ 
            ("⟸", " ⇐ "), ("<==", " ⇐ "), ("→", " ⇒ "), ("′′′", "'''"), ("′′", "''"), ("″", "''"), ("′", "'"),
            ("’", "'"), ("∀", " for all "), ("∈", " in "), ("ℝ", " R ")]
 _CONNECTIVE = re.compile(r"⇔|⇒|⇐|(?<![<>=!])=>|\biff\b|\bimplies\b|\bhence\b")
-_LEAD = re.compile(r"^\s*(?:(?:so|hence|thus|therefore|then|which gives|this gives|and so|ie)\b|∴|i\.e\.)[,:]?\s*",
-                   re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:(?:so|hence|thus|therefore|then|which gives|this gives|and so|and|ie|we have|we get|"
+                   r"now|also|this means|which means|it follows that|finally)\b|∴|i\.e\.)[,:]?\s*", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _strip_comments(seg: str) -> str:
+    """Drop a trailing remark in brackets, "(take x = 0)", "(since y ≥ 0)": words are not mathematics."""
+    from .parse import CONSTANTS, FUNCTIONS
+
+    m = re.search(r"\s*\(([^()]*)\)\s*$", seg)
+    if m and m.start() > 0:
+        words = [w for w in _WORD.findall(m.group(1)) if w not in FUNCTIONS and w not in CONSTANTS
+                 and w.lower() not in ("lam", "lambda")]
+        if words:
+            return seg[:m.start()]
+    return seg
+
+
+def _split_commas(seg: str) -> list[str]:
+    """"λ ≥ 3, λ* = 3": two claims; a comma inside brackets or before a bare name ("for all x, y") is kept."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(seg):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            rest = seg[i + 1:]
+            if re.search(r"[=<>≥≤≠]|\bconvex\b|\bconcave\b", rest) and re.search(r"[=<>≥≤≠]|\bconvex\b",
+                                                                                 seg[start:i]):
+                parts.append(seg[start:i])
+                start = i + 1
+    parts.append(seg[start:])
+    return [p.strip() for p in parts if p.strip()]
 
 
 _BARE_CALL = re.compile(r"\b(log|ln|exp|sin|cos|tan|sqrt)\s+([A-Za-z]\w*|\d+)(?![\w(])")
@@ -332,7 +364,12 @@ def split_line(text: str) -> list[tuple[str, str]]:
         conn = {"=>": "⇒", "iff": "⇔", "implies": "⇒", "hence": "⇒"}.get(c, c)
         pos = m.end()
     out.append((conn, text[pos:].strip()))
-    return [(c, s) for c, s in out if s or c]
+    split: list[tuple[str, str]] = []
+    for c, s in out:
+        pieces = _split_commas(s) if s else [s]
+        split.append((c, pieces[0]))
+        split.extend(("", p) for p in pieces[1:])
+    return [(c, s) for c, s in split if s or c]
 
 
 # quantifiers: "for all x", "for all x in (0, 1)", "for all x > 0", "for x ≠ 0", "∀x ∈ ℝ"
@@ -587,7 +624,8 @@ class DerivationChecker:
                 except _Stop as stop:
                     v, shown = stop, getattr(stop, "shown", seg)
                 except ConvexproofError as exc:
-                    v, shown = _Stop("unclear", f"cannot read {seg[:60]!r}: {exc.one_line()}"), seg
+                    msg = re.sub(r"Zzref\d+(, )?", "", exc.one_line())  # our placeholders are not the student's
+                    v, shown = _Stop("unclear", f"cannot read {seg[:60]!r}: {msg}"), seg
                 except (RecursionError, MemoryError, OverflowError):
                     v, shown = _Stop("unclear", "this formula is too complex to check"), seg
                 except Exception as exc:  # noqa: BLE001 - a SymPy failure on odd input: never "follows"
@@ -596,7 +634,8 @@ class DerivationChecker:
                     if isinstance(exc, AnalysisTimeout):
                         raise
                     v, shown = _Stop("unclear", f"cannot check this ({type(exc).__name__})"), seg
-            read.append(((conn + " ") if conn and shown else conn) + shown)
+            sep = "" if not read else (" " if conn else ", ")
+            read.append(sep + ((conn + " ") if conn and shown else conn) + shown)
             verdicts.append(v)
         for v in verdicts:
             if worst is None or order[v.status] > order[worst.status]:
@@ -605,7 +644,7 @@ class DerivationChecker:
         if worst.status == "follows" and not reasons:
             reasons = [v.reason for v in verdicts if v.reason]
         taint = next((v.taint for v in verdicts if v.taint is not None), None)
-        r = self._result(n, text, " ".join(read), worst.status, " ".join(dict.fromkeys(reasons)),
+        r = self._result(n, text, "".join(read), worst.status, " ".join(dict.fromkeys(reasons)),
                          worst.direction, taint if worst.status == "follows" else None)
         return r
 
@@ -619,7 +658,7 @@ class DerivationChecker:
 
     # ------------------------------------------------------------ one segment
     def segment(self, n: int, conn: str, seg: str) -> str:
-        seg = seg.strip().rstrip(".;,")
+        seg = _strip_comments(seg.strip().rstrip(".;,")).rstrip(".;, ")
         body, quant = split_quantifier(seg)
         # a trailing domain "on (0, 1)" of a convexity claim is handled there
         m = _CONVEX_RE.match(body)
