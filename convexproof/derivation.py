@@ -310,14 +310,14 @@ _LEAD = re.compile(r"^\s*(?:(?:so|hence|thus|therefore|then|which gives|this giv
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
 
-def _strip_comments(seg: str) -> str:
+def _strip_comments(seg: str, names: set | frozenset = frozenset()) -> str:
     """Drop a trailing remark in brackets, "(take x = 0)", "(since y ≥ 0)": words are not mathematics."""
     from .parse import CONSTANTS, FUNCTIONS
 
     m = re.search(r"\s*\(([^()]*)\)\s*$", seg)
     if m and m.start() > 0:
         words = [w for w in _WORD.findall(m.group(1)) if w not in FUNCTIONS and w not in CONSTANTS
-                 and w.lower() not in ("lam", "lambda")]
+                 and w.lower() not in ("lam", "lambda") and _alias(w) not in names]
         if words:
             return seg[:m.start()]
     return seg
@@ -658,7 +658,7 @@ class DerivationChecker:
 
     # ------------------------------------------------------------ one segment
     def segment(self, n: int, conn: str, seg: str) -> str:
-        seg = _strip_comments(seg.strip().rstrip(".;,")).rstrip(".;, ")
+        seg = _strip_comments(seg.strip().rstrip(".;,"), self.allowed).rstrip(".;, ")
         body, quant = split_quantifier(seg)
         # a trailing domain "on (0, 1)" of a convexity claim is handled there
         m = _CONVEX_RE.match(body)
