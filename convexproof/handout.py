@@ -51,10 +51,9 @@ def read_roster(path) -> list[str]:
 
     p = Path(path)
     raw = read_input(path, cap=MAX_ROSTER_BYTES, label=f"roster {p.name}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConvexproofError(f"roster {p.name}: not UTF-8 text") from None
+    from .grade import decode
+
+    text = decode(raw, f"roster {p.name}")  # UTF-8 (with or without a BOM) or UTF-16 with a BOM; else line and byte
     reader = csv.DictReader(io.StringIO(text))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "student" not in fields:

@@ -957,3 +957,10 @@ def test_check_json_never_echoes_terminal_escapes(sandbox, answer):
     assert result.exit_code == 2
     assert not any(c in result.stdout for c in "\x1b\x9b\x85\u202e"), repr(result.stdout)
     assert json.loads(result.stdout)["answer"] == answer  # the same data, as JSON escapes
+
+
+def test_roster_not_utf8_names_line_and_byte(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(b"student\nann\nJos\xe9\n")
+    msg = assert_refused(*run(["handout", "exercise3", "--roster", str(roster)]))
+    assert "line 3" in msg and "0xE9" in msg
