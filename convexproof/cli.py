@@ -244,9 +244,16 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 @click.option("--title", default="Convexity exercises", show_default=True)
 @click.option("--roster", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV with a 'student' column: one variant per student plus one answer key.")
+@click.option("--hints/--no-hints", default=True, show_default=True, help="Print the exercises' hints.")
+@click.option("--exam", is_flag=True, help="An exam (LaTeX exam class): points and an answer box per part; "
+                                           "worked solutions, if asked for, at the end.")
+@click.option("--points", type=int, default=2, show_default=True, help="Points per part with --exam.")
+@click.option("--allow-canonical", is_flag=True,
+              help="With --roster, allow the canonical variant (whose solution may be published).")
 @OUTPUT_OPT
 @EXERCISES_OPT
-def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, exercises_dir) -> None:
+def handout(exercises, all_, solutions, key, fmt, seed, title, roster, hints, exam, points, allow_canonical, output,
+            exercises_dir) -> None:
     """Build a handout of EXERCISES (numbered), optionally with solutions."""
     from .handout import handout_document
     from .limits import run_limited, solve_timeout
@@ -260,8 +267,10 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, output, e
 
         roster = read_roster(roster)
         n *= 1 + len(roster)
+    extra = {} if fmt == "ipynb" else {"hints": hints, "exam": exam, "points": points,
+                                       "allow_canonical": allow_canonical}
     data = run_limited(handout_document, list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt,
-                       seed=seed, title=title, roster=roster, exercises_dir=exercises_dir,
+                       seed=seed, title=title, roster=roster, exercises_dir=exercises_dir, **extra,
                        timeout=solve_timeout() * max(n, 1) + (PDF_TIMEOUT if fmt == "pdf" else 0), what="the handout")
     write_output(data, output)
 

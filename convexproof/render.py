@@ -35,7 +35,7 @@ _TEX_ESCAPES = {
 _TEX_UNICODE = {
     "λ": r"$\lambda$", "μ": r"$\mu$", "θ": r"$\theta$", "η": r"$\eta$", "κ": r"$\kappa$",
     "σ": r"$\sigma$", "α": r"$\alpha$", "β": r"$\beta$", "ε": r"$\varepsilon$",
-    "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "−": "-", "·": r"$\cdot$",
+    "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "−": "$-$", "·": r"$\cdot$",
     "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "⁴": r"\textsuperscript{4}",
     "×": r"$\times$", "→": r"$\to$", "∞": r"$\infty$", "√": r"$\surd$", "′": "'", "″": "''",
     "‖": r"$\|$", "∈": r"$\in$", "ᵀ": r"\textsuperscript{T}", "…": r"\ldots{}",
