@@ -374,6 +374,8 @@ def _worker_init(parent_pid: int) -> None:
     die_with_parent(parent_pid)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by _parallel around the fork (see there)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     cap_memory(memory_mb())
 
 
@@ -397,10 +399,19 @@ def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> di
     chunks = [g[i:i + size] for g in groups.values() for i in range(0, len(g), size)]
     chunks.sort(key=len, reverse=True)
     done: dict[tuple, dict] = {}
+    import signal
+
+    # SIGTERM stays blocked while the workers are forked, so that none of them runs the CLI's SIGTERM handler
+    # (a traceback) before _worker_init restores the default; the parent gets it right after
+    mask = hasattr(signal, "pthread_sigmask")
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}) if mask else None
     try:
         pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(),))
     except (OSError, AssertionError, ValueError):  # no processes here (a daemon, a sandbox): check serially
         return {k: check_key(k, exercises_dir, timeout) for k in keys}
+    finally:
+        if mask:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
     try:
         pending = [(c, pool.apply_async(_check_chunk, ((c, exercises_dir, timeout),))) for c in chunks]
         for chunk, res in pending:
