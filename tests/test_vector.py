@@ -331,3 +331,59 @@ def test_instances_agree_with_numpy(case):
                   max=lambda a, b: np.maximum(a, b))
         got = float(eval(expr, {"__builtins__": {}}, ns))  # noqa: S307 - a fixed test string, NumPy namespace
         assert got == pytest.approx(want, rel=1e-9, abs=1e-9), (expr, sizes)
+
+
+# ------------------------------------------------------------ random formulas, cross-checked on instances
+_AFF = ["X@w", "X@w - y", "-y*(X@w)", "1 - y*(X@w)", "X@w + y", "y*(X@w) - 2"]
+_VEC = ["exp({v})", "log(1 + exp({v}))", "max(0, {v})", "abs({v})", "sigmoid({v})", "({v})**2", "({v})**3",
+        "log(sigmoid({v}))", "-({v})**2", "exp(-({v}))"]
+_RED = ["sum({e})", "norm({v})", "norm({v}, 1)", "norm({v})**2", "logsumexp({v})", "dot({v}, {v})"]
+_SCA = ["dot(a, w)", "dot(y, X@w)", "sum(w)", "dot(a, w) - 1", "dot(w, w)"]
+_SWRAP = ["exp({s})", "({s})**2", "log(1 + exp({s}))", "-({s})", "({s} - 1)**2", "max(0, {s})", "abs({s})"]
+_COEF = ["", "2*", "-1*", "lam*", "1/2*", "-3*"]
+
+
+def _random_formula(rng: random.Random) -> tuple[str, list]:
+    terms = []
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.random()
+        if kind < 0.55:
+            v = rng.choice(_AFF)
+            red = rng.choice(_RED)
+            e = rng.choice(_VEC).format(v=v) if "{e}" in red else v
+            t = red.format(e=e, v=v)
+        elif kind < 0.85:
+            t = rng.choice(_SWRAP).format(s=rng.choice(_SCA))
+        else:
+            t = rng.choice(["norm(w)**2", "norm(w, 1)", "norm(w)"])
+        terms.append(rng.choice(_COEF) + ("(" + t + ")" if rng.random() < 0.2 else t))
+    expr = " + ".join(terms)
+    where = ["lam > 0"] if "lam" in expr and rng.random() < 0.7 else []
+    return expr, where
+
+
+_FUZZ = [_random_formula(random.Random(1000 + i)) for i in range(60)]
+_FUZZ_SHAPES = {"X": ("n", "d"), "w": ("d",), "y": ("n",), "a": ("d",)}
+
+
+@pytest.mark.parametrize("expr,where", _FUZZ, ids=[f"fuzz{i}" for i in range(len(_FUZZ))])
+def test_fuzz_cross_check(expr, where):
+    """Random ML-style formulas: every verdict agrees with its instances (0 disagreements)."""
+    from convexproof.analyse.domain import make_problem
+    from convexproof.analyse.witness import exact_chord, numeric_chords, verify_witness
+
+    r = prove_vector(expr, "w", where, _FUZZ_SHAPES, timeout=20)
+    assert not r.problems, r.problems
+    case = (expr, _FUZZ_SHAPES, where, r.verdict, {})
+    if r.verdict == "not convex" or r.verdict.startswith("convex iff"):
+        _check_witness(case, r.witness)
+    if r.verdict not in CONVEX:
+        return
+    mu = r.modulus_uniform if r.verdict == "strongly convex" else None
+    for k, (fs, ws, problem, params) in enumerate(_instances(case, 7)[1]):
+        if not fs.free_symbols & set(ws):
+            continue
+        g = fs - (mu.xreplace(params) / 2 * sum(x ** 2 for x in ws) if mu is not None else 0)
+        prob = make_problem(g, wrt=ws)
+        count, bad, chord = numeric_chords(g, prob, n=150, seed=k)
+        assert chord is None or exact_chord(g, prob, chord) is None, (expr, k, g)

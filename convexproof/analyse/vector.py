@@ -155,10 +155,10 @@ def split_terms(f: Node) -> list[tuple[Any, Node]]:
     terms = f.terms if isinstance(f, Add) else (f,)
     out = []
     for t in terms:
-        if isinstance(t, Scale):
-            out.append((t.c, t.a))
-        else:
-            out.append((sp.Integer(1), t))
+        c, g = (t.c, t.a) if isinstance(t, Scale) else (sp.Integer(1), t)
+        while isinstance(g, Red) and g.name == "sum" and isinstance(g.a, Scale):  # sum(c*v) = c*sum(v)
+            c, g = c * g.a.c, Red("sum", g.a.a)
+        out.append((c, g))
     return out
 
 
@@ -773,6 +773,8 @@ def _combine(parts: list, uniform: bool = False):
     plain = sp.Integer(0)
     nodes = []
     for c, s in parts:
+        if c == 0:
+            continue
         if s is None:
             plain += c
         elif isinstance(s, Const):
@@ -879,7 +881,7 @@ def _decide(f, var, shp, problem, box, res: VectorProofResult) -> None:
         res.convex, res.verdict = True, "convex"
         res.steps.append(CvxConclusion("convex", f"f does not depend on {var}: a constant function is convex"))
         return
-    terms = [an.term(c, g) for c, g in split_terms(f)]
+    terms = _merge_quadratics(an, [an.term(c, g) for c, g in split_terms(f)])
     for t in terms:
         check_deadline()
         res.steps.append(CvxVecTerm(t.node, t.kind, t.gradient, t.hessian, t.form, t.curvature or "not shown convex",
@@ -906,6 +908,42 @@ def _decide(f, var, shp, problem, box, res: VectorProofResult) -> None:
     _search(an, f, var, shp, problem, res, terms)
 
 
+def _merge_quadratics(an: Analysis, terms: list) -> list:
+    """Quadratic terms c_k‖A_k w + b_k‖² with the same Gram matrix G = A_kᵀA_k have Hessian 2(Σ c_k)G together."""
+    groups: dict = {}
+    for t in terms:
+        if t.kind == "quadratic" and t.eye_part is None and t.A is not None:
+            groups.setdefault(gram(t.A), []).append(t)
+    out = []
+    done = set()
+    for t in terms:
+        G = gram(t.A) if t.kind == "quadratic" and t.eye_part is None and t.A is not None else None
+        group = groups.get(G) if G is not None else None
+        if not group or len(group) < 2 or all(x.curvature == CONVEX for x in group):
+            out.append(t)
+            continue
+        if id(group) in done:
+            continue
+        done.add(id(group))
+        c = sp.Add(*[x.coef for x in group])
+        m = Term(node=add(*[x.node for x in group]), g=G, coef=c, kind="quadratic", coef_sign=an.sign(c))
+        m.A, m.hessian = group[0].A, scale(2 * c, G)
+        m.gradient = add(*[x.gradient for x in group])
+        m.form = scale(2 * c, Fn("pow", Red("norm2", matmul(group[0].A, an.v)), 2))
+        m.vanishes = all(x.vanishes for x in group)
+        if m.coef_sign in _NONNEG:
+            m.curvature = CONVEX
+            m.mu = [(2 * c, an._spec("lambda_min", G))]
+            m.L = [(2 * c, an._spec("lambda_max", G))]
+            m.reason = (f"these terms share the Gram matrix {text(G)}, so together their Hessian is "
+                        f"2·({sp.sstr(c)})·{text(G)}, positive semidefinite since {sp.sstr(c)} ≥ 0")
+        else:
+            m.curvature = CONCAVE if m.coef_sign in (NEG, NONPOS) else None
+            m.reason = f"together their Hessian is 2·({sp.sstr(c)})·{text(G)}, and {sp.sstr(c)} is not shown ≥ 0"
+        out.append(m)
+    return out
+
+
 def _zero_matrix(d):
     return Scale(sp.Integer(0), Eye(d), (d, d))
 
@@ -922,6 +960,7 @@ def _convex(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> Non
     rest = [t for t in terms if t.eye_part is None]
     # the data-free part q·I of the Hessian counts once, exactly; every other term adds its own lower bound
     mu_parts = ([(q, None)] if eye_terms else []) + [p for t in rest for p in t.mu]
+    mu_parts = [p for p in mu_parts if p[0] != 0]
     mu_node, plain = _combine(mu_parts)
     spectral = [p for p in mu_parts if p[1] is not None and not isinstance(p[1], Const)]
     ps = an.sign(plain)

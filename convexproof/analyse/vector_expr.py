@@ -496,6 +496,8 @@ class _Printer:
                     out += (" - " if neg else " + ") + body
             return out
         if isinstance(n, Scale):
+            if n.c == 0:
+                return "0"
             neg, body = self._signed(n)
             return ("-" if neg else "") + body
         if isinstance(n, Mul):
