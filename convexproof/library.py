@@ -455,6 +455,10 @@ def read_exercise(path: Path) -> Exercise:
         typ = r.text(t, "type", fld + ".type")
         if typ not in PART_TYPES:
             r.fail(fld + ".type", f"must be one of {', '.join(PART_TYPES)}")
+        for opt, types in (("accept", ("verdict", "text")), ("reject", ("verdict", "text")),
+                           ("accept_condition", ("number",))):
+            if opt in t and typ not in types:  # an option that would silently do nothing
+                r.fail(f"{fld}.{opt}", f"has no effect on a part of type {typ} (it is for {' and '.join(types)} parts)")
         variables = r.strings(t, "variables", fld + ".variables")
         for v in variables:
             r.parsed(fld + ".variables", parse_name, v)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from pathlib import Path
+
 import pytest
 import sympy as sp
 from click.testing import CliRunner
@@ -238,3 +240,22 @@ def test_definiteness_classes(matrix, cls):
     d = definiteness(parse_any(matrix))
     assert d["class"] == cls
     assert sp.simplify(parse_any(matrix).det() - sp.prod(d["eigenvalues"])) == 0  # exact eigenvalues
+
+
+@pytest.mark.parametrize("old, new", [
+    ('name = "lam"\ntype = "number"', 'name = "lam"\ntype = "number"\naccept = ["yes"]'),
+    ('name = "f2"\ntype = "expression"', 'name = "f2"\ntype = "expression"\nreject = ["no"]'),
+    ('name = "lam"\ntype = "number"', 'name = "lam"\ntype = "point"'),  # keeps accept_condition = true
+])
+def test_part_options_without_effect_are_refused(tmp_path, old, new):
+    """Regression: options that a part type ignores were accepted silently."""
+    import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
+    from convexproof.errors import ExerciseError
+    from convexproof.library import load_exercise
+
+    fix = Path(__file__).parent / "fixtures" / "exercises" / "fxp.toml"
+    text = fix.read_text()
+    assert old in text
+    (tmp_path / "fxp.toml").write_text(text.replace(old, new))
+    with pytest.raises(ExerciseError, match="has no effect"):
+        load_exercise("fxp", exercises_dir=str(tmp_path))
