@@ -457,3 +457,33 @@ def test_grade_output_dir_checked_before_any_work(tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["grade", "--answers", str(path), "-o", str(tmp_path / "no" / "such" / "out.csv")])
     assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "does not exist" in r.stderr
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_parse_rows_never_loses_or_duplicates_a_line(seed):
+    """Property: after random mutations (quotes, commas, line ends, BOMs, NUL), every non-empty line
+    after the header is exactly one row, in order, carrying its own line number."""
+    import random
+
+    rng = random.Random(seed)
+    lines = [f"s{i},exercise3,lambda_min,{i}" for i in range(30)]
+    junk = ['"', '""', ",", "\r", "\r\n", "\n", "\x00", "\ufeff", "'", "\\", " ", "=", "é", "\u2028"]
+    text = "\n".join(lines)
+    for _ in range(rng.randint(1, 25)):
+        i = rng.randrange(len(text) + 1)
+        text = text[:i] + rng.choice(junk) + text[i:]
+    text = HEADER + text + "\n"
+    rows = parse_rows(text)
+    physical = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    expected = []
+    for n, ln in enumerate(physical[1:], start=2):
+        if not ln.strip():
+            continue
+        try:
+            fields = next(csv.reader([ln], strict=True))
+        except csv.Error:
+            expected.append(n)
+            continue
+        if any(f.strip() for f in fields):
+            expected.append(n)
+    assert [r.line for r in rows] == expected
