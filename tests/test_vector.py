@@ -387,3 +387,44 @@ def test_fuzz_cross_check(expr, where):
         prob = make_problem(g, wrt=ws)
         count, bad, chord = numeric_chords(g, prob, n=150, seed=k)
         assert chord is None or exact_chord(g, prob, chord) is None, (expr, k, g)
+
+
+# ------------------------------------------------------------ LaTeX compiles
+_PDFLATEX = __import__("shutil").which("pdflatex")
+
+
+@pytest.mark.skipif(_PDFLATEX is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("ex_id", ["exercise20", "exercise21", "exercise22", "exercise23"])
+def test_vector_exercises_compile(tmp_path, ex_id):
+    from test_latex import compile_tex
+
+    from convexproof.documents import solution_document, statement_document
+    from convexproof.library import load_exercise
+    from convexproof.solvers import solve
+
+    ex = load_exercise(ex_id)
+    log = compile_tex(tmp_path, ex_id, solution_document(ex, solve(ex), "latex"))
+    assert "Undefined control sequence" not in log
+    compile_tex(tmp_path, ex_id + "s", statement_document(ex, "latex"))
+
+
+@pytest.mark.skipif(_PDFLATEX is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("case", [CASES[2], CASES[5], CASES[14], CASES[11]], ids=[IDS[2], IDS[5], IDS[14], IDS[11]])
+def test_vector_proofs_compile(tmp_path, case, results):
+    from test_latex import compile_tex
+
+    from convexproof.analyse.report import proof_document
+
+    log = compile_tex(tmp_path, "proof", proof_document(_result(results, case), "latex"))
+    assert "Undefined control sequence" not in log
+
+
+def test_regularize_vector_json_and_md():
+    from convexproof.analyse.report import proof_document
+
+    r = regularize_vector("norm(X@w - y)**2 - 3*norm(w)**2", "w", [], XY)
+    d = json.loads(proof_document(r, "json"))
+    assert d["lam_min"] == "max(0, -lambda_min(2*X.T@X - 6*I)/2)" and d["lam_min_approx"] is None
+    assert "Smallest λ" in proof_document(r, "md")
+    r = regularize_vector("sum(log(1 + exp(X@w)))", "w", [], XW)
+    assert r.lam_min is None and not r.found

@@ -32,7 +32,7 @@ import sympy as sp
 from ..errors import AnalysisTimeout, ConvexproofError
 from ..parse import parse_condition, symbol
 from .limits import check_deadline, deadline
-from .result import ProofResult, witness_to_dict
+from .result import ProofResult, RegularizeResult, witness_to_dict
 from .signs import NEG, NONNEG, NONPOS, POS, ZERO
 from .steps import CvxConclusion, CvxSetup
 from .vector_atoms import AFFINE, CONCAVE, CONST, CONVEX, DCP
@@ -1223,8 +1223,8 @@ def regularize_vector(expr, wrt=None, where=(), shapes=None, timeout: float | No
         lam = symbol("lam")
         w = Sym(var, shp[var], "var")
         pen = Fn("pow", Red("norm2", w), 2)
-        res = RegularizeResult(expr=f, penalty=scale(lam, pen), variables=(symbol(var),),
-                               domain=problem.domain_conditions())
+        res = VectorRegularizeResult(expr=f, penalty=scale(lam, pen), variables=(symbol(var),),
+                                     domain=problem.domain_conditions())
         res.steps.append(CvxSetup(f, [symbol(var)], list(problem.parameters), problem.domain_conditions(), []))
         if not all(t.kind in ("affine", "quadratic") for t in terms):
             res.steps.append(CvxConclusion("unknown", "the Hessian of f is not constant (f is not quadratic in w); "
@@ -1251,6 +1251,25 @@ def regularize_vector(expr, wrt=None, where=(), shapes=None, timeout: float | No
         res.steps.append(CvxConclusion(res.verdict, f"λ* = max(0, −λ_min(∇²f)/2) = {res.lam_min} (it depends on the "
                                                     "data)"))
         return res
+
+
+@dataclass
+class VectorRegularizeResult(RegularizeResult):
+    """A RegularizeResult whose λ* may be a closed form in the data (max(0, −lambda_min(H)/2))."""
+
+    def to_dict(self) -> dict:
+        from ..steps import to_jsonable
+
+        number = self.lam_min is not None and not isinstance(self.lam_min, Node)
+        return to_jsonable({
+            "expr": text(self.expr), "penalty": text(self.penalty),
+            "variables": [str(v) for v in self.variables], "domain": [sp.sstr(c) for c in self.domain],
+            "lam_min": None if self.lam_min is None else (sp.sstr(self.lam_min) if number else str(self.lam_min)),
+            "lam_min_approx": float(sp.N(self.lam_min)) if number else None,
+            "attained": self.attained if self.lam_min is not None else None,
+            "verdict": self.verdict, "timed_out": self.timed_out,
+            "steps": [s.to_dict() for s in self.steps],
+        })
 
 
 @dataclass(frozen=True, eq=True)
