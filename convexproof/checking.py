@@ -453,12 +453,44 @@ class _Checker:
         if verdict == "strongly convex" or (verdict == "strictly convex" and not strong):
             self.set("correct", "", None, "engine")
             return
+        if verdict == "convex" and len(xs) == 1:
+            from .analyse.witness import flat_chord
+
+            ch = flat_chord(f, xs[0])
+            if ch is not None:
+                x, a, b = xs[0], ch["a"][xs[0]], ch["b"][xs[0]]
+                self.set("incorrect", f"It is convex, but not {word}: it is affine between {_u(x)} = {_u(a)} and "
+                         f"{_u(x)} = {_u(b)}, where f({_u((a + b) / 2)}) = {_u(ch['lhs'])} equals the average "
+                         f"(f({_u(a)}) + f({_u(b)}))/2 = {_u(ch['rhs'])}; a strictly convex function lies strictly "
+                         "below its chords.", "not-strictly-convex")
+                return
         self.set("undecided", f"The question asks whether the function is convex; your answer claims more "
                  f"({word}). It is convex, but the stronger claim could not be checked automatically: a teacher "
                  "will review it.", "stronger-claim", "undecided")
 
     def subject(self):
-        """(f, variables) when the part is unambiguously about the exercise's function, else (None, ())."""
+        """(f, variables) when the part is unambiguously about one function, else (None, ()).
+
+        A part named ``verdict_<key>`` (or ``f2_<key>``) of a solver with a
+        ``functions`` table is about ``functions.<key>`` in the solver's variable;
+        otherwise the solver's own function, when the exercise has one verdict part.
+        """
+        conf = self.ex.solver if isinstance(self.ex.solver, dict) else {}
+        table, var = conf.get("functions"), conf.get("var") or conf.get("variable")
+        key = self.part.name.split("_", 1)[1] if "_" in self.part.name else None
+        if isinstance(table, dict) and isinstance(var, str) and key in table and isinstance(table[key], str):
+            from .parse import parse_expr, symbol
+            from .substitute import substitute
+
+            try:
+                f = parse_expr(table[key])
+                f = substitute(f, self.subs) if self.subs else f
+            except ConvexproofError:
+                return None, ()
+            x = symbol(var)
+            if f.free_symbols <= {x}:
+                return f, [x]
+            return None, ()
         f = self.facts.get("function")
         xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
         parts = self.ex.parts.values() if isinstance(self.ex.parts, dict) else self.ex.parts
@@ -472,9 +504,8 @@ class _Checker:
         if isinstance(w, str) and w:
             return w
         claims_convex = word in A.verdict_group("convex") or word in A.verdict_group("strictly convex")
-        f = self.facts.get("function")
-        xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
-        if claims_convex and isinstance(f, sp.Expr) and xs and not (f.free_symbols - set(xs)):
+        f, xs = self.subject()
+        if claims_convex and f is not None:
             w = _engine_witness(f, list(xs), self.where_conditions())
             if w is not None:
                 return f"{self.facts.get('name', 'f')} is not convex: " + _witness_text(w, self.facts.get("name", "f"))

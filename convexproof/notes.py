@@ -46,6 +46,8 @@ _NOTES = [
          "exercise12: convex"),
     Note("stronger-claim", "strictly or strongly convex where convex is asked, not checked automatically (undecided)",
          "exercise4: strictly convex for |x|"),
+    Note("not-strictly-convex", "strictly or strongly convex claimed for a function that is affine on a segment "
+         "(with the segment)", "exercise4: strictly convex for |x|"),
     Note("wrong-text", "a free-text answer not in the accepted list", "a text part: maybe"),
     Note("wrong-condition", "a condition that holds where it should not, or fails where it should hold",
          "exercise15: 0 < eta <= 1"),

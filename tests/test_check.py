@@ -115,7 +115,12 @@ CASES = [
     ("exercise12", "verdict", "yes", I, "wrong-verdict"),
     # regression: "strictly convex" where "convex" is asked was wrong with a hint to look for f'' < 0
     ("exercise10", "verdict", "strictly convex", U, "stronger-claim"),
-    ("exercise4", "verdict_absval", "strictly convex", U, "stronger-claim"),
+    ("exercise4", "verdict_absval", "strictly convex", I, "not-strictly-convex"),  # affine on [1, 2]
+    ("exercise8", "verdict_huber", "strictly convex", I, "not-strictly-convex"),
+    ("exercise8", "verdict_hinge", "strongly convex", I, "not-strictly-convex"),
+    ("exercise8", "verdict_enet", "strictly convex", C, None),  # β u² makes it strictly convex
+    # a wrong verdict gets the engine's witness for the part's own function
+    ("exercise4", "verdict_sine", "convex", I, "wrong-verdict"),
     # ---- exercise4: verdicts and second derivatives
     ("exercise4", "verdict_absval", "convex", C, None),
     ("exercise4", "verdict_absval", "not convex", I, "kink-means-not-convex"),
@@ -499,3 +504,9 @@ def test_points_and_scores_are_bounded(tmp_path, field, value):
     (tmp_path / "fxp.toml").write_text(text)
     with pytest.raises(ExerciseError, match=field):
         load_exercise("fxp", exercises_dir=str(tmp_path))
+
+
+def test_wrong_verdict_gets_a_witness_for_its_own_function():
+    r = check("exercise4", "convex", part="verdict_sine", isolate=False)
+    assert "f''(" in r.feedback and "chord" in r.feedback
+

@@ -217,6 +217,22 @@ def verify_domain_witness(f, variables, w: dict, problem: Problem) -> bool:
     return True
 
 
+def flat_chord(f, x, accept=None) -> dict | None:
+    """Two points a ≠ b with f((a + b)/2) = (f(a) + f(b))/2 exactly (one variable), or None.
+
+    For a convex f this is a segment where f is affine, so f is not strictly
+    convex (nor strongly).  Small rational pairs are tried; equality is exact.
+    """
+    for a, b in ((1, 2), (-2, -1), (2, 3), (-3, -2), (0, 1), (-1, 0), (3, 5), (-5, -3), (5, 9), (-9, -5)):
+        a, b = sp.Integer(a), sp.Integer(b)
+        if accept is not None and not (accept({x: a}) and accept({x: b})):
+            continue
+        lhs, rhs = chord_gap(f, [x], {x: a}, {x: b}, sp.Rational(1, 2))
+        if lhs.is_Rational and rhs.is_Rational and lhs == rhs:
+            return {"a": {x: a}, "b": {x: b}, "t": sp.Rational(1, 2), "lhs": lhs, "rhs": rhs}
+    return None
+
+
 def _kind(*vals) -> str:
     return "exact" if all(as_sympy(v).is_Rational for v in vals) else "40 digits"
 
