@@ -111,16 +111,38 @@ def _solve_probe(exercise: str, seed: int | None, exercises_dir) -> "_Context | 
     steps and figures, which are dropped.  None when the rest cannot be sent
     (pickled); the parent then solves the variant itself, once.
     """
+    return _portable(_context(exercise, seed, exercises_dir))
+
+
+def _portable(ctx: _Context) -> "_Context | None":
+    """The context without the solution's steps and figures (checking does not use them), if it pickles."""
     import pickle
     from dataclasses import replace
 
-    ctx = _context(exercise, seed, exercises_dir)
     try:
         slim = _Context(ctx.ex, replace(ctx.solution, steps=[], figures=[]), ctx.facts)
         pickle.dumps(slim, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - e.g. a SymPy function class in the facts
         return None
     return slim
+
+
+def solved_since(known: set) -> dict:
+    """Variants solved in this process whose key is not in ``known``, ready to send to a parent process."""
+    out = {}
+    for key, ctx in list(_CONTEXTS.items()):
+        if key not in known:
+            slim = _portable(ctx)
+            if slim is not None:
+                out[key] = slim
+    return out
+
+
+def adopt(contexts: dict) -> None:
+    """Keep variants solved in a child process (from :func:`solved_since`), so they are not solved again."""
+    for key, ctx in contexts.items():
+        if key not in _CONTEXTS:
+            _remember(key, ctx)
 
 
 def _remember(key: tuple, ctx: _Context) -> None:
@@ -804,6 +826,13 @@ class _Checker:
             return
         cells = ", ".join(f"({i // M.cols + 1}, {i % M.cols + 1})" for i in wrong)
         msg = f"Entr{'ies' if len(wrong) > 1 else 'y'} {cells} {'are' if len(wrong) > 1 else 'is'} not right."
+        flipped = [i for i in wrong if A.compare_expressions(list(M)[i], -_as_expr(list(correct)[i]), self.domain(),
+                                                            seed_key=self.seed_key, points=5).equal is True]
+        if flipped and len(flipped) == len(wrong):
+            self.set("incorrect", msg + (" Each has the right size but the wrong sign: a sign slip"
+                                         + (" in the whole matrix." if len(wrong) == len(list(M)) else ".")),
+                     "sign-error-entry")
+            return
         if correct.is_symmetric() and not M.is_symmetric():
             msg += " A Hessian is symmetric: the mixed partial derivatives agree."
             self.set("incorrect", msg, "not-symmetric")

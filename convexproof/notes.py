@@ -53,6 +53,8 @@ _NOTES = [
          "exercise15: 0 < eta <= 1"),
     Note("wrong-shape", "a point or matrix of the wrong size", "exercise17: (1, -1, 0)"),
     Note("wrong-entry", "some coordinates or entries are wrong", "exercise17: (1, 1)"),
+    Note("sign-error-entry", "matrix entries with the right size and the wrong sign", "exercise6: [[2, -1], [-1, 2]] "
+         "for [[2, 1], [1, 2]]"),
     Note("not-symmetric", "a Hessian that is not symmetric", "exercise7: [[2, 1], [0, 2]]"),
     # no verdict
     Note("undecided", "neither proved equal nor shown to differ: a teacher reviews it",

@@ -510,3 +510,8 @@ def test_wrong_verdict_gets_a_witness_for_its_own_function():
     r = check("exercise4", "convex", part="verdict_sine", isolate=False)
     assert "f''(" in r.feedback and "chord" in r.feedback
 
+
+def test_matrix_sign_slip_is_named():
+    r = check("exercise6", "[[-2, 0], [0, 2]]", part="hessian_saddle", isolate=False)
+    assert (r.status, r.note) == ("incorrect", "sign-error-entry") and "(1, 1), (2, 2)" in r.feedback
+
