@@ -64,7 +64,7 @@ def _question(quiz: ET.Element, qtype: str, name: str, text_html: str, feedback_
     q = ET.SubElement(quiz, "question", type=qtype)
     _cdata_text(q, "name", name)
     _cdata_text(q, "questiontext", text_html, "html")
-    _cdata_text(q, "generalfeedback", feedback_md, "markdown")
+    _cdata_text(q, "generalfeedback", feedback_md, "html")
     ET.SubElement(q, "defaultgrade").text = "1"
     ET.SubElement(q, "penalty").text = "0.3333333"
     ET.SubElement(q, "hidden").text = "0"
@@ -80,11 +80,131 @@ def _answer(q: ET.Element, fraction: int, text: str, feedback: str = "", toleran
     if tolerance is not None:
         ET.SubElement(a, "tolerance").text = repr(float(tolerance))
     fb = ET.SubElement(a, "feedback", format="html")
-    ET.SubElement(fb, "text").text = html.escape(feedback)
+    ET.SubElement(fb, "text").text = feedback  # HTML: prose escaped by the caller, mathematics in \\( \\)
+
+
+def _m(expr) -> str:
+    """Inline mathematics for Moodle/STACK: \\( … \\) around sympy.latex (HTML-escaped)."""
+    from .mathtext import latex
+
+    return r"\(" + html.escape(latex(expr)) + r"\)"
+
+
+def _d(latex_text: str) -> str:
+    return r"\[" + html.escape(latex_text) + r"\]"
+
+
+def _html_pieces(segments) -> str:
+    from .mathtext import latex
+
+    out = []
+    for kind, value in segments:
+        if kind == "text":
+            from .safetext import safe_links
+
+            out.append(html.escape(safe_links(value)).replace("\n\n", "</p><p>").replace("\n", " "))
+        elif kind == "eq":
+            lhs, rhs, op = value
+            out.append(r"\(" + html.escape(latex(lhs) + (" = " if op == "=" else r" \approx ") + latex(rhs)) + r"\)")
+        else:
+            out.append(_m(value))
+    return "".join(out)
+
+
+def html_steps(steps, depth: int = 0) -> str:
+    """A step tree as HTML with MathJax mathematics (Moodle's convention), for feedback."""
+    from .mathtext import latex
+
+    out = []
+    for st in steps:
+        kind = getattr(st, "kind", "")
+        f = st.fields() if kind != "figure_step" else {}
+        if kind == "section":
+            out.append(f"<h{min(4 + depth, 6)}>{html.escape(st.title)}</h{min(4 + depth, 6)}>")
+            out.append(html_steps(st.children, depth + 1))
+            continue
+        if kind == "lead":
+            out.append("<p><b>Answer.</b> " + _html_pieces(f["segments"]) + "</p>")
+        elif kind in ("sentence", "prose"):
+            out.append("<p>" + _html_pieces(f["segments"]) + "</p>")
+        elif kind == "paragraph":
+            out.append("<p>" + html.escape(f["text"]) + "</p>")
+        elif kind == "equation":
+            out.append(_d(latex(f["lhs"]) + " = " + latex(f["rhs"])))
+        elif kind == "diff_line":
+            body = latex(f["lhs"]) + (" &= " + latex(f["shown"]) + r" \\ &= " if f["shown"] is not None else " &= ")
+            body += latex(f["result"])
+            out.append(("<p>By the " + html.escape(f["rules"]) + ":</p>" if f["rules"] else "")
+                       + _d(r"\begin{aligned}" + body + r"\end{aligned}"))
+        elif kind == "cases":
+            rows = r" \\ ".join(latex(v) + " & " + (r"\text{if } " + latex(c) if c is not True and c != True
+                                                     else r"\text{otherwise}") for v, c in f["cases"])
+            out.append(_d(latex(f["lhs"]) + r" = \begin{cases}" + rows + r"\end{cases}"))
+        elif kind == "claim":
+            out.append("<p>" + html.escape(f["text"]) + (" " + _m(f["math"]) if f["math"] is not None else "")
+                       + html.escape(f["after"]) + "</p>")
+        elif kind == "sign_argument":
+            facts = " and ".join(_m(x) for x in f["facts"])
+            out.append("<p>" + _m(f["claim"]) + (", since " + facts if facts else "") + ".</p>")
+        elif kind == "minimum":
+            out.append("<p>The minimum over " + _m(f["var"]) + " is attained at " + _m(f["point"]) + ": "
+                       + _m(f["value"]) + ".</p>")
+        elif kind == "curvature_witness":
+            out.append("<p><b>Witness (curvature):</b> " + r"\(" + html.escape(f["name"] + "''(" + latex(f["point"]) + ") = "
+                       + latex(f["value"])) + r" < 0\)" + ", so the graph bends downwards there.</p>")
+        elif kind == "chord_witness":
+            out.append("<p><b>Witness (chord):</b> between " + _m(f["x1"]) + " and " + _m(f["x2"])
+                       + " the graph at the midpoint, " + _m(f["f_point"]) + ", lies above the chord, "
+                       + _m(f["chord"]) + ": Jensen's inequality fails.</p>")
+        elif kind == "table":
+            head = "".join("<th>" + html.escape(h) + "</th>" for h in f["header"])
+            rows = "".join("<tr>" + "".join("<td>" + _html_pieces([c]) + "</td>" for c in r) + "</tr>" for r in f["rows"])
+            out.append("<table><tr>" + head + "</tr>" + rows + "</table>")
+        elif kind == "figure_step":
+            out.append("<p><i>Figure (in the PDF handout): " + html.escape(st.figure.title) + ".</i></p>")
+        elif kind == "answer":
+            continue
+        else:
+            continue  # a step kind without an HTML form is left out rather than shown as code
+        if st.children and kind != "section":
+            out.append(html_steps(st.children, depth + 1))
+    return "".join(out)
+
+
+def part_feedback(ex, sol, part_name: str) -> str:
+    """The worked solution of the statement part that answers ``part_name``, and nothing of the others."""
+    from .solvers.teach import Lead
+    from .steps import Section
+
+    home = sol.facts.get("part_sections", {}).get(part_name) if isinstance(sol.facts, dict) else None
+    labelled = [s for s in sol.steps if isinstance(s, Section) and s.title.startswith("(")]
+    if home:
+        mine = [s for s in labelled if s.title.startswith(home)]
+        if mine:
+            return html_steps(mine)
+    value = sol.answers.get(part_name)
+    if isinstance(value, str) and "\n" in value.strip():  # a derivation part: its model derivation
+        return "<p>A model derivation:</p><pre>" + html.escape(_plain_model(value)) + "</pre>"
+    if labelled:  # a part the solver did not place: the one-line answer of the whole exercise
+        return html_steps([s for s in sol.steps if isinstance(s, Lead)][:1])
+    return html_steps([s for s in sol.steps if not isinstance(s, Lead)])
+
+
+def _plain_model(text: str) -> str:
+    """A model derivation's formulas without code spellings (sqrt(, exp(, **)."""
+    import re
+
+    return re.sub(r"\bsqrt\(", "√(", re.sub(r"\bexp\(", "e^(", text)).replace("**", "^").strip()
+
+
+def _prose_html(ex, text: str) -> str:
+    """Exercise prose (e.g. a mistake's feedback) with its {name} references resolved and typeset."""
+    return _html_pieces(ex.prose_segments(text))
 
 
 def moodle_export(exercise_ids: list[str], seed: int | None = None, exercises_dir=None) -> str:
-    from .documents import solution_document
+    import sympy as sp
+
     from .library import load_exercise
     from .solvers import solve
 
@@ -99,13 +219,13 @@ def moodle_export(exercise_ids: list[str], seed: int | None = None, exercises_di
         statement = _html_segments(ex.prose_segments(ex.statement.strip()))
         if ex.seed is not None:
             statement += "<p>(Variant " + str(ex.seed) + ")</p>"
-        feedback = solution_document(ex, sol, "md")
         label = ex.id + (f" seed {ex.seed}" if ex.seed is not None else "")
         for part in ex.parts.values():
             value = sol.answers[part.name]
             ask = (f"<p><b>Part {html.escape(part.name)}</b>"
                    + (f": {html.escape(part.description)}" if part.description else "") + "</p>")
             name = f"{label}: {part.name}"
+            feedback = part_feedback(ex, sol, part.name)
             if part.type == "number":
                 q = _question(quiz, "numerical", name, statement + ask, feedback)
                 _answer(q, 100, _number_text(value), "Correct.", tolerance=part.tolerance)
@@ -113,7 +233,7 @@ def moodle_export(exercise_ids: list[str], seed: int | None = None, exercises_di
                     if m.part == part.name:
                         try:
                             wrong = ex.formula(m.answer, where=f"mistakes.{m.note}")
-                            _answer(q, 0, _number_text(wrong), m.feedback, tolerance=part.tolerance)
+                            _answer(q, 0, _number_text(wrong), _prose_html(ex, m.feedback), tolerance=part.tolerance)
                         except ConvexproofError:
                             continue
             elif part.type == "point":
@@ -124,19 +244,27 @@ def moodle_export(exercise_ids: list[str], seed: int | None = None, exercises_di
                     _answer(q, 100, _number_text(c), "Correct.", tolerance=part.tolerance)
             elif part.type == "verdict":
                 right = str(value)
+                weaker = None
+                if right == "convex" and "strictly convex" in [a_.lower() for a_ in part.accept] and \
+                        "Strictly convex" in feedback.replace("strictly convex", "Strictly convex"):
+                    right, weaker = "strictly convex", "convex"  # the strongest true statement is the answer
                 q = _question(quiz, "multichoice", name, statement + ask, feedback)
                 ET.SubElement(q, "single").text = "true"
                 ET.SubElement(q, "shuffleanswers").text = "true"
                 ET.SubElement(q, "answernumbering").text = "abc"
                 _answer(q, 100, html.escape(right), "Correct.", fmt="html")
-                wrong = [w for w in part.reject if w != right.lower()]
+                if weaker:
+                    _answer(q, 50, html.escape(weaker), "True, but not the strongest statement: the Hessian is "
+                                                         "positive definite.", fmt="html")
+                wrong = [w for w in part.reject if w != right.lower() and w != weaker]
                 for w in VERDICT_WORDS:
                     if len(wrong) >= 3:
                         break
-                    if w not in wrong and w != right.lower() and w not in part.accept:
+                    if w not in wrong and w != right.lower() and w not in part.accept and w != weaker:
                         wrong.append(w)
                 for w in wrong[:4]:
-                    fb = next((m.feedback for m in ex.mistakes if m.part == part.name and m.answer.lower() == w),
+                    fb = next((_prose_html(ex, m.feedback) for m in ex.mistakes
+                               if m.part == part.name and m.answer.lower() == w),
                               "Not quite: see the worked solution.")
                     _answer(q, 0, html.escape(w), fb, fmt="html")
             else:
@@ -146,9 +274,13 @@ def moodle_export(exercise_ids: list[str], seed: int | None = None, exercises_di
                 ET.SubElement(q, "responseformat").text = "editor"
                 ET.SubElement(q, "responsefieldlines").text = "5"
                 if isinstance(value, str):  # a derivation part: its model derivation is prose, not a formula
-                    expected = "<pre>" + html.escape(value) + "</pre>"
+                    expected = "<pre>" + html.escape(_plain_model(value)) + "</pre>"
                 else:
-                    expected = "\\(" + html.escape(latex(value)) + "\\) (" + html.escape(unicode(value)) + ")"
+                    from .solvers.forms import teacher_form
+
+                    shown = teacher_form(value, next(iter(sorted(value.free_symbols, key=str)), None)) \
+                        if isinstance(value, sp.Expr) and len(value.free_symbols) == 1 else value
+                    expected = "\\(" + html.escape(latex(shown)) + "\\)"
                 _cdata_text(q, "graderinfo", "<p>Expected: " + expected + "</p>", "html")
     from .safetext import xml_text
 

@@ -177,7 +177,14 @@ def solve_hessian_test(ex) -> Solution:
         answers[f"min_eigenvalue_{name}"] = facts["eigenvalues"][0]
         answers[f"max_eigenvalue_{name}"] = facts["eigenvalues"][-1]
     ans = want(ex, answers)
-    return Solution(ex, [lead(*summary, "."), *steps], ans, facts={"figures_in_place": figures})
+    tags = {name: _split_label(str(labels.get(name, name)))[0] for name in functions}
+    part_sections = {}
+    for p in ans:
+        for name, tag in tags.items():
+            if tag and p.endswith("_" + name):
+                part_sections[p] = f"({tag})"
+    return Solution(ex, [lead(*summary, "."), *steps], ans, facts={"figures_in_place": figures,
+                                                                    "part_sections": part_sections})
 
 
 @register("matrix_definiteness")
@@ -239,4 +246,5 @@ def solve_matrix_definiteness(ex) -> Solution:
     top = lead("the eigenvalues are ", *join_list(ev), "; A is ", d["class"],
                *([", not positive definite"] if d["psd"] and not d["pd"] else []),
                "; round-off below a tolerance must be read as 0.")
-    return Solution(ex, [top, *steps], ans)
+    return Solution(ex, [top, *steps], ans, facts={"part_sections": {
+        "verdict": "(b)", "eigenvalues": "(a)", "min_eigenvalue": "(a)", "max_eigenvalue": "(a)", "determinant": "(a)"}})

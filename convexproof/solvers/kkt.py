@@ -116,7 +116,8 @@ def solve_kkt(ex) -> Solution:
                                                                    "constraint affine."], sec_c))
     answers = {"minimizer": sp.Tuple(*pt), "multiplier": mval, "min_value": fmin, "active": active}
     ans = want(ex, answers)
-    return Solution(ex, [summary_lead(steps), *steps], ans)
+    return Solution(ex, [summary_lead(steps), *steps], ans, facts={"part_sections": {
+        "minimizer": "(c)", "multiplier": "(c)", "min_value": "(c)", "active": "(b)"}})
 
 
 def _kkt_figure(f, g, xs, pt, H):

@@ -130,7 +130,8 @@ def solve_separable_regularization(ex) -> Solution:
     top = lead("the function f is not convex (its Hessian has the entry ", kmin, " at ", sp.Tuple(*where), "); ",
                E(named("λ⋆", r"\lambda^{*}"), lam_min), ".") if answers.get("verdict") == "not convex" else \
         lead(E(named("λ⋆", r"\lambda^{*}"), lam_min), ".")
-    return Solution(ex, [top, *steps], ans)
+    return Solution(ex, [top, *steps], ans, facts={"part_sections": {
+        "verdict": "(a)", "min_curvature": "(a)", "lambda_min": "(b)"}})
 
 
 @register("two_weight_network")
@@ -187,7 +188,8 @@ def solve_two_weight_network(ex) -> Solution:
                                                    "hyperbola", f, (w1, w2), -2.0, 2.0)))
     top = lead("the origin is a saddle (eigenvalues ", *join_list(d["eigenvalues"]), "); f is not convex, as a chord "
                "and the non-convex set of minimisers both show.")
-    return Solution(ex, [top, *steps], ans)
+    return Solution(ex, [top, *steps], ans, facts={"part_sections": {
+        "hessian_origin": "(a)", "min_eigenvalue": "(a)", "verdict": "(b)", "midpoint_value": "(c)"}})
 
 
 def _chord_line(f, w1, w2, v, a, b):

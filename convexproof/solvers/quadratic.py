@@ -279,6 +279,20 @@ def solve_quadratic(ex) -> Solution:
     ans = want(ex, answers)
     order = ex.solver.get("sections_text")
     steps = []
+    home = {"hessian": "curvature", "eigenvalues": "curvature", "minimizer": "minimiser", "min_value": "minimiser",
+            "contraction": "descent", "eta_max": "threshold", "eta_condition": "threshold", "L": "constants",
+            "mu": "constants", "kappa": "constants", "rate_1_over_L": "rate", "best_step": "best", "best_rate": "best",
+            "newton_point": "newton", "min_eigenvalue": "curvature", "max_eigenvalue": "curvature"}
+    part_sections = {}
+    if isinstance(order, dict) and order:
+        from .univariate import _split_label as _sl
+
+        for p in ans:
+            key = home.get(p)
+            if key in order and _sl(str(order[key]))[0]:
+                part_sections[p] = f"({_sl(str(order[key]))[0]})"
+            elif p == "min_value" and "newton_why" in order:
+                part_sections[p] = f"({_sl(str(order['newton_why']))[0]})"
     if isinstance(order, dict) and order:
         from .univariate import _split_label
 
@@ -295,7 +309,7 @@ def solve_quadratic(ex) -> Solution:
     if n == 2 and plot is not None and not any(isinstance(c, FigureStep) for st in steps for c in st.children):
         steps[0].children.append(figure(contour_figure("Level sets of f (ellipses around the minimiser)", f, xs,
                                                        *plot)))
-    return Solution(ex, [top, *steps], ans, figures=figures)
+    return Solution(ex, [top, *steps], ans, figures=figures, facts={"part_sections": part_sections})
 
 
 def _path_figure(title, f, xs, plot, path, xstar):

@@ -104,7 +104,8 @@ def solve_least_squares(ex) -> Solution:
         answers.update(minimizer=sp.Tuple(*wstar), min_value=lmin)
         top += ["; ", E(named("w⋆", "w^{*}"), sp.Tuple(*wstar)), " with loss ", lmin]
     ans = want(ex, answers)
-    return Solution(ex, [lead(*top, "."), *steps], ans)
+    return Solution(ex, [lead(*top, "."), *steps], ans, facts={"part_sections": {
+        "hessian": "(a)", "verdict": "(b)", "minimizer": "(c)", "min_value": "(c)"}})
 
 
 def _fit_figure(X, y, w):
@@ -197,4 +198,5 @@ def solve_logistic(ex) -> Solution:
     top = lead(E(fn_at("ℓ''", z), sp.Mul(sg, 1 - sg, evaluate=False)), " > 0; the Hessian ",
                named("Σᵢ σ(zᵢ)(1 − σ(zᵢ)) xᵢxᵢᵀ", r"\sum_i \sigma(z_i)(1-\sigma(z_i))\, x_i x_i^{\top}"),
                " is PSD, so L is convex; ", E(named("∇²L(0)", r"\nabla^2 L(0)"), H0), ".")
-    return Solution(ex, [top, *steps], ans)
+    return Solution(ex, [top, *steps], ans, facts={"part_sections": {
+        "f2_sample": "(a)", "verdict": "(b)", "hessian_at_zero": "(c)"}})

@@ -112,4 +112,6 @@ def solve_strong_convexity(ex) -> Solution:
     ans = want(ex, answers)
     top = lead("|x| is convex but not strongly convex; g is μ-strongly convex with modulus exactly ", mu,
                "; L2 regularisation shifts every eigenvalue by ", 2 * lam, ", to ", *join_list(d1["eigenvalues"]), ".")
-    return Solution(ex, [top, *steps], ans)
+    return Solution(ex, [top, *steps], ans, facts={"part_sections": {
+        "verdict_abs": "(a)", "modulus": "(b)", "shift": "(c)", "eigenvalues_regularized": "(c)",
+        "min_eigenvalue_regularized": "(c)"}})

@@ -392,7 +392,11 @@ def solve_second_derivative_test(ex) -> Solution:
     for s_ in summary:
         top += (["; "] if top else []) + s_
     ans = want(ex, answers)
-    return Solution(ex, [lead(*top, "."), *steps], ans, figures=[], facts={"figures_in_place": figures})
+    tags = {name: _split_label(labels.get(name, name))[0] for name in functions}
+    part_sections = {p: f"({tags[p.split('_', 1)[1]]})" for p in ans
+                     if "_" in p and p.split("_", 1)[1] in tags and tags[p.split("_", 1)[1]]}
+    return Solution(ex, [lead(*top, "."), *steps], ans, figures=[],
+                    facts={"figures_in_place": figures, "part_sections": part_sections})
 
 
 def _short(facts) -> list:
