@@ -308,8 +308,7 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
     ncpu = os.cpu_count() or 1
     jobs = max(1, min(jobs or ncpu, 64))
     if jobs == 1 or len(keys) < PARALLEL_THRESHOLD:
-        for k in keys:
-            done[k] = check_key(k, exercises_dir, timeout)
+        done = _serial(keys, exercises_dir, timeout)
     else:
         done = _parallel(keys, jobs, exercises_dir, timeout)
     retry = [k for k in keys if done[k].get("timed_out")]
@@ -325,6 +324,37 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
                     "feedback": shown(res["feedback"]), "note": shown(res["note"]) if res["note"] else res["note"],
                     "line": r.line})
     return out
+
+
+def _serial(keys: list[tuple], exercises_dir, timeout: float) -> dict[tuple, dict]:
+    """A small batch, checked one row after the other in one hard-limited child (memory cap, dies with us).
+
+    The per-row timer signal cannot interrupt a call that stays in C; the
+    child's hard limit (the pool's per-chunk budget) still ends it, and its
+    rows are then retried alone like any other time-out.
+    """
+    from .checking import _CONTEXTS, adopt
+    from .errors import AnalysisTimeout
+    from .limits import run_limited, solve_timeout
+
+    if not keys:
+        return {}
+    budget = len({k[:2] for k in keys}) * solve_timeout() + len(keys) * (timeout + 2) + 10
+    try:
+        results, solved = run_limited(_check_serial, keys, exercises_dir, timeout, set(_CONTEXTS), timeout=budget,
+                                      what="grading")
+        adopt(solved)  # the variants the child solved are kept here, as when grading ran in this process
+        return dict(results)
+    except AnalysisTimeout:
+        return {k: _timed_out(f"timed out: grading was stopped after {budget:g} s") for k in keys}
+    except (ConvexproofError, MemoryError, RecursionError) as exc:
+        return {k: _timed_out(f"timed out: grading stopped ({type(exc).__name__})") for k in keys}
+
+
+def _check_serial(keys, exercises_dir, timeout, known: set):  # in a limited child
+    from .checking import solved_since
+
+    return _check_chunk((keys, exercises_dir, timeout)), solved_since(known)
 
 
 def _check_alone(keys, exercises_dir, timeout) -> list[tuple[tuple, dict]]:  # in a limited child
