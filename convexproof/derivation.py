@@ -1465,7 +1465,15 @@ class DerivationChecker:
         v, why = best(base.truth.S)
         if v is not None and _same(val, v, {}) is True:
             if base.equiv or prev is None:
-                raise _StopShown("follows", "", shown, taint=base.taint)
+                note = ""
+                if base.taint is not None:
+                    # credit for consistent work, but the student should know the value itself is off
+                    g0, g0taint, _ = self.goal(self.current, own=False)
+                    if g0 is not None and g0taint is None:
+                        v0, _ = best(g0.S)
+                        if v0 is not None and _same(val, v0, {}) is not True:
+                            note = f"but because of line {base.taint} this is not the {word} {_u(lam)}"
+                raise _StopShown("follows", note, shown, taint=base.taint)
             # the value is right for the student's condition, but that condition is not the whole story
             if g is not None:
                 gv, _ = best(g.S)
