@@ -436,8 +436,13 @@ class Analysis:
                 t.gradient = scale(c * s0, matmul(tr(A0), D1))
                 H = matmul(matmul(tr(A0), Diag(D2, (u.shape[0],) * 2)), A0)
             t.hessian = scale(c * s0 ** 2, H)
-            z = matmul(A, self.v)
-            t.form = scale(c, Red("sum", Mul(D2, Fn("pow", z, 2, z.shape), z.shape)))
+            if isinstance(A0, MatMul) and isinstance(A0.a, Diag):  # vᵀHv = Σᵢ yᵢ² φ''(uᵢ) (xᵢᵀv)²
+                y, M = A0.a.a, A0.b
+                z = matmul(M, self.v)
+                dvec = Mul(Fn("pow", y, 2, y.shape), D2, y.shape)
+            else:
+                z, dvec = matmul(A0, self.v), D2
+            t.form = scale(c * s0 ** 2, Red("sum", Mul(dvec, Fn("pow", z, 2, z.shape), z.shape)))
         else:
             t.gradient = scale(c, Mul(D1, A, A.shape))
             t.hessian = scale(c, Mul(D2, Outer(A, A, (A.shape[0],) * 2), (A.shape[0],) * 2))
