@@ -165,7 +165,7 @@ def clear_cache() -> None:
 # --------------------------------------------------------------------------
 def check(exercise: str, answer: str | None = None, part: str | None = None, seed: int | None = None,
           reveal: bool = False, exercises_dir=None, timeout: float | None = DEFAULT_TIMEOUT, isolate: bool = True,
-          derivation: str | None = None) -> CheckResult:
+          derivation: str | None = None, given: dict | None = None) -> CheckResult:
     """Check ``answer`` to ``part`` (default: the main part) of an exercise variant.
 
     Raises :class:`ExerciseError` for an unknown exercise or part; an answer
@@ -176,7 +176,10 @@ def check(exercise: str, answer: str | None = None, part: str | None = None, see
     cooperative deadline inside.  ``isolate=False`` checks in this process
     with the cooperative deadline only (``grade`` workers add a timer signal).
     ``derivation=text`` (or an answer to a part of type derivation) checks a
-    derivation line by line (:mod:`convexproof.derivation`).
+    derivation line by line (:mod:`convexproof.derivation`).  ``given`` holds
+    the student's answers to other parts (part name -> text): a part marked
+    ``follows = "other part"`` is then judged against the student's own
+    answer there when that one is wrong (error carried forward).
     """
     from .limits import run_limited, solve_timeout
 
@@ -207,13 +210,13 @@ def check(exercise: str, answer: str | None = None, part: str | None = None, see
         return result
     with _invalid_on_error(result):
         if not isolate:
-            return _check_limited(exercise, seed, exercises_dir, p.name, answer, reveal, timeout)
-        return run_limited(_check_limited, exercise, seed, exercises_dir, p.name, answer, reveal, timeout,
+            return _check_limited(exercise, seed, exercises_dir, p.name, answer, reveal, timeout, given)
+        return run_limited(_check_limited, exercise, seed, exercises_dir, p.name, answer, reveal, timeout, given,
                            timeout=timeout)
     return result
 
 
-def _check_limited(exercise, seed, exercises_dir, part, answer, reveal, timeout) -> CheckResult:
+def _check_limited(exercise, seed, exercises_dir, part, answer, reveal, timeout, given=None) -> CheckResult:
     """The check proper (in the child process, under the cooperative deadline)."""
     from .limits import deadline
 
@@ -221,7 +224,9 @@ def _check_limited(exercise, seed, exercises_dir, part, answer, reveal, timeout)
     p = ctx.ex.part(part)
     result = CheckResult(ctx.ex.id, p.name, answer, "invalid", 0.0, "")
     with _invalid_on_error(result), deadline(timeout or DEFAULT_TIMEOUT):
-        _Checker(ctx, p, answer, reveal, result).run()
+        checker = _Checker(ctx, p, answer, reveal, result)
+        checker.given = dict(given or {})
+        checker.run()
     return result
 
 
@@ -302,6 +307,7 @@ def _cmp_text(v) -> str:
 class _Checker:
     def __init__(self, ctx: _Context, part, text: str, reveal: bool, result: CheckResult):
         self.ctx, self.part, self.text, self.reveal, self.result = ctx, part, text, reveal, result
+        self.given: dict = {}  # the student's answers to other parts, for error carried forward
         self.ex = ctx.ex
         self.facts = ctx.facts
         answers = ctx.solution.answers
@@ -580,6 +586,8 @@ class _Checker:
                          "the function more convex.", "wrong-direction")
                 return
         v = ans.value
+        if self.carried_forward(v):  # consistent with the student's own wrong f'': partial credit first
+            return
         m = self.match_number_mistake(v)
         if m is not None:
             self.set_mistake(m)
@@ -608,6 +616,35 @@ class _Checker:
             return isinstance(mv, sp.Expr) and not mv.free_symbols and bool(A.same_number(v, mv, 1e-12))
 
         return self.known_mistake(matches)
+
+    def carried_forward(self, v) -> bool:
+        """Error carried forward (Numbas' adaptive marking): the student's λ* is right for their own wrong f''.
+
+        Only for a part with ``follows`` naming the part of f'' and the student's
+        answer to it in ``given``; the smallest λ with f'' ≥ 0 for every x is
+        computed from the student's f'' by the engine.  Partial credit: the
+        part's ``carry_forward`` share.
+        """
+        src = getattr(self.part, "follows", "") or ""
+        lam, x = self.parameter(), self.facts.get("variable")
+        if not src or src not in self.given or lam is None or not isinstance(x, sp.Symbol):
+            return False
+        try:
+            mine = A.read_expression(self.given[src], None, self.subs).value
+            right = _as_expr(self.ctx.solution.answers[src])
+            if A.compare_expressions(mine, right, self.domain(), seed_key=self.seed_key).equal is not False:
+                return False  # their f'' is right (or undecided): nothing to carry forward
+            implied = _smallest_parameter(mine, x, lam, self.where_conditions())
+        except (ConvexproofError, KeyError):
+            return False
+        if implied is None or A.same_number(v, implied, 0, tolerance=False) is not True:
+            return False
+        name = self.facts.get("name", "f")
+        self.set("incorrect", f"Your {name}''(x) = {_u(mine)} is wrong (see that part), but {_u(lam)} = {_u(v)} is "
+                 f"exactly what it gives: the smallest {_u(lam)} with {_u(mine)} ≥ 0 for every x. Credit for this "
+                 "step is carried forward.", "carried-forward")
+        self.result.score = float(getattr(self.part, "carry_forward", 0.5))
+        return True
 
     def lambda_feedback(self, v, correct) -> None:
         f, x, lam = self.facts["function"], self.facts["variable"], self.parameter()
@@ -989,6 +1026,21 @@ def _witness_text(w: dict, name: str) -> str:
                    f"{name}(t·a + (1 − t)·b) {_cmp_text(_shown(as_sympy(ch['lhs'])))}, which is more than "
                    f"t·{name}(a) + (1 − t)·{name}(b) {_cmp_text(_shown(as_sympy(ch['rhs'])))}.")
     return " ".join(out)
+
+
+def _smallest_parameter(g, x, lam, where) -> sp.Expr | None:
+    """The smallest value of ``lam`` with g(x, lam) ≥ 0 for every x of the domain (by the engine), or None."""
+    from .analyse.domain import make_problem
+    from .analyse.parametric import cond_to_set, condition_1d
+
+    problem = make_problem(g, wrt=[x], where=where)
+    if problem.parameters != (lam,):
+        return None
+    cond, _ = condition_1d(g, x, problem)
+    if cond is None:
+        return None
+    S = cond_to_set(cond, lam) if cond is not sp.true else sp.Interval(-sp.oo, sp.oo)
+    return None if S.is_empty or S.inf == -sp.oo else S.inf
 
 
 def _strictly_negative(v) -> bool:

@@ -49,6 +49,7 @@ class Part:
     extremum: str = "min"  # "λ* = v" is the smallest (min) or largest (max) value allowed
     carry_forward: float = 0.5  # credit for a step that follows from an earlier wrong line
     points: float = 1.0  # the part's weight in a total (grade, Gradescope, PrairieLearn)
+    follows: str = ""  # the part this one is computed from: judged against the student's own answer there (ECF)
     model: str = ""  # the model derivation (selftest checks that it has no wrong line)
 
 
@@ -475,10 +476,16 @@ def read_exercise(path: Path) -> Exercise:
             variables=variables, assume=assume,
             description=r.text(t, "description", fld + ".description", "", limit=500),
             points=_bounded(r, r.get(t, "points", float, fld + ".points", 1.0), fld + ".points", 0, MAX_POINTS),
+            follows=r.text(t, "follows", fld + ".follows", "", limit=40),
+            **({"carry_forward": _bounded(r, r.get(t, "carry_forward", float, fld + ".carry_forward", 0.5),
+                                          fld + ".carry_forward", 0, 1)} if typ != "derivation" else {}),
             **(_derivation_fields(r, t, fld) if typ == "derivation" else {}),
         )
     if not parts:
         r.fail("parts", "an exercise needs at least one answer part")
+    for i, p in enumerate(parts.values()):
+        if p.follows and (p.follows not in parts or p.follows == p.name):
+            r.fail(f"parts[{i}].follows", f"no other part named {p.follows!r}")
 
     mistakes = []
     for i, t in enumerate(r.tables("mistakes")):

@@ -30,6 +30,8 @@ _NOTES = [
     Note("strict-bound", "λ > λ* instead of λ ≥ λ*: the smallest value itself works", "exercise3: lam > 3"),
     Note("wrong-direction", "a bound that points the wrong way", "exercise3: lam <= 3"),
     Note("lambda-too-small", "a λ below the minimum: f is still not convex (with a witness)", "exercise3: 2"),
+    Note("carried-forward", "wrong, but exactly what the student's own wrong answer to an earlier part gives "
+         "(partial credit)", "exercise3: 3/2 after f'' = 12x² − 3 + 2λ"),
     Note("lambda-not-minimal", "a λ that works but is not the smallest", "exercise3: 4"),
     # expressions
     Note("differs", "a formula that differs from the right one at a certified point", "exercise3: 12x^2 - 6"),

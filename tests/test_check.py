@@ -150,7 +150,7 @@ CASES = [
     ("exercise6", "eigenvalues_bowl", "(2, 2)", I, "diagonal-read-as-eigenvalues"),
     ("exercise6", "eigenvalues_bowl", "(1, 3, 0)", I, "wrong-shape"),
     ("exercise6", "hessian_saddle", "[[2,0],[0,-2]]", C, None),
-    ("exercise6", "hessian_saddle", "[[2,0],[0,2]]", I, "wrong-entry"),
+    ("exercise6", "hessian_saddle", "[[2,0],[0,2]]", I, "sign-error-entry"),
     ("exercise6", "hessian_saddle", "[[2,0,0],[0,-2,0]]", I, "wrong-shape"),
     ("exercise6", "hessian_saddle", "[[2,0],[0]]", V, None),
     ("exercise6", "verdict_saddle", "convex", I, "convex-in-x-only"),
@@ -514,4 +514,17 @@ def test_wrong_verdict_gets_a_witness_for_its_own_function():
 def test_matrix_sign_slip_is_named():
     r = check("exercise6", "[[-2, 0], [0, 2]]", part="hessian_saddle", isolate=False)
     assert (r.status, r.note) == ("incorrect", "sign-error-entry") and "(1, 1), (2, 2)" in r.feedback
+
+
+@pytest.mark.parametrize("answer, f2, status, note, score", [
+    ("3/2", "12x^2 - 3 + 2lam", "incorrect", "carried-forward", 0.5),  # consistent with their own f''
+    ("1", "12x^2 - 2 + 2lam", "incorrect", "carried-forward", 0.5),
+    ("5/4", "12x^2 - 2 + 2lam", "incorrect", "lambda-too-small", 0.0),  # not even consistent
+    ("3/2", "12x^2 - 6 + 2lam", "incorrect", "slip-f2-at-0", 0.0),  # their f'' is right: no carry
+    ("3", "12x^2 - 3 + 2lam", "correct", None, 1.0),
+])
+def test_error_carried_forward(answer, f2, status, note, score):
+    """The λ* part follows second_derivative: judged against the student's own f'' when that is wrong."""
+    r = check("exercise3", answer, given={"second_derivative": f2}, isolate=False)
+    assert (r.status, r.note, r.score) == (status, note, score), r.feedback
 
