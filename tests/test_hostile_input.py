@@ -353,8 +353,9 @@ def test_prose_is_escaped_not_executed(sandbox, command, fmt):
     assert result.exit_code == 0, result.output
     assert elapsed < TIME_LIMIT * 3
     out = result.stdout
-    assert "1337" not in out, "a template expression in the prose was evaluated"
-    assert "49" not in out.replace("{{ 7*7 }}", ""), "{{ 7*7 }} was evaluated"
+    prose = re.sub(r"coordinates \{[^}]*\}", "", out)  # a figure's sample values may hold any digits
+    assert "1337" not in prose, "a template expression in the prose was evaluated"
+    assert "49" not in prose.replace("{{ 7*7 }}", ""), "{{ 7*7 }} was evaluated"
     # printed, not run: the expressions and the block are still there as text (in prose and hint)
     assert out.count("7*191") >= 2, "a template expression in the prose was evaluated"
     assert out.count("if true") >= 1 and out.count("endif") >= 1, "a template block in the prose ran"
