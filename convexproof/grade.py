@@ -256,7 +256,8 @@ def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> d
     from .checking import check
     from .errors import AnalysisTimeout
 
-    exercise, seed, part, answer = key
+    exercise, seed, part, answer, *rest = key
+    given = dict(rest[0]) if rest and rest[0] else None
     alarm = _can_alarm()
     try:
         if alarm:
@@ -276,10 +277,10 @@ def check_key(key: tuple, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> d
                 return _timed_out(_UNSOLVED[variant])
             with _row_alarm(timeout + 1):
                 r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
-                          exercises_dir=exercises_dir, timeout=timeout, isolate=False)
+                          exercises_dir=exercises_dir, timeout=timeout, isolate=False, given=given)
         else:  # not the main thread: check() isolates the answer in a child process instead
             r = check(exercise, answer, part=part or None, seed=None if seed == -1 else seed,
-                      exercises_dir=exercises_dir, timeout=timeout)
+                      exercises_dir=exercises_dir, timeout=timeout, given=given)
         if getattr(r, "method", None) == "timed-out":  # check() ran out of time: not a grade
             return {**_timed_out(r.feedback), "part": r.part}
         return {"status": r.status, "score": r.score, "feedback": r.feedback, "note": r.note, "part": r.part}
@@ -303,7 +304,8 @@ def _check_chunk(args) -> list[tuple[tuple, dict]]:
 def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
                timeout: float = ROW_TIMEOUT) -> list[dict]:
     """One output row (dict with OUTPUT_COLUMNS) per input row, in order."""
-    keys = sorted({r.key() for r in rows if r.error is None}, key=lambda k: (k[0], k[1], k[2], k[3]))
+    rowkey = _keys_with_given(rows, exercises_dir)
+    keys = sorted({rowkey[id(r)] for r in rows if r.error is None}, key=lambda k: (k[0], k[1], k[2], k[3], k[4]))
     done: dict[tuple, dict] = {}
     ncpu = os.cpu_count() or 1
     jobs = max(1, min(jobs or ncpu, 64))
@@ -318,11 +320,31 @@ def grade_rows(rows: list[Row], jobs: int | None = None, exercises_dir=None,
 
     out = []
     for r in rows:
-        res = _invalid(r.error) if r.error is not None else done[r.key()]
+        res = _invalid(r.error) if r.error is not None else done[rowkey[id(r)]]
         out.append({"student": shown(r.student), "exercise": shown(r.exercise), "part": shown(res.get("part") or r.part),
                     "answer": shown(r.answer), "status": res["status"], "score": res["score"],
                     "feedback": shown(res["feedback"]), "note": shown(res["note"]) if res["note"] else res["note"],
                     "line": r.line})
+    return out
+
+
+def _keys_with_given(rows: list[Row], exercises_dir) -> dict[int, tuple]:
+    """Each row's key: (exercise, seed, part, answer, given), where ``given`` holds the same student's answer
+    to the part this one ``follows`` (error carried forward), so that it is judged against their own work."""
+    from .library import load_exercise
+
+    follows: dict[tuple, str] = {}
+    for ex_id, part in {(r.exercise, r.part) for r in rows if r.error is None}:
+        try:
+            follows[(ex_id, part)] = load_exercise(ex_id, exercises_dir=exercises_dir).part(part or None).follows or ""
+        except Exception:  # noqa: BLE001 - an unknown exercise or part is reported by its own row
+            follows[(ex_id, part)] = ""
+    answers = {(r.student, r.exercise, r.seed, r.part): r.answer for r in rows if r.error is None}
+    out = {}
+    for r in rows:
+        src = follows.get((r.exercise, r.part), "")
+        mine = answers.get((r.student, r.exercise, r.seed, src)) if src else None
+        out[id(r)] = (*r.key(), ((src, mine),) if mine else ())
     return out
 
 

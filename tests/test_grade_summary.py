@@ -80,3 +80,15 @@ def test_every_note_code_the_checker_uses_is_registered_with_an_example():
 def test_describe_a_teachers_note():
     assert describe("line-3") == "a derivation whose first wrong line is line 3"
     assert describe("wrong-value") == NOTES["wrong-value"].meaning
+
+
+def test_grade_carries_errors_forward_within_a_student(tmp_path):
+    """A student's λ* is judged against their own f'' row (error carried forward), in any row order."""
+    p = tmp_path / "ecf.csv"
+    p.write_text("student,exercise,part,answer\n"
+                 "ann,exercise3,lambda_min,3/2\nann,exercise3,second_derivative,12x^2-3+2lam\n"
+                 "bob,exercise3,lambda_min,3/2\nbob,exercise3,second_derivative,12x^2-6+2lam\n")
+    res = CliRunner().invoke(cli, ["grade", "--answers", str(p), "--format", "json"])
+    rows = {(r["student"], r["part"]): r for r in json.loads(res.stdout)}
+    assert (rows["ann", "lambda_min"]["note"], rows["ann", "lambda_min"]["score"]) == ("carried-forward", 0.5)
+    assert (rows["bob", "lambda_min"]["note"], rows["bob", "lambda_min"]["score"]) == ("slip-f2-at-0", 0.0)
