@@ -964,23 +964,36 @@ class DerivationChecker:
         want = sp.hessian(fx, xs) if hessian else sp.Matrix([sp.diff(fx, v) for v in xs])
         want = want.applyfunc(_strip_delta)
         key = "hessian" if hessian else "gradient"
+        base_taint = f.orders[0].taint
+        grad = f.orders.get("gradient")
+        if hessian and grad is not None and grad.taint is not None and grad.expr.shape == (len(xs), 1):
+            # error carried forward: the Hessian of the student's own (wrong) gradient
+            own = sp.Matrix([[sp.diff(grad.expr[i, 0], v) for v in xs] for i in range(len(xs))])
+            if rhs.shape == own.shape and all(_same(rhs[i, j], own[i, j], self.box) is True
+                                              for i in range(own.rows) for j in range(own.cols)):
+                f.orders[key] = Fact(rhs, n, grad.taint)
+                raise _Stop("follows", "", taint=grad.taint)
         if rhs.shape != want.shape:
             f.orders[key] = Fact(rhs, n, n)
             raise _Stop("wrong", f"{'the Hessian' if hessian else 'the gradient'} of {name} is "
                                  f"{want.shape[0]}×{want.shape[1]}, not {rhs.shape[0]}×{rhs.shape[1]}")
-        bad = []
-        undecided = False
+        bad, differ = [], []
         for i in range(want.rows):
             for j in range(want.cols):
                 s = _same(rhs[i, j], want[i, j], self.box)
                 if s is not True:
                     bad.append((i, j))
-                    undecided = undecided or s is None
-        base_taint = f.orders[0].taint
+                    if s is False:
+                        differ.append((i, j))
         if not bad:
             f.orders[key] = Fact(rhs, n, base_taint)
             raise _Stop("follows", "", taint=base_taint)
         f.orders[key] = Fact(rhs, n, n)
+        if not differ:
+            i, j = bad[0]
+            raise _Stop("unclear", f"cannot decide entry ({i + 1}, {j + 1})" if hessian else
+                        f"cannot decide component {i + 1}")
+        bad = differ
         i, j = bad[0]
         d = rhs[i, j] - want[i, j]
         pt = _differ_point(d, self.box, self._sample_syms(d))
