@@ -65,7 +65,7 @@ def test_solve_exercise3_lambda_min_is_exactly_3(runner):
     assert data["params"] == {"a": "3"} and data["seed"] is None
 
 
-@pytest.mark.parametrize("fmt, needle", [("md", "## Answers"), ("latex", r"\documentclass"), ("json", '"answers"')])
+@pytest.mark.parametrize("fmt, needle", [("md", "**Answer.**"), ("latex", r"\documentclass"), ("json", '"answers"')])
 def test_solve_formats(runner, fmt, needle):
     res = run(runner, ["solve", "exercise3", "--format", fmt])
     assert res.exit_code == 0 and needle in res.output
