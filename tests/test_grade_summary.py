@@ -20,7 +20,7 @@ cat,exercise3,lambda_min,3/2
 dan,exercise3,lambda_min,2
 eve,exercise3,lambda_min,lam >= 3
 ann,exercise3,second_derivative,12x^2-6+2lam
-bob,exercise3,second_derivative,12x^2-3+2lam
+bob,exercise3,second_derivative,12x^2-6+lam
 cat,exercise3,second_derivative,4x^3-6x+2 lam x
 eve,exercise9,min_value,0.167
 """
