@@ -66,6 +66,15 @@ CASES = [
     ("norm([[1, 2], [3, 4]]@w)**2", {"w": (2,)}, [], "strongly convex", {}),
     ("norm(X@w - y)**2/2 + lam/2*norm(w)**2", {"X": (3, 2), "w": (2,), "y": (3,)}, ["lam > 0"], "strongly convex",
      {"hessian": "X.T@X + lam*I", "modulus_for_all_data": "lam"}),
+    ("norm(X@w - y)**2/n + lam*norm(w)**2", XY, ["lam > 0"], "strongly convex",
+     {"modulus_for_all_data": "2*lam", "parameters": ["lam"]}),
+    ("sum(log(1 + exp(-y*(X@w))))/n + lam/2*norm(w)**2", XY, ["lam > 0"], "strongly convex",
+     {"modulus_for_all_data": "lam"}),
+    ("sum(exp(X@w) - y*(X@w))", XY, [], "convex", {"hessian": "X.T@diag(exp(X@w))@X"}),
+    ("sum(max(0, 1 - y*(X@w))**2)", XY, [], "convex", {}),
+    ("dot(w, w) + dot(y, X@w)", XY, [], "strongly convex", {"modulus": "2", "hessian": "2*I"}),
+    ("sum(abs(X@w - y)) + lam*norm(w)**2", XY, ["lam > 0"], "strongly convex", {"modulus_for_all_data": "2*lam"}),
+    ("norm(X@w - y)**2 - norm(w, 1)", XY, [], "not convex", {}),
 ]
 IDS = [f"{i}:{c[0]}" for i, c in enumerate(CASES)]
 
@@ -220,7 +229,7 @@ def test_lecture_note_steps(results):
     ("norm(w, 3)", W),
     ("X*X", {"X": ("n", "d"), "w": ("d",)}),
     ("norm(w)**lam", W),
-    ("d*norm(w)**2", W),
+    ("norm(w)**d", W),
     ("dot(w, w", W),
     ("w" + "+w" * 700, W),
 ])
@@ -325,6 +334,7 @@ def test_instances_agree_with_numpy(case):
                 ns[k] = ns[k].reshape(-1)
         ns[var] = np.array([float(point[x]) for x in ws])
         ns.update({str(p): float(v) for p, v in params.items()})
+        ns.update({str(s): float(v) for s, v in sizes.items()})
         ns.update(I=np.eye(dsz), exp=np.exp, log=np.log, abs=np.abs, sum=np.sum, dot=np.dot,
                   sigmoid=lambda z: 1 / (1 + np.exp(-z)), logsumexp=lambda z: float(np.log(np.sum(np.exp(z)))),
                   norm=lambda v, p=2: float(np.linalg.norm(v, p)),

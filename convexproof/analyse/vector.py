@@ -152,12 +152,23 @@ class Term:
 
 
 def split_terms(f: Node) -> list[tuple[Any, Node]]:
-    terms = f.terms if isinstance(f, Add) else (f,)
+    stack = [(sp.Integer(1), f)]
     out = []
-    for t in terms:
+    while stack:
+        c0, t = stack.pop(0)
+        if isinstance(t, Add):
+            stack[:0] = [(c0, x) for x in t.terms]
+            continue
         c, g = (t.c, t.a) if isinstance(t, Scale) else (sp.Integer(1), t)
+        c = c0 * c
         while isinstance(g, Red) and g.name == "sum" and isinstance(g.a, Scale):  # sum(c*v) = c*sum(v)
             c, g = c * g.a.c, Red("sum", g.a.a)
+        if isinstance(g, Red) and g.name == "sum" and isinstance(g.a, Add):  # sum(u + v) = sum(u) + sum(v)
+            stack[:0] = [(c, Red("sum", x)) for x in g.a.terms]
+            continue
+        if isinstance(g, Add):
+            stack[:0] = [(c, x) for x in g.terms]
+            continue
         out.append((c, g))
     return out
 
@@ -628,7 +639,7 @@ def scalarise(n: Node, env: dict):
     if isinstance(n, Sym):
         return env[n.name]
     if isinstance(n, Const):
-        return n.value.xreplace(env.get("params", {}))
+        return n.value.xreplace({**env.get("params", {}), **dims})
     if isinstance(n, Lit):
         return sp.Matrix(n.value)
     if isinstance(n, Eye):
@@ -642,7 +653,7 @@ def scalarise(n: Node, env: dict):
             out = out + v
         return out
     if isinstance(n, Scale):
-        return n.c.xreplace(env.get("params", {})) * scalarise(n.a, env)
+        return sp.sympify(n.c).xreplace({**env.get("params", {}), **dims}) * scalarise(n.a, env)
     if isinstance(n, Mul):
         a, b = scalarise(n.a, env), scalarise(n.b, env)
         if isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase):
@@ -846,6 +857,8 @@ def read_problem(expr, wrt, where, shapes):
 def _prove(expr, wrt, where, shapes) -> VectorProofResult:
     f, var, shp, problem = read_problem(expr, wrt, where, shapes)
     box = problem.full_box()
+    for s in dimension_symbols(shp):
+        box[s] = sp.Interval(1, sp.oo)  # a dimension is a positive integer
     params = tuple(problem.parameters)
     w = Sym(var, shp[var], "var")
     res = VectorProofResult(expr=f, variables=(symbol(var),), parameters=params, domain=problem.domain_conditions(),
@@ -1223,7 +1236,9 @@ def regularize_vector(expr, wrt=None, where=(), shapes=None, timeout: float | No
 
     with deadline(float(timeout or DEFAULT_TIMEOUT)):
         f, var, shp, problem = read_problem(expr, wrt, where, shapes)
-        an = Analysis(f, var, shp, problem.full_box(), problem)
+        box = problem.full_box()
+        box.update({s: sp.Interval(1, sp.oo) for s in dimension_symbols(shp)})
+        an = Analysis(f, var, shp, box, problem)
         terms = [an.term(c, g) for c, g in split_terms(f)]
         lam = symbol("lam")
         w = Sym(var, shp[var], "var")

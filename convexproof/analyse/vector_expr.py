@@ -828,9 +828,6 @@ class _Reader:
         return not isinstance(node, ast.Expression)
 
     def _scalar(self, node) -> Node:
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and n.id in self.dims:
-                _fail(f"{n.id} is a dimension; it cannot appear in the formula")
         # the whitelist parser's own walk builds the scalar (its node checks, number and exponent caps)
         try:
             v = P._to_sympy(ast.Expression(body=node))
@@ -844,7 +841,9 @@ class _Reader:
             _fail("expected an expression, not a comparison, list or point")
         if v.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
             _fail("the expression is infinite or undefined")
-        self.params |= {s.name for s in v.free_symbols}
+        # a dimension (n in norm(X@w - y)**2/n) is a positive integer, the same symbol as in the shapes
+        v = v.xreplace({P.symbol(name): sp.Symbol(name, integer=True, positive=True) for name in self.dims})
+        self.params |= {s.name for s in v.free_symbols if s.name not in self.dims}
         if len(self.params) + len(self.shapes) > P.LIMITS["max_symbols"]:
             _fail("too many different names")
         return Const(v)
