@@ -239,7 +239,7 @@ def test_reader_refuses(text, shapes):
 
 
 @pytest.mark.parametrize("shapes", [["X=n,d,k", "w=d"], ["X", "w=d"], ["w=0"], ["w=d", "w=d"], ["w=1000"],
-                                    ["w=d", "y=n=3"], {"w": ()}])
+                                    ["w=d", "y=n=3"], {"w": ()}, ["w=d", "d=3"]])
 def test_bad_shapes(shapes):
     with pytest.raises(ConvexproofError):
         prove_vector("norm(w)**2", "w", [], shapes)

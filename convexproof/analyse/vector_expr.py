@@ -739,6 +739,9 @@ def read_shapes(shapes) -> dict[str, tuple]:
         if not 0 <= len(dims) <= 2:
             _fail(f"{name} must be a vector (one dimension) or a matrix (two), not {len(dims)} dimensions")
         out[name] = tuple(dim(x) for x in dims)
+    clash = sorted({str(s) for sh in out.values() for s in sh if isinstance(s, sp.Symbol)} & set(out))
+    if clash:
+        _fail(f"{clash[0]} is both a dimension and a vector or matrix; use another name for one of them")
     return out
 
 
