@@ -177,6 +177,8 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
         if v.d2 is not None:
             curves.append({"label": fn + "''", "expr": v.d2, "var": x})
             title = f"{fn} (solid) and its second derivative (dashed), which stays above 0: the graph curves upwards"
+        elif all(sp.simplify(l_ - r_) == 0 for _c, l_, r_ in v.kinks):
+            title = f"{fn}: convex pieces joined smoothly (the slope is continuous)"
         else:
             title = f"{fn}: convex pieces joined with slopes that only jump upwards"
         steps.append(figure(Figure(title=title, curves=curves, xmin=plot[0], xmax=plot[1], xlabel=str(x))))
@@ -223,8 +225,8 @@ def _piecewise_steps(steps, v, x, fn, state, facts):
     d2s = [sp.simplify(p.d2) for p in v.pieces]
     F2 = fname(fn + "''", x)
     if smooth_joins:
-        steps.append(P(S, " is differentiable everywhere: at ", *join_list(
-            [[E(x, k[0]), " the slope is ", k[1], " from both sides"] for k in v.kinks], flat=True),
+        steps.append(P(S, " is differentiable everywhere: ", *join_list(
+            [["at ", E(x, k[0]), " the slope is ", k[1], " from both sides"] for k in v.kinks], flat=True),
                        ". Only ", F2, " jumps there, so we check the pieces and the joins."))
     steps.append(P("On the pieces ", F2, " is ", *join_list(d2s),
                    ", never negative." if all(p.nonneg for p in v.pieces) else "."))
