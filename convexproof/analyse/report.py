@@ -128,7 +128,9 @@ def report_command(kind: str, expr, *, wrt=None, where=(), penalty=None, fmt: st
     if fmt != "json":  # load the templates before the fork: the child and the fallback both need them
         env = environment("md" if fmt == "md" else "tex")
         env.get_template("proof.j2")
-    left = max(timeout - max(float(spent), 0.0) - (time.monotonic() - started), 0.05)
+    left = timeout - max(float(spent), 0.0) - (time.monotonic() - started)
+    if left < 0.1:  # the start-up used the whole --timeout: no analysis can finish, say so at once
+        return _fallback(kind, None, expr, wrt, penalty, fmt, timeout)
     try:
         text = run_isolated(_report_child, (kind, expr, wrt, where, penalty, fmt, left), timeout=left,
                             grace=DEFAULTS["grace"])
