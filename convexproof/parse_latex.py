@@ -43,6 +43,8 @@ _WORDS = {
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)\s*"
                      r"(\\[{}|]|[()\[\]|.])")
 _ENV = re.compile(r"\\begin\{(pmatrix|bmatrix|matrix|Bmatrix|vmatrix)\}((?:(?!\\begin\{).)*?)\\end\{\1\}", re.S)
+_BRACKETED_ENV = re.compile(r"\\left\s*[\[(]\s*(\\begin\{(matrix|array)\}.*?\\end\{\2\})\s*\\right\s*[\])]", re.S)
+_FUNC_POWER = re.compile(r"\\(sin|cos|tan|sinh|cosh|tanh|log|ln|exp)\s*\^\s*\{(\d)\}")
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _FRAC_SHORT = re.compile(r"\\[dt]?frac\s*(\d)\s*(\d)")  # \frac12
 _SQRT_N = re.compile(r"\\sqrt\s*\[([^\[\]{}]*)\]\s*\{([^{}]*)\}")
@@ -50,7 +52,7 @@ _SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _SUP = re.compile(r"\^\s*\{([^{}]*)\}")
 _SUB = re.compile(r"_\s*\{([A-Za-z0-9]*)\}|_([A-Za-z0-9])")
 _WRAPPER = re.compile(r"\\(?:operatorname|mathrm|text|mathit|textrm|mathbf|boldsymbol)\s*\{([^{}]*)\}")
-_GROUP = re.compile(r"\{([^{}]*)\}")
+_GROUP = re.compile(r"(?<![A-Za-z}\]])\{([^{}]*)\}")  # a bare group, not the argument of \frac, \sqrt
 _COMMAND = re.compile(r"\\([A-Za-z]+)|\\([,;:!])|\\([{}|])")
 
 MAX_ROUNDS = 400
@@ -62,9 +64,12 @@ def looks_like_latex(text: str) -> bool:
 
 def from_latex(text: str) -> str:
     """Rewrite LaTeX in ``text`` as plain notation (see the module docstring), or refuse it in one line."""
+    has_command = bool(re.search(r"\\[A-Za-z]", text))
     s = text.strip().replace("\\{", "(").replace("\\}", ")").replace("\\|", "|")
     for a, b in (("$$", " "), ("$", " "), ("\\(", " "), ("\\)", " "), ("\\[", " "), ("\\]", " ")):
         s = s.replace(a, b)
+    s = _BRACKETED_ENV.sub(lambda m: m.group(1), s)  # \left[\begin{matrix} … \end{matrix}\right]: one matrix
+    s = _FUNC_POWER.sub(lambda m: f"\\{m.group(1)}^{m.group(2)} ", s)  # \cosh^{2}{(x)}: sin²(x) style
     s = _SIZING.sub(lambda m: {"\\{": "(", "\\}": ")", "\\|": "|", ".": ""}.get(m.group(1), m.group(1)), s)
     for _ in range(MAX_ROUNDS):
         before = s
@@ -83,6 +88,8 @@ def from_latex(text: str) -> str:
     if "\\begin" in s or "\\end" in s:
         raise ParseError("only the matrix environments pmatrix, bmatrix and matrix are read; "
                          "or type a matrix as [[a, b], [c, d]]")
+    if has_command:
+        s = s.replace("\\ ", " ")  # a control space, as SymPy's latex() writes in tuples
     s = _COMMAND.sub(_command, s)
     if "\\" in s:
         raise ParseError("unexpected character '\\': LaTeX commands such as \\frac{a}{b}, \\sqrt{x} and \\leq are "
