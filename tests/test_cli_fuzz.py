@@ -15,7 +15,7 @@ the seed, so a failure names the case to replay with ``_case(n)``):
 * **command lines**: a valid command line of every command, mutated 1-3
   times (a token dropped, duplicated, swapped, replaced by a hostile string,
   characters inserted or replaced, an option inserted with a random value);
-* **CSV files** for ``grade``: bytes inserted (quotes, commas, line ends,
+* **CSV files** for ``grade`` (and rosters for ``handout --roster``): bytes inserted (quotes, commas, line ends,
   NUL, BOMs, Latin-1 bytes, escapes), lines dropped, repeated or swapped, the
   file cut short;
 * **exercise files** in a teacher's folder, then ``list``, ``show``,
@@ -255,9 +255,12 @@ def _case(n: int, work: Path) -> list[str]:
     kind = rng.random()
     if kind < 0.55:
         argv = _bounded(mutate_argv(rng, rng.choice(COMMANDS)))
-    elif kind < 0.8:
+    elif kind < 0.75:
         (work / "answers.csv").write_bytes(mutate_csv(rng, CSV_OK))
         argv = ["grade", "--answers", "answers.csv", "--jobs", "1", "--format", rng.choice(["csv", "json", "md"])]
+    elif kind < 0.8:
+        (work / "roster.csv").write_bytes(mutate_csv(rng, "student,email\nann,a@x\nbob,b@x\ncat,c@x\n"))
+        argv = ["handout", "exercise7", "--roster", "roster.csv", "--no-solutions"]
     else:
         ex_id = "fz"
         base = rng.choice(sorted(BASES))

@@ -965,3 +965,15 @@ def test_roster_not_utf8_names_line_and_byte(tmp_path):
     roster.write_bytes(b"student\nann\nJos\xe9\n")
     msg = assert_refused(*run(["handout", "exercise3", "--roster", str(roster)]))
     assert "line 3" in msg and "0xE9" in msg
+
+
+def test_univariate_function_without_its_domain_is_one_line_not_exit_3(sandbox):
+    """Found by the CLI fuzz: exercise19 with `domains = {}` met log(-1) in a chord and crashed (exit 3)."""
+    teacher = sandbox / "teacher"
+    teacher.mkdir()
+    text = (ROOT / "exercises" / "exercise19.toml").read_text(encoding="utf-8").replace(
+        'id = "exercise19"', 'id = "nodomain"', 1)
+    text = re.sub(r"(?m)^domains = \{.*\}$", "domains = {}", text, count=1)
+    (teacher / "nodomain.toml").write_text(text, encoding="utf-8")
+    msg = assert_refused(*run(["solve", "nodomain", "--exercises", str(teacher)]))
+    assert "nodomain.toml" in msg and "solver.domains" in msg, msg

@@ -366,7 +366,13 @@ def solve_second_derivative_test(ex) -> Solution:
         if not isinstance(fn, str) or not fn.replace("_", "").isalnum() or not fn[0].isalpha() or len(fn) > 4:
             raise ExerciseError(f"{ex.path.name}: field 'solver.names_text.{name}': must be a short name")
         plot = plot_range(ex, f"solver.plot.{name}", plots[name]) if name in plots else None
-        body, facts = analyse_function(f, x, dom, label, fn, state, plot)
+        try:
+            body, facts = analyse_function(f, x, dom, label, fn, state, plot)
+        except ValueError as exc:  # a value off the real line: the file gave no (or a too wide) domain
+            if "not a real number" not in str(exc):
+                raise
+            raise ExerciseError(f"{ex.path.name}: field 'solver.domains.{name}': {text} is not real on all of "
+                                f"the domain given ({exc}); give its domain, e.g. \"{x} > 0\"") from None
         tag, title = _split_label(label)
         steps.append(part(tag, title, facts["lead"] + ["."], body))
         summary.append(([f"({tag}) "] if tag else []) + _short(facts))
