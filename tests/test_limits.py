@@ -205,6 +205,7 @@ def test_out_of_memory_in_prove_is_verdict_unknown(monkeypatch, where):
     import convexproof.analyse.engine as E
     import convexproof.analyse.report as R
 
+    monkeypatch.setattr(E, "_WARM", True)  # no warm-up analyses in this (pytest's) process with the patch on
     if where == "analysis":
         monkeypatch.setattr(E, "make_problem", lambda *a, **k: _allocate(3 * 1024**3))
     else:
