@@ -154,11 +154,11 @@ def solve_quadratic(ex) -> Solution:
             rows, xk, path = [], sp.Matrix(start), []
             for k in range(k_max + 1):
                 err = sp.sqrt(sum((c - s_) ** 2 for c, s_ in zip(xk, xstar)))
-                rows.append([sp.Integer(k), _pt(xk), sp.simplify(f.subs(dict(zip(xs, xk)))),
-                             sp.Float(sp.N(err, 30), 4)])
+                rows.append([sp.Integer(k), _pt(xk.applyfunc(_short_number)),
+                             _short_number(sp.simplify(f.subs(dict(zip(xs, xk))))), sp.Float(sp.N(err, 30), 4)])
                 path.append(tuple(float(c) for c in xk))
                 xk = xk - step * grad.subs(dict(zip(xs, xk)))
-            sec.append(P("For example, from ", _pt(start), " (distances rounded to four digits):"))
+            sec.append(P("For example, from ", _pt(start), " (long fractions rounded to four digits):"))
             sec.append(T(["k", "iterate", "f", "distance to the minimiser"], rows))
             if plot is not None:
                 for _ in range(25):
@@ -312,6 +312,13 @@ def solve_quadratic(ex) -> Solution:
     return Solution(ex, [top, *steps], ans, figures=figures, facts={"part_sections": part_sections})
 
 
+def _short_number(v):
+    """A table entry as a teacher writes it: exact if its denominator is small, else four significant digits."""
+    if getattr(v, "is_Rational", False) and v.q > 100:
+        return sp.Float(v, 4)
+    return v
+
+
 def _path_figure(title, f, xs, plot, path, xstar):
     """Contour lines of f with an optimisation path drawn on them."""
     fig = contour_figure(title, f, xs, *plot)
@@ -330,11 +337,14 @@ def _eta_figure(a, bar):
     curves = []
     styles = ["thick, blue, mark=*", "thick, black!60!green, mark=square*", "thick, orange, mark=triangle*",
               "thick, red, mark=diamond*"]
-    for (frac, text), style in zip([(sp.Rational(1, 4), "η̄/4"), (sp.Rational(3, 4), "3η̄/4"), (sp.Integer(1), "η̄"),
-                                    (sp.Rational(21, 20), "1.05η̄")], styles):
+    bar_eta = named("η̄", r"\bar\eta")
+    eta_s = symbol("eta")
+    for frac, style in zip([sp.Rational(1, 4), sp.Rational(3, 4), sp.Integer(1), sp.Rational(21, 20)], styles):
         eta = frac * bar
         c = 1 - eta * a
-        curves.append({"label": f"step {text}", "points": [(k, float(c ** k)) for k in range(9)], "style": style})
-    return Figure(title="the iterates x_k from x_0 = 1 for four steps: monotone, oscillating but converging, "
-                        "bouncing at the threshold, diverging beyond it", curves=curves, xmin=0, xmax=8,
+        curves.append({"label": sp.Eq(eta_s, sp.Mul(frac, bar_eta, evaluate=False), evaluate=False),
+                       "points": [(k, float(c ** k)) for k in range(9)], "style": style})
+    return Figure(title="The iterates against the step number k, from the start 1, for four steps: monotone, "
+                        "oscillating but converging, bouncing at the threshold, diverging beyond it",
+                  curves=curves, xmin=0, xmax=8,
                   xlabel="k", ymin=-1.6, ymax=1.6)

@@ -193,7 +193,10 @@ def derivative_steps(name: str, f, x, order: int = 2, forms: list | None = None)
         if sp.simplify(_plain(res, x) - exact) != 0 and sp.N((_plain(res, x) - exact).subs(x, sp.Rational(7, 5)), 30) != 0:
             raise ValueError(f"derivative display disagrees with sympy.diff for {name}")
         shown = _sig_display(_shown(tree), x)
-        same = sp.srepr(shown) == sp.srepr(res) or shown == res or \
+        from ..analyse.diffsteps import QuotientRule, walk as _walk
+
+        quotient = any(isinstance(n, QuotientRule) for n in _walk(tree))  # x^(-1/2) read as a quotient: no
+        same = quotient or sp.srepr(shown) == sp.srepr(res) or shown == res or \
             len(str(shown)) > 1.6 * len(str(res)) + 12  # a rule expression longer than useful is left out
         steps.append(DiffLine(lhs=fn_at(name + "'" * k, x), shown=None if same else shown, result=res,
                               rules=_rules_text(_rules(tree))))

@@ -31,6 +31,7 @@ from .exkit import (
     formula_of,
     hp,
     join_list,
+    named,
     name_field,
     nonneg_on,
     want,
@@ -295,8 +296,8 @@ def _chord_step(steps, v, x, fn, f=None, plot=None):
                    ". Jensen's inequality fails, so ", F0, " is not convex."))
     if f is not None:
         lo, hi = plot if plot is not None else (None, None)
-        if lo is not None and not (lo <= float(a) and float(b) <= hi):
-            lo, hi = None, None
+        if lo is not None and (not (lo <= float(a) and float(b) <= hi) or float(b - a) < (hi - lo) / 4):
+            lo, hi = max(lo, float(a) - float(b - a)), min(hi, float(b) + float(b - a))
         steps.append(figure(chord_figure(f"{fn} and the witness chord: at the midpoint the graph (square) lies "
                                          "above the chord", f, x, a, b, lo, hi, fn)))
 
@@ -396,6 +397,7 @@ def solve_second_derivative_test(ex) -> Solution:
         tag, head = _split_label(str(title))
         ans, body = _EXTRAS[key](x, done)
         steps.append(part(tag, head, [*ans, "."], body))
+        summary.append(([f"({tag}) "] if tag else []) + _EXTRA_SHORT[key])
     top = []
     for s_ in summary:
         top += (["; "] if top else []) + s_
@@ -500,13 +502,26 @@ def _sum_rule(x, done):
 def _am_gm(x, done):
     """Jensen's inequality for −log x gives the AM–GM inequality."""
     a, b = sp.Integer(1), sp.Integer(4)
-    body = [P("For a, b > 0, Jensen's inequality for the convex function −log x with t = 1/2 reads "
-              "−log((a + b)/2) ≤ −(log a + log b)/2 = −log √(ab). Multiplying by −1 and using that log is "
-              "increasing gives (a + b)/2 ≥ √(ab): the arithmetic mean is at least the geometric mean."),
-            P("Since −log x is strictly convex, equality holds only when a = b. For example, with ", E(sp.Symbol("a"), a),
-              " and ", E(sp.Symbol("b"), b), ": ", E(sp.Symbol("(a + b)/2"), (a + b) / 2), " ≥ 2 = √(ab).")]
-    ans = ["Jensen's inequality for the convex −log x at a and b gives (a + b)/2 ≥ √(ab), with equality only when a = b"]
+    A, B = sp.symbols("a b", positive=True)
+    am, gm = named("(a + b)/2", r"\tfrac{a+b}{2}"), named("√(ab)", r"\sqrt{ab}")
+    jensen = named("−log((a + b)/2) ≤ −(log a + log b)/2", r"-\log\tfrac{a+b}{2} \le -\tfrac{\log a + \log b}{2}")
+    body = [P("For ", named("a, b > 0", "a, b > 0"), ", Jensen's inequality for the convex function −log x with "
+              "t = 1/2 reads ", jensen, ", and the right-hand side is ", named("−log √(ab)", r"-\log\sqrt{ab}"),
+              ". Multiplying by −1 and using that log is increasing gives ",
+              named("(a + b)/2 ≥ √(ab)", r"\tfrac{a+b}{2} \ge \sqrt{ab}"), ": the arithmetic mean is at least the geometric "
+              "mean."),
+            P("Since −log x is strictly convex, equality holds only when ", sp.Eq(A, B, evaluate=False),
+              ". For example, with ", E(A, a), " and ", E(B, b), ": ", E(am, (a + b) / 2), " ≥ ",
+              E(gm, sp.sqrt(a * b)), ".")]
+    ans = ["Jensen's inequality for the convex −log x at a and b gives ",
+           named("(a + b)/2 ≥ √(ab)", r"\tfrac{a+b}{2} \ge \sqrt{ab}"),
+           ", with equality only when ", sp.Eq(A, B, evaluate=False)]
     return ans, body
 
 
 _EXTRAS = {"descent": _descent, "sum": _sum_rule, "am_gm": _am_gm}
+_EXTRA_SHORT = {  # the few words of each further part in the opening answer line
+    "descent": ["the convex loss has one minimiser that every run reaches; the other's answer depends on the start"],
+    "sum": ["a sum of convex functions is convex, strictly if one term is"],
+    "am_gm": ["Jensen's inequality for −log x gives the arithmetic–geometric mean inequality"],
+}
