@@ -215,7 +215,7 @@ def test_lecture_note_steps(results):
               "cvx_conclusion"):
         assert k in kinds
     md = __import__("convexproof.analyse.report", fromlist=["proof_document"]).proof_document(r, "md")
-    assert "sigmoid" in md and "κ" in md and "⪰" in md
+    assert "σ(" in md and "κ" in md and "⪰" in md and "Xᵀ" in md
 
 
 # ------------------------------------------------------------ the reader

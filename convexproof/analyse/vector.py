@@ -463,7 +463,7 @@ class Analysis:
         if t.curvature == CONVEX:
             t.mu = []
             t.L = None if sup is None else [(c * sup, self._spec("lambda_max", gram(A)) if vec else Dot(A, A, ()))]
-            d2s = text(Deriv(d2, Sym("t", (), "data"), "phi''"))
+            d2s = _u(Deriv(d2, Sym("t", (), "data"), "phi''"))
             t.reason = (f"phi(t) = {phis} has phi''(t) = {d2s} ≥ 0 (scalar engine: "
                         f"phi is {sub_c}), so vᵀ∇²v = c·Σᵢ phi''(uᵢ)·(aᵢᵀv)² ≥ 0" if vec else
                         f"phi(t) = {phis} has phi''(t) ≥ 0 (scalar engine: phi is {sub_c}), so vᵀ∇²v = c·phi''(u)·(aᵀv)² ≥ 0")

@@ -43,8 +43,10 @@ class Node:
     def __str__(self) -> str:
         return text(self)
 
-    def _sympystr(self, printer=None) -> str:  # sympy.sstr and mathtext.unicode
-        return text(self)
+    def _sympystr(self, printer=None) -> str:  # sympy.sstr (the notation) and mathtext.unicode (lecture notes)
+        from ..mathtext import _StrPrinter
+
+        return pretty(self) if isinstance(printer, _StrPrinter) else text(self)
 
     def _latex(self, printer=None) -> str:  # sympy.latex and the templates' m filter
         return tex(self)
@@ -336,7 +338,7 @@ def add(*terms) -> Node | None:
         return None
     if len(rest) == 1:
         return rest[0]
-    return Add(tuple(rest), rest[0].shape)
+    return Add(tuple(rest), next((t.shape for t in rest if t.shape != ()), ()))
 
 
 def matmul(a: Node, b: Node) -> Node:
@@ -443,9 +445,15 @@ def tex(n: Node) -> str:
     return _Printer(tex=True).p(n)
 
 
+def pretty(n: Node) -> str:
+    """Lecture-note notation for Markdown (Xᵀ(Xw − y), ‖w‖², λ_min(XᵀX)); mathtext adds superscripts and Greek."""
+    return _Printer(tex=False, pretty=True).p(n)
+
+
 class _Printer:
-    def __init__(self, tex: bool):
+    def __init__(self, tex: bool, pretty: bool = False):
         self.tex = tex
+        self.pretty = pretty and not tex
 
     def wrap(self, n: Node, prec: int) -> str:
         s = self.p(n)
@@ -466,6 +474,10 @@ class _Printer:
         return sp.sstr(v)
 
     def p(self, n: Node) -> str:  # noqa: C901 - one case per node type
+        if self.pretty:
+            r = self._pretty(n)
+            if r is not None:
+                return r
         t = self.tex
         if isinstance(n, Sym):
             return self.sym(n.name)
@@ -550,6 +562,29 @@ class _Printer:
         if hasattr(n, "custom"):
             return n.custom(self)
         return "?"
+
+    def _pretty(self, n: Node) -> str | None:  # noqa: C901
+        if isinstance(n, Tr):
+            return self.wrap(n.a, 5) + "ᵀ"
+        if isinstance(n, MatMul):
+            return self.wrap(n.a, 2) + self.wrap(n.b, 3)
+        if isinstance(n, Mul) and n.a.shape != () and n.b.shape != ():
+            return self.wrap(n.a, 2) + " ⊙ " + self.wrap(n.b, 3)
+        if isinstance(n, Dot):
+            return self.wrap(n.a, 5) + "ᵀ" + self.wrap(n.b, 5)
+        if isinstance(n, Outer):
+            return self.wrap(n.a, 5) + self.wrap(n.b, 5) + "ᵀ"
+        if isinstance(n, Spec):
+            return f"λ_{n.name.split('_')[1]}({self.p(n.a)})"
+        if isinstance(n, Red) and n.name in ("norm2", "norm1"):
+            return "‖" + self.p(n.a) + "‖" + ("₁" if n.name == "norm1" else "")
+        if isinstance(n, Fn) and n.name == "sigmoid":
+            return f"σ({self.p(n.a)})"
+        if isinstance(n, Fn) and n.name == "abs":
+            return f"|{self.p(n.a)}|"
+        if isinstance(n, Ones):
+            return "𝟏"
+        return None
 
     def _signed(self, n: Node) -> tuple[bool, str]:
         """(negative?, body) of a term, so that sums print as a - b."""
