@@ -174,9 +174,9 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
     if facts["verdict"] == "convex" and plot is not None:
         from . import Figure
 
-        curves = [{"label": fn, "expr": f, "var": x, "breaks": [k[0] for k in v.kinks]}]
+        curves = [{"label": fname(fn, x), "expr": f, "var": x, "breaks": [k[0] for k in v.kinks]}]
         if v.d2 is not None:
-            curves.append({"label": fn + "''", "expr": v.d2, "var": x})
+            curves.append({"label": fname(fn + "''", x), "expr": v.d2, "var": x})
             title = f"{fn} (solid) and its second derivative (dashed), which stays above 0: the graph curves upwards"
         elif all(sp.simplify(l_ - r_) == 0 for _c, l_, r_ in v.kinks):
             title = f"{fn}: convex pieces joined smoothly (the slope is continuous)"
