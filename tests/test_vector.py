@@ -75,6 +75,11 @@ CASES = [
     ("dot(w, w) + dot(y, X@w)", XY, [], "strongly convex", {"modulus": "2", "hessian": "2*I"}),
     ("sum(abs(X@w - y)) + lam*norm(w)**2", XY, ["lam > 0"], "strongly convex", {"modulus_for_all_data": "2*lam"}),
     ("norm(X@w - y)**2 - norm(w, 1)", XY, [], "not convex", {}),
+    # parameters: a counterexample for one value says nothing about the others
+    ("lam*sum(exp(X@w))", XW, [], "unknown", {}),
+    ("(dot(w, w) - 1)**2 + lam*norm(w)**2", W, ["lam > 0"], "unknown", {}),
+    ("norm(X@w)**2 + lam*norm(w)**2", XW, ["lam < -1"], "not convex", {}),
+    ("(dot(w, w) - 1)**2 + lam*dot(a, w)", AW, [], "not convex", {}),
 ]
 IDS = [f"{i}:{c[0]}" for i, c in enumerate(CASES)]
 

@@ -920,6 +920,19 @@ def _decide(f, var, shp, problem, box, res: VectorProofResult) -> None:
     if rest_convex and eye and q.free_symbols and qs not in (NEG,):
         _condition(an, terms, q, res, smooth)
         return
+    if eye and qs == NEG and all(t.vanishes for t in rest) and an.problem.parameters:
+        # for every parameter value in range q < 0, and with all data 0 the Hessian is q·I: not convex
+        from .domain import sample_point
+
+        pv = {p: sample_point(an.problem.interval(p)) for p in an.problem.parameters}
+        wit = _zero_data_witness(an, pv)
+        if wit is not None:
+            res.convex, res.verdict, res.witness = False, "not convex", wit
+            res.steps.append(_witness_step(wit, "q < 0 for every parameter value in range, and with all data 0 f is "
+                                                "a negative multiple of ‖w‖² plus an affine function; for example"))
+            res.steps.append(CvxConclusion("not convex", "f is not convex for any parameter value in range: with all "
+                                                         "data 0 its Hessian is a negative multiple of I"))
+            return
     if smooth and res.hessian_node is not None:
         res.steps.append(CvxVecHessian(res.hessian_node, [], "the Hessian is not positive semidefinite for every "
                                                              "value of the data, as far as these rules show"))
@@ -1163,6 +1176,22 @@ def _witness_step(w: dict, text_: str):
 def _search(an: Analysis, f, var, shp, problem, res: VectorProofResult, terms) -> None:
     """Not proved convex: look for a verified witness on small instances."""
     wit = find_instance_witness(an, f, var, shp, problem)
+    from .vector_check import _params_of
+
+    curved = [t for t in terms if t.kind != "affine"]
+    depends = any(_params_of(t.node) & set(problem.parameters) for t in curved)
+    if wit is not None and wit.get("params") and depends:
+        # a counterexample for some parameter values says nothing about the others: no verdict
+        from ..mathtext import unicode as u
+
+        pv = ", ".join(f"{k} = {u(v)}" for k, v in wit["params"].items())
+        res.convex, res.verdict = None, "unknown"
+        res.notes.append(f"f is not convex for {pv} (a verified counterexample); other parameter values are not "
+                         "decided")
+        res.steps.append(_witness_step(wit, f"for {pv} an instance is not convex"))
+        res.steps.append(CvxConclusion("unknown", f"f is not convex for {pv}, but other parameter values in range are "
+                                                  "not decided: no verdict"))
+        return
     if wit is not None:
         res.convex = False
         res.verdict = "not convex"
