@@ -443,3 +443,61 @@ def test_regularize_vector_json_and_md():
     assert "Smallest λ" in proof_document(r, "md")
     r = regularize_vector("sum(log(1 + exp(X@w)))", "w", [], XW)
     assert r.lam_min is None and not r.found
+
+
+# ------------------------------------------------------------ the constants, on instances
+def _constant_value(node, env):
+    """A modulus or smoothness node on an instance: λ_min/λ_max of the instance's matrices, as a float."""
+    import numpy as np
+
+    from convexproof.analyse.vector import scalarise
+    from convexproof.analyse.vector_expr import Add, Const, Scale, Spec
+
+    if isinstance(node, Add):
+        return sum(_constant_value(t, env) for t in node.terms)
+    if isinstance(node, Scale):
+        return float(sp.sympify(node.c).xreplace({**env["params"], **env["dims"]})) * _constant_value(node.a, env)
+    if isinstance(node, Const):
+        return float(sp.sympify(node.value).xreplace({**env["params"], **env["dims"]}))
+    if isinstance(node, Spec):
+        M = np.array(scalarise(node.a, env).tolist(), dtype=float)
+        ev = np.linalg.eigvalsh((M + M.T) / 2)
+        return float(ev[0] if node.name == "lambda_min" else ev[-1])
+    return float(scalarise(node, env))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[3] in CONVEX],
+                         ids=[i for i, c in zip(IDS, CASES) if c[3] in CONVEX])
+def test_modulus_and_smoothness_hold_on_instances(case, results):
+    """f − (μ/2)‖w‖² is convex and (L/2)‖w‖² − f is convex on random instances (μ, L with their λ_min, λ_max)."""
+    from convexproof.analyse.domain import make_problem
+    from convexproof.analyse.vector import instance_env
+    from convexproof.analyse.witness import exact_chord, numeric_chords
+
+    r = _result(results, case)
+    if r.modulus_node is None and r.smoothness_node is None:
+        pytest.skip("no constants")
+    expr, shapes, where, _, _ = case
+    f, var, shp, problem = read_problem(expr, "w", where, shapes)
+    rng = random.Random(17)
+    from convexproof.analyse.domain import sample_point
+
+    params = {p: sample_point(problem.interval(p)) for p in problem.parameters}
+    dims = dimension_symbols(shp)
+    for n, d in ((3, 2), (2, 3)):
+        sizes = {s: (n if str(s) == "n" else d) for s in dims}
+        data = random_data(shp, var, sizes, rng)
+        fs, ws = instance(f, shp, var, sizes, data, params)
+        env = instance_env(shp, var, sizes, data, params)
+        sq = sum(x ** 2 for x in ws)
+        checks = []
+        if r.modulus_node is not None:
+            mu = _constant_value(r.modulus_node, env)
+            checks.append(fs - sp.Rational(mu * (1 - 1e-6) - 1e-9).limit_denominator(10**12) / 2 * sq)
+        if r.smoothness_node is not None:
+            L = _constant_value(r.smoothness_node, env)
+            checks.append(sp.Rational(L * (1 + 1e-6) + 1e-9).limit_denominator(10**12) / 2 * sq - fs)
+        for g in checks:
+            prob = make_problem(g, wrt=ws)
+            count, bad, chord = numeric_chords(g, prob, n=200, seed=3)
+            assert chord is None or exact_chord(g, prob, chord) is None, (expr, sizes, g)
