@@ -285,3 +285,24 @@ def test_figures_are_placed_in_their_part_not_after_the_answers():
     assert text.rstrip().endswith(r"\end{document}")
     assert text.index(r"\begin{tikzpicture}") < text.index(r"\subsection*{(e)")
     assert r"\begin{minipage}{\linewidth}" in text  # a caption cannot be split from its figure
+
+
+def test_missing_figures_are_drawn_log_loss_and_abs_against_abs_plus_quadratic():
+    for ex_id, needle in (("exercise1", "L(p) for y = 0, 1/2, 1"), ("exercise11", "|x| plus the quadratic")):
+        ex, sol = solved(ex_id)
+        titles = [f.figure.title for st in sol.steps for f in walk(st) if isinstance(f, FigureStep)]
+        assert any(needle in t for t in titles), titles
+
+
+def test_show_has_no_doubled_punctuation():
+    from click.testing import CliRunner
+
+    from convexproof.cli import cli
+
+    out = CliRunner().invoke(cli, ["show", "exercise4"]).output
+    assert ".;" not in out and "?;" not in out
+
+
+def test_figure_legends_typeset_second_derivatives():
+    text = tex("exercise4")
+    assert r"\addlegendentry{f''}" not in text and r"\addlegendentry{$f''\left(x\right)$}" in text

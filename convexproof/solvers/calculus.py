@@ -98,6 +98,29 @@ def _never_all_zero(vanishing: list[list[sp.Expr]], conditions, bounds) -> bool:
     return True
 
 
+def _family_figure(name, f, x, bounds):
+    """f on its interval for the smallest, middle and largest value of one other bounded symbol (e.g. the label)."""
+    others = sorted(f.free_symbols - {x}, key=lambda s: s.name)
+    bx = bounds.get(x)
+    if len(others) > 1 or bx is None or not (bx.lo.is_finite and bx.hi.is_finite):
+        return None
+    lo, hi = float(bx.lo), float(bx.hi)
+    pad = (hi - lo) / 50
+    lo, hi = lo + (pad if bx.lo_open else 0), hi - (pad if bx.hi_open else 0)
+    if others:
+        b = bounds.get(others[0])
+        if b is None or not (b.lo.is_finite and b.hi.is_finite):
+            return None
+        values = [b.lo, (b.lo + b.hi) / 2, b.hi]
+        curves = [{"label": sp.Eq(others[0], v, evaluate=False), "expr": f.subs(others[0], v), "var": x}
+                  for v in values]
+    else:
+        curves = [{"label": fn(name, x), "expr": f, "var": x}]
+    what = f" for {U(others[0])} = " + ", ".join(U(v) for v in values) if others else ""
+    return Figure(title=f"{name}({U(x)}){what}: every curve bends upwards",
+                  curves=curves, xmin=lo, xmax=hi, xlabel=str(x), ymin=0, ymax=4)
+
+
 def Eq_(lhs, rhs):
     from .exkit import E
 
@@ -183,10 +206,14 @@ def second_derivative_convexity(ex) -> Solution:
         sec.append(Section("When can the second derivative vanish?", children=zero_children))
         rel = relation(deriv(name, x, 2), "pos" if strict else "nonneg")
         verdict = "strictly convex" if strict else "convex"
-        sec.append(Section("Conclusion", children=[
-            Claim("Therefore", rel, f" at every point of the domain, for all values of the other symbols allowed "
-                  f"there. A twice-differentiable function on an interval with this property is {verdict}."),
-        ]))
+        concl = [Claim("Therefore", rel, f" at every point of the domain, for all values of the other symbols "
+                       f"allowed there. A twice-differentiable function on an interval with this property is {verdict}.")]
+        fig = _family_figure(name, f, x, bounds)
+        if fig is not None:
+            from .teach import FigureStep
+
+            concl.append(FigureStep(figure=fig))
+        sec.append(Section("Conclusion", children=concl))
         steps.extend(sec)
 
     answers = {"second_derivative": d2, "first_derivative": d1, "verdict": verdict}

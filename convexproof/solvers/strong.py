@@ -34,7 +34,8 @@ from .exkit import (
     named,
     want,
 )
-from .teach import lead, part
+from . import Figure
+from .teach import figure, lead, part
 from .univariate import analyse_function
 
 
@@ -84,6 +85,10 @@ def solve_strong_convexity(ex) -> Solution:
           r"g(x) - \tfrac{m}{2}x^2"), " is ", named("|x| − ((m − μ)/2)x²", r"|x| - \tfrac{m-\mu}{2}x^2"),
           ", and the same chord gives the gap ", over.subs(m, ms), ", positive whenever ", named("m > μ", r"m > \mu"),
           ". The best modulus is exactly ", E(symbol("mu"), mu), "."),
+        figure(Figure(title="|x| (flat on each side of 0: not strongly convex) and |x| plus the quadratic, which "
+                            "curves upwards everywhere", curves=[
+            {"label": sp.Abs(x), "expr": sp.Abs(x), "var": x, "breaks": [0]},
+            {"label": g, "expr": g, "var": x, "breaks": [0]}], xmin=-2, xmax=2, xlabel=str(x))),
     ]))
     # 3. L2 regularisation shifts the eigenvalues by 2 lam
     n = H.shape[0]
