@@ -30,7 +30,45 @@ from ..errors import ConvexproofError, ExerciseError
 from ..steps import Paragraph, Section, Step
 from . import Solution, register
 from .exkit import answer_steps, want
-from .teach import part
+from .teach import lead, part
+
+_TOPICS = {  # topic -> (title, step kinds)
+    "hessian": ("The gradient and the Hessian", ("cvx_vec_term", "cvx_vec_gradient", "cvx_vec_hessian")),
+    "convexity": ("Convexity", ("cvx_vec_hessian", "cvx_conclusion")),
+    "terms": ("Each term", ("cvx_vec_term",)),
+    "modulus": ("The strong-convexity modulus", ("cvx_vec_constants",)),
+    "verdict": ("The verdict", ("cvx_conclusion",)),
+}
+
+
+def _sections(ex, res, answers) -> list:
+    """One section per statement part, from ``sections_text = "a=hessian; b=modulus,verdict"``, each opening
+    with its answer and followed by the proof steps it rests on."""
+    spec = _texts(ex, "sections_text")
+    out = []
+    for item in spec:
+        label, _, topics = item.partition("=")
+        label, names = label.strip(), [t.strip() for t in topics.split(",") if t.strip()]
+        if not label or not names or any(t not in _TOPICS for t in names):
+            raise ExerciseError(f"{ex.path.name}: field 'solver.sections_text': write a=hessian; b=modulus, with "
+                                f"topics among {', '.join(_TOPICS)}")
+        kinds = [k for t in names for k in _TOPICS[t][1]]
+        kids = [st for st in res.steps if st.kind in kinds]
+        out.append(part(label, " and ".join(_TOPICS[t][0] if i == 0 else _TOPICS[t][0].lower()
+                                           for i, t in enumerate(names)),
+                        _lead_for(names, res, answers), [VectorProof(children=kids)]))
+    return out
+
+
+def _lead_for(names, res, answers) -> list:
+    t = names[0]
+    if t == "hessian" and res.hessian_node is not None:
+        return ["∇²f(w) = ", res.hessian_node]
+    if t == "modulus" and "modulus" in answers:
+        return ["μ = ", answers["modulus"], ": f is strongly convex with this modulus for every data set"]
+    if t == "terms":
+        return ["every term is convex for every value of the data"]
+    return ["the function f is ", res.verdict, " for every value of the data"]
 
 
 @dataclass
@@ -93,11 +131,14 @@ def solve_vector_model(ex) -> Solution:
     setup = Paragraph(f"Shapes: {dims}. Every name with a shape other than {wrt} is data: each claim below holds for "
                       "every value of the data" + (" and for " + " and ".join(u(parse_condition(c)) for c in where)
                                                    if where else "") + ".")
-    proof = VectorProof(children=list(res.steps))
-    steps = [
-        part("", "The model", ["the verdict: f is ", res.verdict], [setup]),
-        Section(title="The proof", children=[proof]),
-        Section(title="Answers", children=answer_steps(answers)),
-    ]
+    steps = [lead("the function f is ", res.verdict, " for every value of the data"
+                  + (" and of the parameters in range" if where else ""))]
+    sections = _sections(ex, res, answers)
+    if sections:
+        steps += [Section(title="The model", children=[setup])] + sections
+    else:
+        steps += [part("", "The model", ["the verdict: f is ", res.verdict], [setup]),
+                  Section(title="The proof", children=[VectorProof(children=list(res.steps))])]
+    steps.append(Section(title="Answers", children=answer_steps(answers)))
     facts = {"shapes": shapes, "wrt": wrt, "where": where, "function_text": shown}
     return Solution(ex, steps, answers, facts=facts)
