@@ -45,7 +45,11 @@ def _requirements(f: sp.Expr):
                 out.append((e.base, POS if ex < 0 else NONNEG, f"{u(e)} needs {u(e.base)} {'>' if ex < 0 else '≥'} 0"))
             elif ex.is_Integer and ex < 0:
                 out.append((e.base, "nonzero", f"{u(e)} needs {u(e.base)} ≠ 0"))
-        elif isinstance(e, (sp.tan, sp.asin, sp.acos, sp.cot, sp.sec, sp.csc)):
+        elif isinstance(e, (sp.tan, sp.sec)):
+            out.append((sp.cos(e.args[0]), "nonzero", f"{type(e).__name__}({u(e.args[0])}) needs cos({u(e.args[0])}) ≠ 0"))
+        elif isinstance(e, (sp.cot, sp.csc)):
+            out.append((sp.sin(e.args[0]), "nonzero", f"{type(e).__name__}({u(e.args[0])}) needs sin({u(e.args[0])}) ≠ 0"))
+        elif isinstance(e, (sp.asin, sp.acos)):
             out.append((e, "finite", f"{type(e).__name__} is not defined everywhere"))
     return out
 

@@ -422,8 +422,8 @@ class SignOracle:
             lo = _fmt_bound(r)
             return Sgn(s, lambda: f"bounding each part on the domain (e.g. |sin|, |cos| ≤ 1) gives {u(e)} ∈ {lo}")
         syms = e.free_symbols
-        if len(syms) == 1 and e.is_rational_function(next(iter(syms))):
-            p = self._poly1(e)
+        if len(syms) == 1 and (e.is_rational_function(next(iter(syms))) or sp.count_ops(e) <= 40):
+            p = self._poly1(e)  # exact: root isolation, exp(x/q) = u, or the exact zeros of a transcendental f
             if p is not None:
                 return p
         return Sgn(None, "")
@@ -689,7 +689,95 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
             neg = sp.log(r.neg_point) * q if r.neg_point is not None and r.neg_point > 0 else None
             pos = sp.log(r.pos_point) * q if r.pos_point is not None and r.pos_point > 0 else None
             return USign(r.sign, why, r.steps, neg, pos)
+    if _depth == 0:
+        return _sign_by_zeros(e, x, I)
     return None
+
+
+ZERO_CHECK_POINTS = 12  # certified sample points per piece, a guard against a zero the solver missed
+MAX_ZEROS = 24
+
+
+def _sign_by_zeros(e: sp.Expr, x: sp.Symbol, I: sp.Interval) -> USign | None:
+    """The sign of a continuous transcendental function on I from its exact zeros, or None.
+
+    When SymPy's ``continuous_domain`` contains I and ``solveset`` returns the
+    zeros in I as a finite set (trigonometric, exponential and logarithmic
+    equations it solves exactly), the sign is constant between consecutive
+    zeros: it is read off one point of each piece with a certified sign, and
+    checked at further certified points of the piece (a solver that missed a
+    zero makes this return None, never a wrong sign).
+    """
+    from sympy.calculus.util import continuous_domain
+
+    if not e.has(sp.sin, sp.cos, sp.tan, sp.exp, sp.log, sp.sinh, sp.cosh, sp.tanh, sp.Pow) or e.has(
+            sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min):
+        return None
+    try:
+        D = continuous_domain(e, x, I)
+        if D.is_superset(I) is not True:
+            return None
+        check_deadline()
+        Z = sp.solveset(e, x, I)
+    except Exception:  # noqa: BLE001 - a solver that gives up decides nothing
+        return None
+    if not isinstance(Z, sp.FiniteSet) and Z is not sp.EmptySet:
+        return None
+    zeros = sorted(Z, key=lambda z: sp.N(z, 30)) if Z is not sp.EmptySet else []
+    if len(zeros) > MAX_ZEROS or any(z.free_symbols for z in zeros):
+        return None
+    cuts = [I.inf, *zeros, I.sup]
+    signs, neg_point, pos_point = [], None, None
+    for lo, hi in zip(cuts, cuts[1:]):
+        if lo == hi:
+            continue
+        piece = sp.Interval.open(lo, hi)
+        pts = _piece_points(piece, ZERO_CHECK_POINTS)
+        got = set()
+        for pt in pts:
+            check_deadline()
+            sg = exact_sign(e.subs(x, pt))
+            if sg is None or sg == 0:
+                return None  # too close to call, or a zero the solver did not report
+            got.add(sg)
+        if len(got) != 1:
+            return None
+        sg = got.pop()
+        signs.append(sg)
+        if sg < 0 and neg_point is None:
+            neg_point = pts[0]
+        if sg > 0 and pos_point is None:
+            pos_point = pts[0]
+    if not signs:
+        return None
+    zero_inside = any(I.contains(z) is sp.true for z in zeros)
+    if all(sg > 0 for sg in signs):
+        sign = NONNEG if zero_inside else POS
+    elif all(sg < 0 for sg in signs):
+        sign = NONPOS if zero_inside else NEG
+    else:
+        sign = "mixed"
+    zs = ", ".join(u(z) for z in zeros)
+    why = (lambda zs=zs, I=I, sign=sign: (f"it is continuous on {interval_text(I)} and "
+                                          + (f"vanishes there only at {zs}" if zs else "has no zero there")
+                                          + f"; between its zeros its sign is that of one point, so it is {_REL.get(sign, 'of both signs')}"))
+    return USign(sign, why, [], neg_point, pos_point)
+
+
+def _piece_points(piece: sp.Interval, n: int) -> list:
+    """A simple interior point of the open interval first, then n more spread over it (rational where possible)."""
+    lo, hi = piece.inf, piece.sup
+    if lo == -sp.oo and hi == sp.oo:
+        base = [sp.Integer(0)] + [sp.Integer(k) * s for k in (1, 2, 5, 10, 100, 1000) for s in (1, -1)]
+        return base[:n + 1]
+    if lo == -sp.oo:
+        return [hi - sp.Integer(k) for k in (1, 2, 5, 10, 100, 1000, 10**6)]
+    if hi == sp.oo:
+        return [lo + sp.Integer(k) for k in (1, 2, 5, 10, 100, 1000, 10**6)]
+    w = hi - lo
+    pts = [lo + w / 2] + [lo + w * sp.Rational(k, n + 1) for k in range(1, n + 1)]
+    pts += [lo + w / 10**6, hi - w / 10**6]
+    return pts
 
 
 # --------------------------------------------------------------- counterexamples

@@ -1,0 +1,40 @@
+"""Issue #10: the sign of a transcendental f'' on an interval, from its exact zeros.
+
+Every "not convex" comes with a verified witness; every "convex" is checked
+by the engine's own random chords as well.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from convexproof.analyse import prove
+from convexproof.analyse.domain import make_problem
+from convexproof.analyse.witness import verify_witness
+
+CONVEX = {"convex", "strictly convex", "strongly convex"}
+NOT = {"not convex", "concave"}
+
+CASES = [
+    ("1/cos(x)", ["x > -pi/2", "x < pi/2"], CONVEX),
+    ("cos(x)", ["x > pi/2", "x < 3*pi/2"], CONVEX),
+    ("cos(x)", ["x > 0", "x < pi"], NOT),
+    ("log(x)/x", ["x >= exp(3/2)"], CONVEX),
+    ("log(x)/x", ["x > 0"], NOT),
+    ("-log(cos(x))", ["x > -pi/2", "x < pi/2"], CONVEX),
+    ("tan(x)", ["x > 0", "x < pi/2"], CONVEX),
+    ("tan(x)", ["x > -pi/2", "x < pi/2"], NOT),
+    ("1/sin(x)", ["x > 0", "x < pi"], CONVEX),
+    ("-log(sin(x))", ["x > 0", "x < pi"], CONVEX),
+    ("exp(x)/x", ["x > 0"], CONVEX),
+    ("sin(x)", ["x > 0", "x < pi"], {"concave"}),
+]
+
+
+@pytest.mark.parametrize("expr, where, allowed", CASES)
+def test_transcendental_curvature_on_an_interval(expr, where, allowed):
+    r = prove(expr, where=where, timeout=20)
+    assert r.verdict in allowed, (r.verdict, r.method, r.to_dict().get("notes"))
+    if r.convex is False:
+        p = make_problem(expr, where=where)
+        assert verify_witness(p.expr, p.variables, r.witness, p)
