@@ -54,6 +54,12 @@ def read_roster(path) -> list[str]:
     from .grade import decode
 
     text = decode(raw, f"roster {p.name}")  # UTF-8 (with or without a BOM) or UTF-16 with a BOM; else line and byte
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:  # a CSV syntax error is one line, not a crash (a lone carriage return used to be exit 3)
+        for _ in csv.reader(io.StringIO(text)):
+            pass
+    except csv.Error as exc:
+        raise ConvexproofError(f"roster {p.name}: not a readable CSV file ({exc})") from None
     reader = csv.DictReader(io.StringIO(text))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "student" not in fields:

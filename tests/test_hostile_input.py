@@ -977,3 +977,16 @@ def test_univariate_function_without_its_domain_is_one_line_not_exit_3(sandbox):
     (teacher / "nodomain.toml").write_text(text, encoding="utf-8")
     msg = assert_refused(*run(["solve", "nodomain", "--exercises", str(teacher)]))
     assert "nodomain.toml" in msg and "solver.domains" in msg, msg
+
+
+@pytest.mark.parametrize("data", [b"student,email\nann,a\rx\nbob,b\n", b"student\n" + b"a" * 200_000 + b"\n"])
+def test_roster_csv_syntax_is_one_line_not_exit_3(tmp_path, data):
+    """Found by the CLI fuzz: a lone carriage return in a roster raised csv.Error (exit 3)."""
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(data)
+    result, _ = run(["handout", "exercise7", "--roster", str(roster), "--no-solutions"])
+    assert result.exit_code in (0, 2) and "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1
+    else:
+        assert "ann" in result.stdout and "bob" in result.stdout
