@@ -501,3 +501,32 @@ def test_modulus_and_smoothness_hold_on_instances(case, results):
             prob = make_problem(g, wrt=ws)
             count, bad, chord = numeric_chords(g, prob, n=200, seed=3)
             assert chord is None or exact_chord(g, prob, chord) is None, (expr, sizes, g)
+
+
+# ------------------------------------------------------------ checking matrix-expression answers
+@pytest.mark.parametrize("answer,status", [
+    ("2*X.T@X + 2*lam*I", "correct"),
+    ("2*(X.T@X + lam*I)", "correct"),
+    ("X.T@X*2 + I*lam*2", "correct"),
+    ("2*(X.T@X).T + 2*lam*I", "correct"),
+    ("X.T@X + lam*I", "incorrect"),
+    ("2*X.T@X + lam*I", "incorrect"),
+    ("2*X.T@X", "incorrect"),
+])
+def test_check_matrix_expression(answer, status):
+    import convexproof
+
+    r = convexproof.check("exercise21", answer, part="hessian")
+    assert r.status == status, (r.status, r.feedback)
+
+
+def test_check_matrix_expression_known_mistake_and_invalid():
+    import convexproof
+
+    r = convexproof.check("exercise20", "c*X.T@X", part="hessian")
+    assert r.status == "incorrect" and r.note == "factor-two-forgotten"
+    r = convexproof.check("exercise20", "2*X.T@X", part="hessian")  # c = 1 in the default variant
+    assert r.status == "correct"
+    assert convexproof.check("exercise21", "X.T@", part="hessian").status == "invalid"
+    r = convexproof.check("exercise21", "2*X@X.T + 2*lam*I", part="hessian")
+    assert r.status == "incorrect"
