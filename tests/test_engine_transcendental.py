@@ -38,3 +38,27 @@ def test_transcendental_curvature_on_an_interval(expr, where, allowed):
     if r.convex is False:
         p = make_problem(expr, where=where)
         assert verify_witness(p.expr, p.variables, r.witness, p)
+
+
+DOMAINS = [
+    ("1/(1 - x**2 - y**2)", ["x**2 + y**2 < 1"], CONVEX),
+    ("-log(1 - x**2 - y**2)", ["x**2 + y**2 < 1"], CONVEX),
+    ("-log(x - y**2)", ["x > y**2"], CONVEX),
+    ("x**2/(1 - x - y)", ["x + y < 1"], CONVEX),
+    ("1/(1 - x - y)", ["x + y < 1"], CONVEX),
+    ("-log(x) - log(y) - log(1 - x - y)", ["x > 0", "y > 0", "x + y < 1"], CONVEX),  # the triangle's barrier
+    ("x*y", ["x + y < 1"], NOT),
+    ("-(1 - x**2 - y**2)", ["x**2 + y**2 < 1"], CONVEX),
+    ("1/(x*y - 1)", ["x*y > 1"], {"unknown", *NOT}),  # {xy > 1} has two branches: not a convex set
+]
+
+
+@pytest.mark.parametrize("expr, where, allowed", DOMAINS)
+def test_domains_that_are_not_boxes(expr, where, allowed):
+    """The domain's own conditions are facts: denominators and logs are positive there, and the Hessian is
+    proved PSD with each positive slack as a positive symbol (a relaxation, hence sound)."""
+    r = prove(expr, where=where, timeout=20)
+    assert r.verdict in allowed, (r.verdict, r.method, r.to_dict().get("notes"))
+    if r.convex is False:
+        p = make_problem(expr, where=where)
+        assert verify_witness(p.expr, p.variables, r.witness, p)

@@ -54,13 +54,41 @@ def _requirements(f: sp.Expr):
     return out
 
 
-def defined_on_box(f: sp.Expr, box: dict) -> list[str]:
-    """Reasons why f may be undefined somewhere on the box (empty when it is defined everywhere)."""
+def slack_facts(problem: Problem) -> list[sp.Expr]:
+    """The positive slacks of the strict conditions joining variables: x**2 + y**2 < 1 gives 1 − x² − y² > 0."""
+    vs = set(problem.variables)
+    out = []
+    for c in problem.extra:
+        if isinstance(c, (sp.StrictLessThan, sp.StrictGreaterThan)) and c.free_symbols & vs:
+            out.append(sp.expand(c.rhs - c.lhs if isinstance(c, sp.StrictLessThan) else c.lhs - c.rhs))
+    return out
+
+
+def _by_fact(e: sp.Expr, facts: list[sp.Expr]) -> bool:
+    """Is e a positive constant times one of the positive slacks (so e > 0 on the domain)?"""
+    for g in facts:
+        try:
+            r = sp.cancel(sp.expand(e) / g)
+        except Exception:  # noqa: BLE001
+            continue
+        if r.is_number and exact_sign(r) == 1:
+            return True
+    return False
+
+
+def defined_on_box(f: sp.Expr, box: dict, facts: list | None = None) -> list[str]:
+    """Reasons why f may be undefined somewhere on the box (empty when it is defined everywhere).
+
+    ``facts`` are positive slacks of the domain's own conditions (see :func:`slack_facts`): a
+    denominator or a log argument equal to one of them is positive there.
+    """
     from .signs import iv_eval
 
     oracle = SignOracle(box)
     bad = []
     for e, need, why in _requirements(f):
+        if facts and need in (POS, NONNEG, "nonzero") and _by_fact(e, facts):
+            continue
         s = oracle.sign(e).sign if need != "finite" else None
         if need == POS and s == POS:
             continue
@@ -182,6 +210,26 @@ def hessian_outcome(problem: Problem) -> Outcome:
             out.concave = bool(neg and neg.psd)
         return out
     status, steps, point, strict = prove_minors(H, problem.domain_box, accept=problem.satisfies)
+    if status != "proved" and slack_facts(problem):
+        # the domain's own conditions as facts: each positive slack g becomes a positive symbol t_g, which is
+        # a relaxation (t_g free), so minors >= 0 for every t_g > 0 hold in particular at t_g = g(x) on the domain
+        reps, box = {}, dict(problem.domain_box)
+        for i, g in enumerate(slack_facts(problem)):
+            t = sp.Dummy(f"s{i + 1}", positive=True)
+            reps[g] = t
+            reps[-g] = -t
+            box[t] = sp.Interval.open(0, sp.oo)
+        for H2 in (hessian(f, vs).subs(reps), H.subs(reps)):
+            check_deadline()
+            if not H2.free_symbols & set(box):
+                continue
+            s2, steps2, _, strict2 = prove_minors(H2, box)
+            if s2 == "proved":
+                status, steps, point, strict = s2, steps2, None, strict2
+                steps.insert(0, CvxSign(H2, "", "writing each positive quantity of the domain's conditions as a "
+                                                "positive symbol (" + ", ".join(f"{u(t)} = {u(g)}" for g, t in reps.items()
+                                                                                 if t.is_positive) + ")"))
+                break
     out.steps.extend(steps)
     if status == "proved":
         out.convex, out.strict = True, strict
@@ -407,7 +455,7 @@ def _dispatch(problem: Problem, res: ProofResult, setup: CvxSetup) -> Outcome:
     if not vs or not (f.free_symbols & set(vs)):
         return Outcome(True, [CvxSign(f, "", "f does not depend on the variables: a constant function is convex "
                                               "(and concave)")], method="constant")
-    bad = defined_on_box(f, problem.full_box())
+    bad = defined_on_box(f, problem.full_box(), slack_facts(problem))
     if bad:
         if len(vs) == 1 and not problem.parameters:
             p2, why = natural_domain(problem)
