@@ -27,7 +27,10 @@ CASES = [
       "strongly_convex_iff": "lambda_min(X.T@X) > 0"}),
     ("norm(X@w - y)**2 + lam*norm(w)**2", XY, ["lam > 0"], "strongly convex",
      {"hessian": "2*X.T@X + 2*lam*I", "modulus_for_all_data": "2*lam", "modulus": "2*lam + 2*lambda_min(X.T@X)"}),
-    ("norm(X@w - y)**2 + lam*norm(w)**2", XY, [], "convex iff lam >= 0", {"condition": "lam >= 0"}),
+    ("norm(X@w - y)**2 + lam*norm(w)**2", XY, [], "convex iff lam >= 0",
+     {"condition": "lam >= 0", "condition_on_data": "lam >= -lambda_min(X.T@X)"}),
+    ("norm(X@w - y)**2 - lam*norm(w)**2", XY, ["lam > 0"], "not convex",
+     {"condition_on_data": "lam <= lambda_min(X.T@X)"}),
     ("norm(X@w - y)**2 + (lam - 1)*norm(w)**2", XY, [], "convex iff lam >= 1", {}),
     ("sum(log(1 + exp(-y*(X@w))))", XY, [], "convex",
      {"hessian": "X.T@diag(y**2*sigmoid(-y*(X@w))*(1 - sigmoid(-y*(X@w))))@X",
@@ -214,7 +217,7 @@ def test_renders_md_and_latex(case, results):
 
 
 def test_lecture_note_steps(results):
-    r = _result(results, CASES[5])
+    r = _result(results, next(c for c in CASES if c[0] == "sum(log(1 + exp(-y*(X@w)))) + lam*norm(w)**2"))
     kinds = [s.kind for s in r.steps]
     for k in ("cvx_setup", "cvx_vec_term", "cvx_vec_gradient", "cvx_vec_hessian", "cvx_vec_constants",
               "cvx_conclusion"):
@@ -269,7 +272,7 @@ def test_regularize_vector_concrete_and_symbolic():
     r = regularize_vector("norm([[1, 0], [0, 2]]@w)**2 - 3*norm(w)**2", "w", [], {"w": (2,)})
     assert r.lam_min == 2  # Hessian diag(2, 8) - 6I: lambda_min = -4, so lam* = 2
     r = regularize_vector("norm(X@w - y)**2 - 3*norm(w)**2", "w", [], XY)
-    assert str(r.lam_min) == "max(0, -lambda_min(2*X.T@X - 6*I)/2)"
+    assert str(r.lam_min) == "max(0, 3 - lambda_min(X.T@X))"
 
 
 # ------------------------------------------------------------ the CLI
@@ -439,7 +442,7 @@ def test_regularize_vector_json_and_md():
 
     r = regularize_vector("norm(X@w - y)**2 - 3*norm(w)**2", "w", [], XY)
     d = json.loads(proof_document(r, "json"))
-    assert d["lam_min"] == "max(0, -lambda_min(2*X.T@X - 6*I)/2)" and d["lam_min_approx"] is None
+    assert d["lam_min"] == "max(0, 3 - lambda_min(X.T@X))" and d["lam_min_approx"] is None
     assert "Smallest λ" in proof_document(r, "md")
     r = regularize_vector("sum(log(1 + exp(X@w)))", "w", [], XW)
     assert r.lam_min is None and not r.found

@@ -736,6 +736,7 @@ class VectorProofResult(ProofResult):
     smoothness_node: Any = None
     kappa_node: Any = None
     strong_condition: Any = None  # e.g. lambda_min(X.T@X) > 0 (data-dependent strong convexity)
+    data_condition: Any = None  # e.g. lam >= -lambda_min(X.T@X): convex for given data exactly when (text)
 
     def to_dict(self) -> dict:
         from ..steps import to_jsonable
@@ -756,6 +757,7 @@ class VectorProofResult(ProofResult):
             "modulus_for_all_data": None if self.modulus_uniform is None else sp.sstr(self.modulus_uniform),
             "modulus_tight": self.modulus_tight if self.modulus_node is not None else None,
             "strongly_convex_iff": None if self.strong_condition is None else str(self.strong_condition),
+            "condition_on_data": self.data_condition,
             "smoothness": None if self.smoothness_node is None else text(self.smoothness_node),
             "condition_number": None if self.kappa_node is None else text(self.kappa_node),
             "method": self.method,
@@ -900,6 +902,10 @@ def _decide(f, var, shp, problem, box, res: VectorProofResult) -> None:
         res.steps.append(CvxConclusion("convex", f"f does not depend on {var}: a constant function is convex"))
         return
     terms = _merge_quadratics(an, [an.term(c, g) for c, g in split_terms(f)])
+    res.data_condition = data_condition(an, terms)
+    if res.data_condition:
+        res.notes.append(f"for given data, f is convex if and only if {res.data_condition} (the Hessian is "
+                         "2c·G + q·I and G commutes with I)")
     for t in terms:
         check_deadline()
         res.steps.append(CvxVecTerm(t.node, t.kind, t.gradient, t.hessian, t.form, t.curvature or "not shown convex",
@@ -1293,13 +1299,57 @@ def regularize_vector(expr, wrt=None, where=(), shapes=None, timeout: float | No
                 res.steps.append(CvxConclusion(res.verdict, f"λ_min(∇²f) = {sp.sstr(lmin)}, so λ* = max(0, −λ_min/2) "
                                                             f"= {sp.sstr(res.lam_min)}"))
                 return res
-        node = Spec("lambda_min", H)
-        res.lam_min = _MaxNode(node)
+        lmin = spectral_min(an, _merge_quadratics(an, terms)) or Spec("lambda_min", H)
+        res.lam_min = _MaxNode(scale(sp.Rational(-1, 2), lmin))
         res.found = True
         res.verdict = f"lam >= {res.lam_min}"
-        res.steps.append(CvxConclusion(res.verdict, f"λ* = max(0, −λ_min(∇²f)/2) = {res.lam_min} (it depends on the "
-                                                    "data)"))
+        res.steps.append(CvxConclusion(res.verdict, f"λ_min(∇²f) = {text(lmin)}, so λ* = max(0, −λ_min(∇²f)/2) = "
+                                                    f"{res.lam_min} (it depends on the data)"))
         return res
+
+
+def spectral_min(an: Analysis, terms: list) -> Node | None:
+    """λ_min(∇²f) exactly, when ∇²f = 2c·G + q·I (one Gram matrix G and the identity commute), else None."""
+    if not all(t.kind in ("affine", "quadratic") for t in terms):
+        return None
+    q = sp.Add(*[t.eye_part for t in terms if t.eye_part is not None])
+    grams = [t for t in terms if t.kind == "quadratic" and t.eye_part is None]
+    if not grams:
+        return Const(q)
+    if len(grams) != 1 or grams[0].A is None:
+        return None
+    t = grams[0]
+    G = gram(t.A)
+    c = t.coef
+    if t.coef_sign in _NONNEG:
+        part = scale(2 * c, Spec("lambda_min", G))
+    elif t.coef_sign in (NEG, NONPOS):
+        part = scale(2 * c, Spec("lambda_max", G))
+    else:
+        return None
+    return add(part, Const(q) if q != 0 else None)
+
+
+def data_condition(an: Analysis, terms: list):
+    """For ∇²f = 2c·G + q(p)·I with q linear in one parameter p: the exact condition on p and the data, as text."""
+    lmin = spectral_min(an, terms)
+    if lmin is None or not isinstance(lmin, Add):
+        return None
+    spec = [x for x in lmin.terms if isinstance(x, Scale) and isinstance(x.a, Spec)]
+    consts = [x for x in lmin.terms if isinstance(x, Const)]
+    if len(spec) != 1 or len(consts) != 1:
+        return None
+    a, q = spec[0].c, consts[0].value
+    ps = sorted(q.free_symbols, key=lambda x: x.name)
+    if len(ps) != 1 or not q.is_polynomial(ps[0]) or sp.degree(q, ps[0]) != 1:
+        return None
+    p = ps[0]
+    k, q0 = q.coeff(p), q.subs(p, 0)
+    ks = an.sign(k)
+    if ks not in (POS, NEG):
+        return None
+    bound = add(scale(-a / k, spec[0].a), Const(-q0 / k) if q0 != 0 else None)
+    return f"{p} {'>=' if ks == POS else '<='} {text(bound)}"
 
 
 @dataclass
@@ -1328,8 +1378,8 @@ class _MaxNode(Node):
 
     def custom(self, printer):
         if printer.tex:
-            return r"\max\left(0, -\tfrac{1}{2}" + printer.p(self.a) + r"\right)"
-        return f"max(0, -{printer.p(self.a)}/2)"
+            return r"\max\left(0, " + printer.p(self.a) + r"\right)"
+        return f"max(0, {printer.p(self.a)})"
 
 
 __all__ = ["prove_vector", "regularize_vector", "VectorProofResult", "scalarise", "instance", "affine"]

@@ -294,8 +294,9 @@ def scale(c, a: Node) -> Node:
     if isinstance(a, Const):
         return Const(c * a.value)
     if isinstance(a, Add):
-        return Add(tuple(scale(c, t) for t in a.terms), a.shape) if all(isinstance(t, Scale) for t in a.terms) \
-            else Scale(c, a, a.shape)
+        if all(isinstance(t, (Scale, Const)) for t in a.terms):
+            return add(*[scale(c, t) for t in a.terms]) or zero_like(a)
+        return Scale(c, a, a.shape)
     return Scale(c, a, a.shape)
 
 
