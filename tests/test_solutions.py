@@ -155,13 +155,13 @@ def test_ex6b_saddle_is_g_and_never_called_f():
 
 def test_ex12_says_direction_not_axis_and_every_smaller_lambda_fails():
     text = md("exercise12")
-    assert "along the x-axis" not in text and "x-direction through this point" in text
+    assert "along the x-axis" not in text and "along the `x`-direction through this point" in text
     assert "Every smaller λ fails: for `λ < λ⋆`" in text
 
 
 def test_ex9_identity_holds_for_every_X():
     text = md("exercise9")
-    assert "For every matrix X and every vector v, `vᵀXᵀXv = (Xv)ᵀ(Xv)`" in text
+    assert "For every matrix `X` and every vector `v`, `vᵀXᵀXv = (Xv)ᵀ(Xv)`" in text
 
 
 def test_ex4_hint_states_the_continuity_assumption():
@@ -185,7 +185,7 @@ def test_ex10_derives_sigma_prime_and_writes_one_form():
 
 def test_ex10_and_ex18_define_symbols_before_use():
     t10 = md("exercise10").split("## Solution", 1)[1]
-    assert t10.index("Let X be the matrix whose rows are the inputs") < t10.index("XᵀX/4")
+    assert t10.index("Let `X` be the matrix whose rows are the inputs") < t10.index("XᵀX/4")
     t18 = md("exercise18").split("## Solution", 1)[1].split("### (a)")[1]
     assert "`g(x, y) = 1 − x − y`" in t18
 

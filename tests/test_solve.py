@@ -121,7 +121,7 @@ def test_exercise3_figure_has_the_three_curves_computed():
                    "f''(0) = −3 < 0", "f(0) = 0  >  −1/2", "**Answer.** λ* = `3`"]),
     ("exercise1", ["L''(p) = y/p² + (1 − y)/(1 − p)²", "`y/p² ≥ 0`, since `y ≥ 0` and `p² > 0`",
                    "vanishes only when `y = 0`", "vanishes only when `y = 1`", "`L''(p) > 0`",
-                   "**Answer.** L is strictly convex"]),
+                   "**Answer.** `L` is strictly convex"]),
     ("exercise2", ["w = a − λ", "w = a + λ", "`|a| ≤ λ`", "`w = a/(1 + 2λ)`", "This is 0 only when `a = 0`",
                    "diamond"]),
 ])

@@ -94,9 +94,37 @@ def join_list(vals, flat: bool = False) -> list:
     return out
 
 
+_VAR_RE = None
+
+
+def prose_vars(text: str) -> list:
+    """Prose with its one-letter variables (f, g, L, x, v, X, ...) as mathematics, so a PDF sets them in italics
+    like the formulas beside them; a letter followed by "(" or part of a word stays prose."""
+    import re
+
+    global _VAR_RE
+    if _VAR_RE is None:
+        _VAR_RE = re.compile(r"(?<![\w'′’\\/(.\-])([fghLxyvwtmuzXH])(?![\w'′’(])")
+    out: list = []
+    pos = 0
+    for m in _VAR_RE.finditer(text):
+        if m.start() > pos:
+            out.append(("text", text[pos:m.start()]))
+        out.append(("math", sp.Symbol(m.group(1))))
+        pos = m.end()
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
+
+
 def P(*pieces) -> Sentence:
     """``P("The minimum is ", value, ".")``: strings are prose, everything else is maths."""
-    segs = [_seg(p) for p in pieces if not (isinstance(p, str) and p == "")]
+    segs = []
+    for p in pieces:
+        if isinstance(p, str):
+            segs += prose_vars(p)
+        else:
+            segs.append(_seg(p))
     return Sentence(segments=segs)
 
 

@@ -32,7 +32,14 @@ class Lead(Step):
 
 def lead(*pieces) -> Lead:
     """The one-line answer; a leading lower-case word is capitalised."""
-    segs = [_seg(p) for p in pieces if not (isinstance(p, str) and p == "")]
+    from .exkit import prose_vars
+
+    segs = []
+    for p in pieces:
+        if isinstance(p, str):
+            segs += prose_vars(p)
+        else:
+            segs.append(_seg(p))
     if segs and segs[0][0] == "text" and "a" <= segs[0][1][:1] <= "z":
         segs[0] = ("text", segs[0][1][:1].upper() + segs[0][1][1:])
     return Lead(segments=segs)
