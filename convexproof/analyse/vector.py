@@ -458,7 +458,7 @@ class Analysis:
             t.gradient = scale(c, Mul(D1, A, A.shape))
             t.hessian = scale(c, Mul(D2, Outer(A, A, (A.shape[0],) * 2), (A.shape[0],) * 2))
             t.form = scale(c, Mul(D2, Fn("pow", Dot(A, self.v, ()), 2), ()))
-        sup = _sup_bound(d2)
+        sup = _sup_bound(d2) if t.curvature == CONVEX else None  # only a convex term needs its smoothness
         t.phi2_sup = sup
         if t.curvature == CONVEX:
             t.mu = []
