@@ -207,13 +207,19 @@ def _statement_text(exercise, fmt, seed, exercises_dir) -> str:  # runs in a tim
     return statement_document(load_exercise(exercise, seed=seed, exercises_dir=exercises_dir), fmt)
 
 
-def _solution_text(exercise, fmt, seed, exercises_dir) -> str:  # runs in a time-limited child process
+def _solution_text(exercise, fmt, seed, exercises_dir, figures_prefix=None):  # runs in a time-limited child
     from .documents import solution_document
     from .library import load_exercise
     from .solvers import solve as run_solver
 
     ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
-    return solution_document(ex, run_solver(ex), fmt)
+    sol = run_solver(ex)
+    if figures_prefix:  # Markdown written to FILE.md: its figures as SVG files beside it
+        from .documents import solution_figures
+
+        files = solution_figures(sol, figures_prefix)
+        return solution_document(ex, sol, fmt), files
+    return solution_document(ex, sol, fmt)
 
 
 @cli.command()
@@ -227,8 +233,17 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
     """Print the worked solution of EXERCISE (every result computed by the engine)."""
     from .limits import run_limited, solve_timeout
 
-    text = run_limited(_solution_text, exercise, fmt, seed, exercises_dir, timeout=solve_timeout(),
+    from pathlib import Path
+
+    prefix = None
+    if fmt == "md" and output and str(output).endswith(".md") and Path(output).stem:
+        prefix = Path(output).stem
+    text = run_limited(_solution_text, exercise, fmt, seed, exercises_dir, prefix, timeout=solve_timeout(),
                        what=f"solving {exercise}")
+    if isinstance(text, tuple):
+        text, files = text
+        for name, svg in files.items():  # the same rules as -o itself (safeio)
+            write_output(svg, str(Path(output).parent / name))
     write_output(text, output)
 
 

@@ -169,6 +169,101 @@ def statement_document(ex, fmt: str = "md") -> str:
     return tidy_markdown(text) if fmt == "md" else text
 
 
+_SVG_COLOURS = {"blue": "#1f4fd8", "red": "#d62728", "green": "#2a8f2a", "orange": "#f08c00", "violet": "#8a2be2",
+                "black": "#222222", "gray": "#888888"}
+
+
+def _svg_colour(style: str) -> str:
+    for word in str(style).replace(",", " ").replace("!", " ").split():
+        if word in _SVG_COLOURS:
+            return _SVG_COLOURS[word]
+    return "#1f4fd8"
+
+
+def figure_svg(fig) -> str:
+    """A figure as a small self-contained SVG file (pure Python: no plotting library)."""
+    import html as _html
+    import math
+
+    from .mathtext import unicode
+
+    ctx = figure_context(fig)
+    W, H, L, R, T, B = 560, 340, 50, 15, 40, 40
+    pts = [p for c in ctx["curves"] for p in c["points"] if all(math.isfinite(v) for v in p)]
+    if not pts:
+        return ""
+    x0, x1 = float(fig.xmin), float(fig.xmax)
+    ys = [y for _x, y in pts]
+    y0 = float(fig.ymin) if fig.ymin is not None else min(ys)
+    y1 = float(fig.ymax) if fig.ymax is not None else max(ys)
+    if y1 - y0 < 1e-12:
+        y0, y1 = y0 - 1, y1 + 1
+    pad = (y1 - y0) * 0.05
+    y0, y1 = (y0, y1) if fig.ymin is not None else (y0 - pad, y1 + pad)
+
+    def sx(x):
+        return L + (x - x0) / (x1 - x0) * (W - L - R)
+
+    def sy(y):
+        return H - B - (min(max(y, y0), y1) - y0) / (y1 - y0) * (H - T - B)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+           f'font-family="sans-serif" font-size="12">',
+           f"<title>{_html.escape(str(fig.title))}</title>",
+           f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="white" stroke="#444"/>']
+    if y0 < 0 < y1:
+        out.append(f'<line x1="{L}" x2="{W - R}" y1="{sy(0):.1f}" y2="{sy(0):.1f}" stroke="#bbb"/>')
+    if x0 < 0 < x1:
+        out.append(f'<line y1="{T}" y2="{H - B}" x1="{sx(0):.1f}" x2="{sx(0):.1f}" stroke="#bbb"/>')
+    for v, anchor, x, y in ((x0, "start", L, H - B + 15), (x1, "end", W - R, H - B + 15)):
+        out.append(f'<text x="{x}" y="{y}" text-anchor="{anchor}">{_fmt_number(v)}</text>')
+    for v, y in ((y0, H - B), (y1, T + 10)):
+        out.append(f'<text x="{L - 4}" y="{y}" text-anchor="end">{_fmt_number(round(v, 2))}</text>')
+    xl = fig.xlabel if isinstance(fig.xlabel, str) else ""
+    out.append(f'<text x="{(L + W - R) / 2}" y="{H - 8}" text-anchor="middle">'
+               f'{_html.escape(unicode(sp_symbol(xl)) if xl.isidentifier() else xl)}</text>')
+    lx = L
+    for c in ctx["curves"]:
+        colour = _svg_colour(c["style"])
+        p = [(x, y) for x, y in c["points"] if math.isfinite(x) and math.isfinite(y)]
+        if "only marks" in str(c["style"]) or len(p) == 1:
+            out += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5" fill="{colour}"/>' for x, y in p]
+        else:
+            dash = ' stroke-dasharray="6 4"' if "dashed" in str(c["style"]) else ""
+            path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in p)
+            out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+        label = c["label"] if isinstance(c["label"], str) else unicode(c["label"])
+        if label:
+            out.append(f'<rect x="{lx}" y="14" width="14" height="4" fill="{colour}"/>'
+                       f'<text x="{lx + 18}" y="20">{_html.escape(label)}</text>')
+            lx += 30 + 7 * len(label)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def sp_symbol(name: str):
+    import sympy as sp
+
+    return sp.Symbol(name)
+
+
+def solution_figures(solution, prefix: str) -> dict[str, str]:
+    """Name the figures a solution places (``prefix-fig1.svg`` ...) and return their SVG files."""
+    from .solvers.teach import FigureStep
+    from .steps import walk
+
+    files: dict[str, str] = {}
+    for st in solution.steps:
+        for s in walk(st):
+            if isinstance(s, FigureStep):
+                name = f"{prefix}-fig{len(files) + 1}.svg"
+                svg = figure_svg(s.figure)
+                if svg:
+                    s.figure.svg_name = name
+                    files[name] = svg
+    return files
+
+
 def solution_document(ex, solution, fmt: str = "md") -> str:
     """The worked solution as a whole document (md: terminal-friendly; latex: standalone for pdflatex)."""
     if fmt == "json":

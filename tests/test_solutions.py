@@ -296,3 +296,23 @@ def test_show_has_no_doubled_punctuation():
 def test_figure_legends_typeset_second_derivatives():
     text = tex("exercise4")
     assert r"\addlegendentry{f''}" not in text and r"\addlegendentry{$f''\left(x\right)$}" in text
+
+
+def test_markdown_solution_written_to_a_file_gets_its_figures_as_svg_files(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from click.testing import CliRunner
+
+    from convexproof.cli import cli
+
+    out = tmp_path / "sol.md"
+    res = CliRunner().invoke(cli, ["solve", "exercise4", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    names = re.findall(r"\]\((sol-fig\d+\.svg)\)", text)
+    assert len(names) >= 4  # f and f'' for (a), a chord for (c) and (e), |x| for (d)
+    for n in names:
+        root = ET.parse(tmp_path / n).getroot()
+        assert root.tag.endswith("svg") and root.find("{http://www.w3.org/2000/svg}polyline") is not None
+    # printed to the terminal, the text says where the figures are
+    assert "drawn in the LaTeX and PDF versions" in CliRunner().invoke(cli, ["solve", "exercise4"]).output

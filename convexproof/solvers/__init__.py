@@ -37,6 +37,7 @@ class Figure:
     ylabel: str = ""  # prose
     samples: int = 61
     equal_axes: bool = False
+    svg_name: str = ""  # set when a Markdown document has this figure as an SVG file beside it
 
 
 @dataclass
