@@ -1423,8 +1423,7 @@ class DerivationChecker:
             if p is None:
                 raise _StopShown("unclear", "cannot compare the two conditions exactly", shown)
             raise _StopShown("wrong", f"at {_u(self.lam)} = {_u(p)}, {name} is "
-                                      f"{'' if neg else 'not '}{'concave' if concave else 'convex'}: the claim holds "
-                                      f"exactly when {_cond_text(t.S, self.lam)}", shown)
+                                      f"{'' if neg else 'not '}{'concave' if concave else 'convex'}", shown)
         parametric = self.lam is not None and t.S not in (self.U, sp.EmptySet) or (
             self.lam is not None and self.prop is not None and conn != "")
         try:
@@ -1499,17 +1498,24 @@ class DerivationChecker:
                              "⇒")
         if v is None:
             raise _StopShown("wrong", f"line {base.line}: {why}", shown)
-        raise _StopShown("wrong", f"the {word} {_u(lam)} with {_cond_text(base.truth.S, lam)} is {_u(v)}, "
-                                  f"not {_u(val)}", shown)
+        # never state the right value or condition: that would give the answer away
+        if base.truth.S.contains(val) is sp.true:
+            why = (f"{_u(lam)} = {_u(val)} works but is not the {word} value: a "
+                   f"{'larger' if self.extremum == 'max' else 'smaller'} {_u(lam)} works too")
+        else:
+            why = (f"{_u(lam)} = {_u(val)} does not satisfy line {base.line}, so it is not the {word} {_u(lam)}"
+                   + self._too_small_point(val))
+        raise _StopShown("wrong", why, shown)
 
     def _optimum_wrong(self, val, g, gv) -> str:
         lam = self.lam
         word = "largest" if self.extremum == "max" else "smallest"
+        # the reason never states the right condition (that would give the answer away); it shows why
         if g.S.contains(val) is sp.true:
-            return f"{_u(lam)} = {_u(val)} works but is not the {word} value: convexity holds exactly when " \
-                   f"{_cond_text(g.S, lam)}"
-        return (f"{_u(lam)} = {_u(val)} is too {'large' if self.extremum == 'max' else 'small'}: convexity holds "
-                f"exactly when {_cond_text(g.S, lam)}" + self._too_small_point(val))
+            return (f"{_u(lam)} = {_u(val)} works but is not the {word} value: a "
+                    f"{'larger' if self.extremum == 'max' else 'smaller'} {_u(lam)} works too")
+        return (f"{_u(lam)} = {_u(val)} is too {'large' if self.extremum == 'max' else 'small'}: with it the function "
+                "is not convex" + self._too_small_point(val))
 
     def _too_small_point(self, val) -> str:
         """Where f'' < 0 for the parameter value val (exactly), as a sentence tail, or ''."""

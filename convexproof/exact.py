@@ -39,9 +39,11 @@ def certified_sign(value: Any, digits: int = 50) -> int | None:
         v = sp.Rational(v)  # a float is taken at its exact binary value
         return int(bool(v > 0)) - int(bool(v < 0))
     try:
-        approx = v.evalf(digits)
-    except Exception:  # noqa: BLE001 - an evaluation failure is "undecided", never a sign
-        return None
+        # strict: SymPy raises instead of returning a number without correct digits (tanh(x)·cosh(x) − sinh(x)
+        # at x = −1370 came back as 0.e+435, a "sign" with no accuracy at all)
+        approx = v.evalf(digits, strict=True)
+    except Exception:  # noqa: BLE001 - precision exhausted or an evaluation failure: "undecided", never a sign
+        return 0 if v.is_zero is True else None
     if not approx.is_Number or approx.is_real is not True:
         return None
     if approx == sp.oo:

@@ -428,4 +428,15 @@ def test_strict_convexity_of_the_log_loss_is_decided():
 
 def test_convex_for_a_range_of_the_parameter():
     r = _run("exercise3", "f(x) = x^4 - 3x^2 + λx^2\nf is convex for λ ≥ 2")
-    assert r.lines[1].status == "wrong" and "λ = 5/2" in r.lines[1].reason and "λ ≥ 3" in r.lines[1].reason
+    assert r.lines[1].status == "wrong" and "λ = 5/2" in r.lines[1].reason
+    assert "λ ≥ 3" not in r.lines[1].reason  # regression: the reason gave the answer (the exact condition) away
+
+
+@pytest.mark.parametrize("text", ["f(x) = x^4 - 3x^2 + λx^2\nλ* = 3/2", "f(x) = x^4 - 3x^2 + λx^2\nλ* = 5",
+                                  "f(x) = x^4 - 3x^2 + λx^2\nf is convex for λ ≥ 1"])
+def test_reasons_do_not_give_the_answer_away(text):
+    """Regression: a wrong λ* was answered with 'convexity holds exactly when λ ≥ 3'."""
+    r = _run("exercise3", text)
+    assert r.lines[-1].status == "wrong"
+    assert "λ ≥ 3" not in r.lines[-1].reason and "exactly when" not in r.lines[-1].reason
+
