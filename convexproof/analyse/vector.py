@@ -38,7 +38,7 @@ from .steps import CvxConclusion, CvxSetup
 from .vector_atoms import AFFINE, CONCAVE, CONST, CONVEX, DCP
 from .vector_expr import (T, Add, Const, Deriv, Diag, Dot, Eye, Fn, Lit, MatMul, Mul, Node, Ones, Outer, Red,
                           Scale, Spec, Sym, Tr, add, children, diag_times, gram, has_data, has_var, is_const,
-                          is_zero, matmul, read_shapes, read_vector, scale, text, tr)
+                          matmul, read_shapes, read_vector, scale, text, tr)
 
 _NONNEG = (POS, NONNEG, ZERO)
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .signs import NEG, NONNEG, NONPOS, POS, ZERO, SignOracle
-from .vector_expr import (Add, Const, Diag, Dot, Eye, Fn, Lit, MatMul, Mul, Node, Ones, Red, Scale, Spec, Sym,
-                          Tr, is_const)
+from .vector_expr import Add, Const, Dot, Eye, Fn, Lit, MatMul, Mul, Node, Ones, Red, Scale, Spec, Sym, Tr, is_const
 
 CONVEX, CONCAVE, AFFINE, CONST = "convex", "concave", "affine", "constant"
 INC, DEC = "increasing", "decreasing"
@@ -273,4 +272,4 @@ def _kids(n: Node) -> list:
     return children(n)
 
 
-__all__ = ["ATOMS", "Atom", "DCP", "Info", "pow_atom", "CONVEX", "CONCAVE", "AFFINE", "CONST", "Diag"]
+__all__ = ["ATOMS", "Atom", "DCP", "Info", "pow_atom", "CONVEX", "CONCAVE", "AFFINE", "CONST"]

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import ParseError
-from .vector_expr import (Add, Const, Diag, Dot, Eye, Fn, Lit, MatMul, Mul, Node, Ones, Outer, Red, Scale, Spec, Sym,
-                          Tr, read_shapes, read_vector, text)
+from .vector_expr import Add, Const, Eye, MatMul, Node, Scale, Sym, Tr, read_shapes, read_vector, text
 
 
 class _Opaque(Exception):

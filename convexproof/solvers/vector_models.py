@@ -87,11 +87,6 @@ def _texts(ex, key: str, default=None) -> list[str]:
     return [s.strip() for s in v.split(";") if s.strip()]
 
 
-def _with_values(ex, text: str) -> str:
-    """Put this variant's parameter values into a vector formula: read it, substitute, print it again."""
-    return text  # values are substituted in the tree (see solve_vector_model)
-
-
 @register("vector_model")
 def solve_vector_model(ex) -> Solution:
     from ..analyse.vector import prove_vector
