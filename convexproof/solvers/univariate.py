@@ -483,10 +483,12 @@ def _sum_rule(x, done):
     strict = [f"({facts['tag']})" for _f, _fn, _d, facts, _p in done.values() if facts["strict"] and facts.get("tag")]
     loose = [f"({facts['tag']})" for _f, _fn, _d, facts, _p in done.values()
              if facts["verdict"] == "convex" and not facts["strict"] and facts.get("tag")]
-    body = [P("If g and h are convex, then for any two points u, v and any t in [0, 1], adding the two Jensen "
-              "inequalities g(tu + (1 − t)v) ≤ t g(u) + (1 − t) g(v) and h(tu + (1 − t)v) ≤ t h(u) + (1 − t) h(v) "
-              "gives the same inequality for g + h: the sum is convex. A non-negative multiple c·g is convex for the "
-              "same reason, so a loss plus λ times a regulariser (λ ≥ 0) is convex."),
+    jg = named("g(tu + (1 − t)v) ≤ t g(u) + (1 − t) g(v)", r"g(tu + (1-t)v) \le t\,g(u) + (1-t)\,g(v)")
+    jh = named("h(tu + (1 − t)v) ≤ t h(u) + (1 − t) h(v)", r"h(tu + (1-t)v) \le t\,h(u) + (1-t)\,h(v)")
+    body = [P("If g and h are convex, then for any two points u, v and any ", named("t ∈ [0, 1]", r"t \in [0, 1]"),
+              ", adding the two Jensen inequalities ", jg, " and ", jh, " gives the same inequality for ",
+              named("g + h", "g + h"), ": the sum is convex. A non-negative multiple ", named("c·g", r"c\,g"),
+              " is convex for the same reason, so a loss plus λ times a regulariser (λ ≥ 0) is convex."),
             P("If one of the two terms is strictly convex, its inequality is strict for u ≠ v and 0 < t < 1, and so "
               "is the sum's: the sum is strictly convex.")]
     if strict and loose:
