@@ -428,6 +428,10 @@ def _safe_pow(base: sp.Expr, ex: sp.Expr) -> sp.Expr:
             bound = max(_digits(base), 1) * abs(ex)
             if bound > LIMITS["max_result_digits"]:
                 _fail("power is too large to compute")
+    elif _constant(ex) and not _constant(base):
+        # x**(10**50*pi): a constant exponent that is not a plain number is capped like one
+        if abs(sp.N(ex, 15)) > LIMITS["max_exponent"]:
+            _fail(f"exponent {sp.sstr(ex)[:40]} is too large (limit {LIMITS['max_exponent']})")
     elif _constant(ex) and _constant(base):
         # b**a with a constant, non-numeric a (2**pi, e**(10**100)): bound a*log|b|
         if base == sp.E:

@@ -97,3 +97,15 @@ def test_scalar_times_matrix(text, want):
 def test_other_list_arithmetic_still_refused(text):
     with pytest.raises(ParseError):
         parse_any(text)
+
+
+@pytest.mark.parametrize("text", ["x**(10**50*pi)", "x^(300*pi)", "x^(201 + pi - pi)"])
+def test_constant_exponents_that_are_not_numbers_are_capped(text):
+    """Regression: x**(10**50*pi) passed the exponent cap because pi made it 'not a number'."""
+    with pytest.raises(ParseError, match="too large"):
+        parse_expr(text)
+
+
+def test_modest_symbolic_exponents_still_read():
+    assert parse_expr("x^pi") == sp.Symbol("x", real=True) ** sp.pi
+
