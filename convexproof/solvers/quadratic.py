@@ -342,7 +342,8 @@ def _eta_figure(a, bar):
     for frac, style in zip([sp.Rational(1, 4), sp.Rational(3, 4), sp.Integer(1), sp.Rational(21, 20)], styles):
         eta = frac * bar
         c = 1 - eta * a
-        curves.append({"label": sp.Eq(eta_s, sp.Mul(frac, bar_eta, evaluate=False), evaluate=False),
+        shown = bar_eta if frac == 1 else sp.Mul(frac, bar_eta, evaluate=False)
+        curves.append({"label": sp.Eq(eta_s, shown, evaluate=False),
                        "points": [(k, float(c ** k)) for k in range(9)], "style": style})
     return Figure(title="The iterates against the step number k, from the start 1, for four steps: monotone, "
                         "oscillating but converging, bouncing at the threshold, diverging beyond it",
