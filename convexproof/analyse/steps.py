@@ -205,6 +205,8 @@ class CvxVecTerm(Step):
     quadratic_form: Any = None
     curvature: str = ""
     text: str = ""
+    phi: Any = None  # the scalar loss phi(t) of a sum of phi(aᵢᵀw + bᵢ)
+    phi2: Any = None  # its second derivative
 
 
 @dataclass

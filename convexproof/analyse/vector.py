@@ -36,7 +36,7 @@ from .result import ProofResult, RegularizeResult, witness_to_dict
 from .signs import NEG, NONNEG, NONPOS, POS, ZERO
 from .steps import CvxConclusion, CvxSetup
 from .vector_atoms import AFFINE, CONCAVE, CONST, CONVEX, DCP
-from .vector_expr import (T, Add, Const, Deriv, Diag, Dot, Eye, Fn, Lit, MatMul, Mul, Node, Ones, Outer, Red,
+from .vector_expr import (T, Add, Const, Deriv, from_sympy, Diag, Dot, Eye, Fn, Lit, MatMul, Mul, Node, Ones, Outer, Red,
                           Scale, Spec, Sym, Tr, add, children, diag_times, gram, has_data, has_var, is_const,
                           matmul, read_shapes, read_vector, scale, text, tr)
 
@@ -149,6 +149,8 @@ class Term:
     phi: Any = None  # SymPy in T
     phi2_sup: Any = None
     coef_sign: str | None = None
+    phi_node: Any = None  # phi(t) of a GLM term, for the template
+    phi2_node: Any = None  # phi''(t)
 
 
 def split_terms(f: Node) -> list[tuple[Any, Node]]:
@@ -425,11 +427,12 @@ class Analysis:
                 t.curvature = None
         from ..mathtext import unicode as _u
 
-        phis = _u(phi.subs(T, sp.Symbol("t", real=True)))
+        tsym = Sym("t", (), "data")
+        t.phi_node = from_sympy(phi, T, tsym) or Deriv(phi, tsym, "phi")  # shown by the template, not in prose
         if not smooth:
-            t.reason = (f"phi(t) = {phis} is {sub_c} (scalar engine) and the argument is affine in w, so each "
+            t.reason = (f"phi is {sub_c} (scalar engine) and the argument is affine in w, so each "
                         f"phi(aᵢᵀw + bᵢ) is {sub_c}, and so is their sum" if vec else
-                        f"phi(t) = {phis} is {sub_c} (scalar engine) and its argument is affine in w")
+                        f"phi is {sub_c} (scalar engine) and its argument is affine in w")
             if t.curvature == CONVEX:
                 t.mu, t.L = [], None
             return True
@@ -463,14 +466,13 @@ class Analysis:
         if t.curvature == CONVEX:
             t.mu = []
             t.L = None if sup is None else [(c * sup, self._spec("lambda_max", gram(A)) if vec else Dot(A, A, ()))]
-            d2s = _u(Deriv(d2, Sym("t", (), "data"), "phi''"))
-            t.reason = (f"phi(t) = {phis} has phi''(t) = {d2s} ≥ 0 (scalar engine: "
-                        f"phi is {sub_c}), so vᵀ∇²v = c·Σᵢ phi''(uᵢ)·(aᵢᵀv)² ≥ 0" if vec else
-                        f"phi(t) = {phis} has phi''(t) ≥ 0 (scalar engine: phi is {sub_c}), so vᵀ∇²v = c·phi''(u)·(aᵀv)² ≥ 0")
+            t.phi2_node = Deriv(d2, tsym, "phi''")
+            t.reason = (f"phi'' ≥ 0 (scalar engine: phi is {sub_c}), so vᵀ∇²v = c·Σᵢ phi''(uᵢ)·(aᵢᵀv)² ≥ 0" if vec
+                        else f"phi'' ≥ 0 (scalar engine: phi is {sub_c}), so vᵀ∇²v = c·phi''(u)·(aᵀv)² ≥ 0")
         elif t.curvature == CONCAVE:
-            t.reason = f"phi(t) = {phis} with the coefficient's sign makes the term concave"
+            t.reason = "phi with the coefficient's sign makes the term concave"
         else:
-            t.reason = f"phi(t) = {phis} is {sub_c} (scalar engine), so the term is not shown convex"
+            t.reason = f"phi is {sub_c} (scalar engine), so the term is not shown convex"
         return True
 
     def _dcp(self, t: Term):
@@ -909,7 +911,7 @@ def _decide(f, var, shp, problem, box, res: VectorProofResult) -> None:
     for t in terms:
         check_deadline()
         res.steps.append(CvxVecTerm(t.node, t.kind, t.gradient, t.hessian, t.form, t.curvature or "not shown convex",
-                                    t.reason))
+                                    t.reason, phi=t.phi_node, phi2=t.phi2_node))
     eye = [t for t in terms if t.eye_part is not None]
     rest = [t for t in terms if t.eye_part is None]
     q = sp.Add(*[t.eye_part for t in eye])
@@ -1133,7 +1135,9 @@ def _condition(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> 
 def _cond_step(cond, q):
     from .steps import CvxCondition
 
-    return CvxCondition(cond, f"the data-free part of the Hessian is ({sp.sstr(q)})·I and every other term is convex "
+    from ..mathtext import unicode as u
+
+    return CvxCondition(cond, f"the data-free part of the Hessian is ({u(q)})·I and every other term is convex "
                               "for every value of the data, so f is convex when this holds")
 
 
