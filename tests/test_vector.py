@@ -533,3 +533,27 @@ def test_check_matrix_expression_known_mistake_and_invalid():
     assert convexproof.check("exercise21", "X.T@", part="hessian").status == "invalid"
     r = convexproof.check("exercise21", "2*X@X.T + 2*lam*I", part="hessian")
     assert r.status == "incorrect"
+
+
+def test_condition_number_of_a_constant_hessian_is_a_number(results):
+    d = prove_vector("norm(w)**2", "w", [], W).to_dict()
+    assert d["condition_number"] == "1"
+    d = _result(results, CASES[1]).to_dict()
+    assert d["condition_number"] == "(2*lam + 2*lambda_max(X.T@X))/(2*lam)"
+
+
+@pytest.mark.parametrize("args", [
+    ["prove", "norm(w)**2", "--shape", "w=d" + "," * 3000],
+    ["prove", "norm(w)**2", "--shape", "w=" + "d" * 100],
+    ["prove", "norm(w)**2" + "+norm(w)**2" * 300, "--shape", "w=d"],
+    ["prove", "norm(w)**2", "--shape", "w=d\u202e"],
+    ["prove", "norm(w)**2", "--shape", "w=d", "--shape", "X=" + ",".join(["n"] * 60)],
+    ["prove", "(" * 60 + "norm(w)" + ")" * 60, "--shape", "w=d"],
+    ["prove", "exp(w)@exp(w)@exp(w)", "--shape", "w=d"],
+    ["prove", "norm(w)**2", "--shape", "w=d", "--where", "lam > 0 and", "--format", "json"],
+])
+def test_cli_hostile_shapes_and_formulas(args):
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert len(err.strip().splitlines()) == 1 and err.startswith("convexproof:")

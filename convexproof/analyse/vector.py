@@ -1025,7 +1025,9 @@ def _convex(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> Non
     if L_parts is not None and smooth:
         res.smoothness_node, _ = _combine(L_parts)
         if strong:
-            res.kappa_node = _Ratio(res.smoothness_node, Const(plain))
+            Lsm = res.smoothness_node
+            res.kappa_node = (Const(sp.simplify(Lsm.value / plain)) if isinstance(Lsm, Const)
+                              else _Ratio(Lsm, Const(plain)))
     if strong:
         res.verdict = "strongly convex"
         res.strict = True
