@@ -557,3 +557,40 @@ def test_cli_hostile_shapes_and_formulas(args):
     assert res.exit_code == 2, res.output
     err = res.stderr if hasattr(res, "stderr") else res.output
     assert len(err.strip().splitlines()) == 1 and err.startswith("convexproof:")
+
+
+@pytest.mark.parametrize("expr,where", [("norm(X@w - y)**2 - lam*norm(w)**2", ["lam > 0"]),
+                                        ("norm(X@w - y)**2 + lam*norm(w)**2", [])])
+def test_condition_on_data_holds_on_instances(expr, where):
+    """For given data, f is convex exactly on the side of the bound that condition_on_data names."""
+    import numpy as np
+
+    from convexproof.analyse.domain import make_problem
+    from convexproof.analyse.witness import curvature, exact_chord, numeric_chords
+
+    r = prove_vector(expr, "w", where, XY)
+    cond = r.to_dict()["condition_on_data"]
+    p, op, _ = cond.split(" ", 2)
+    f, var, shp, problem = read_problem(expr, "w", where, XY)
+    rng = random.Random(8)
+    for n, d in ((3, 2), (4, 3)):
+        sizes = {s: (n if str(s) == "n" else d) for s in dimension_symbols(shp)}
+        data = random_data(shp, var, sizes, rng)
+        X = np.array(data["X"].tolist(), dtype=float)
+        lmin = float(np.linalg.eigvalsh(X.T @ X)[0])
+        bound = lmin if op == "<=" else -lmin
+        lam = sp.Symbol(p, real=True)
+        inside = sp.Rational(bound - 0.25 if op == "<=" else bound + 0.25).limit_denominator(1000)
+        outside = sp.Rational(bound + 0.25 if op == "<=" else bound - 0.25).limit_denominator(1000)
+        if problem.satisfies({lam: inside}):
+            fs, ws = instance(f, shp, var, sizes, data, {lam: inside})
+            prob = make_problem(fs, wrt=ws)
+            count, bad, chord = numeric_chords(fs, prob, n=150, seed=1)
+            assert chord is None or exact_chord(fs, prob, chord) is None
+        if problem.satisfies({lam: outside}):
+            fs, ws = instance(f, shp, var, sizes, data, {lam: outside})
+            # the eigenvector of λ_min(XᵀX) is a direction of negative curvature
+            v = np.linalg.eigh(X.T @ X)[1][:, 0]
+            direction = {x: sp.Rational(float(c)).limit_denominator(10**6) for x, c in zip(ws, v)}
+            c = curvature(fs, ws, {x: sp.Integer(0) for x in ws}, direction)
+            assert c < 0, (cond, lam, outside, c)
