@@ -28,7 +28,7 @@ from convexproof.errors import ConvexproofError
 from convexproof.parse import parse_condition, parse_expr
 
 X = parse_expr("x")
-SMOKE = 120
+SMOKE = 40
 SOAK = 600
 
 
