@@ -316,3 +316,9 @@ def test_markdown_solution_written_to_a_file_gets_its_figures_as_svg_files(tmp_p
         assert root.tag.endswith("svg") and root.find("{http://www.w3.org/2000/svg}polyline") is not None
     # printed to the terminal, the text says where the figures are
     assert "drawn in the LaTeX and PDF versions" in CliRunner().invoke(cli, ["solve", "exercise4"]).output
+
+
+def test_ex2_penalties_are_named_as_a_reader_writes_them():
+    text = md("exercise2")
+    assert "### The L1 penalty" in text and "### The L2 penalty" in text
+    assert "(l1)" not in text and "Penalty l1" not in text

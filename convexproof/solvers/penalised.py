@@ -87,7 +87,7 @@ def penalised_minimiser(ex) -> Solution:
                 raise ExerciseError(f"{ex.path.name}: field 'solver.penalties.{key}': expected c·|{U(w)}| + a "
                                     f"smooth term with c > 0")
             smooth = loss + rest
-            children = [Equation(sp.Symbol("F", real=True), F, key)]
+            children = [Equation(sp.Symbol("F", real=True), F, f"the {_show(key)} objective")]
             cases = []
             for sign, op in ((1, ">"), (-1, "<")):
                 label = (sp.StrictGreaterThan if sign > 0 else sp.StrictLessThan)(w, 0)
@@ -114,10 +114,10 @@ def penalised_minimiser(ex) -> Solution:
             cases.append((sp.Integer(0), zero_cond))
             piecewise = sp.Piecewise(cases[0], cases[1], (sp.Integer(0), True))
             children.append(Paragraph("The three conditions cover every value of the data exactly once, so:"))
-            children.append(Cases(sp.Symbol(f"w_{key}", real=True), cases))
+            children.append(Cases(sp.Symbol(f"w_{_show(key)}", real=True), cases))
             children.append(Prose([("text", "The minimiser is exactly 0 on the whole interval "), ("math", zero_cond),
                                    ("text", ": the kink of the penalty absorbs small data (soft thresholding).")]))
-            steps.append(Section(f"Penalty {key}: {U(pen)}", children=children))
+            steps.append(Section(f"The {_show(key)} penalty {U(pen)}", children=children))
             minimisers[key] = piecewise
             answers[f"{key}_minimizer"] = piecewise
             answers[f"{key}_zero_when"] = zero_cond
@@ -128,8 +128,8 @@ def penalised_minimiser(ex) -> Solution:
                 raise ExerciseError(f"{ex.path.name}: cannot solve the stationarity equation for {key}")
             zero = sp.solve(sp.Eq(ws, 0), a)
             zero_cond = sp.Eq(a, zero[0], evaluate=False) if len(zero) == 1 else sp.Eq(ws, 0, evaluate=False)
-            steps.append(Section(f"Penalty {key}: {U(pen)}", children=[
-                Equation(sp.Symbol("F", real=True), F, key),
+            steps.append(Section(f"The {_show(key)} penalty {U(pen)}", children=[
+                Equation(sp.Symbol("F", real=True), F, f"the {_show(key)} objective"),
                 Prose([("text", "The objective is differentiable; its derivative "), ("math", sp.expand(sp.diff(F, w))),
                        ("text", " vanishes at "), ("math", sp.Eq(w, ws, evaluate=False)), ("text", ".")]),
                 Prose([("text", "This is 0 only when "), ("math", zero_cond),
@@ -151,7 +151,7 @@ def penalised_minimiser(ex) -> Solution:
             segs += ([("text", " and ")] if i else []) + [("math", sp.Eq(k, v, evaluate=False))]
         children = [Prose(segs + [("text", ":")])]
         for key, m in minimisers.items():
-            children.append(Equation(sp.Symbol(f"w_{key}", real=True), sp.simplify(m.subs(vals))))
+            children.append(Equation(sp.Symbol(f"w_{_show(key)}", real=True), sp.simplify(m.subs(vals))))
         steps.append(Section("A numeric example", children=children))
         lam_v = vals.get(lam)
         if lam_v is not None and lam_v > 0:
@@ -196,6 +196,13 @@ def penalised_minimiser(ex) -> Solution:
     facts = {"loss": loss, "variable": w, "data": a, "parameter": lam, "penalties": penalties,
              "minimizers": minimisers, "where": where}
     return Solution(ex, steps, answers, figures, facts)
+
+
+def _show(key: str) -> str:
+    """A penalty's key as a reader writes it: l1 is L1."""
+    import re
+
+    return key.upper() if re.fullmatch(r"l\d", key) else key
 
 
 def E_(lhs, rhs):
