@@ -230,6 +230,13 @@ def solve_matrix_definiteness(ex) -> Solution:
     else:
         sec.append(P("A negative eigenvalue means the matrix is not positive semidefinite."))
         lead_b = [d["class"], "."]
+    if n == 2:  # the quadratic form's level sets: ellipses (PD), parallel lines (PSD, a flat direction), hyperbolas
+        v1, v2 = sp.symbols("v1 v2", real=True)
+        qf = sp.expand((sp.Matrix([v1, v2]).T * A * sp.Matrix([v1, v2]))[0])
+        shape = ("ellipses: positive definite" if d["pd"] else "parallel lines: the form is 0 along a whole line, "
+                 "so A is semidefinite, not definite" if d["psd"] else "hyperbolas: indefinite")
+        sec.append(figure(contour_figure(f"Level sets of the quadratic form (v1, v2) ↦ vᵀAv ({shape})",
+                                         qf, (v1, v2), -2.0, 2.0)))
     steps.append(part("b", "Definiteness", lead_b, sec))
     steps.append(part("c", "A tiny negative eigenvalue from floating point",
                       ["treat it as 0: a PSD check must accept eigenvalues above −tol, for a tolerance tol "

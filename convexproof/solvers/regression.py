@@ -158,6 +158,14 @@ def solve_logistic(ex) -> Solution:
              P("Differentiating once more, y is a constant: ", E(fn_at("ℓ''", z), sp_), " = ",
                sp.Mul(sg, 1 - sg, evaluate=False), ", whatever the label. Since ",
                named("0 < σ(z) < 1", r"0 < \sigma(z) < 1"), ", this is positive for every z.")]
+    from . import Figure
+
+    sec_a.append(figure(Figure(
+        title="the loss of one example for each label, and their common second derivative σ(z)(1 − σ(z)) > 0",
+        curves=[{"label": sp.Eq(ylab, 1, evaluate=False), "expr": sp.log(1 + sp.exp(-z)), "var": z},
+                {"label": sp.Eq(ylab, 0, evaluate=False), "expr": sp.log(1 + sp.exp(z)), "var": z},
+                {"label": fn_at("ℓ''", z), "expr": sig * (1 - sig), "var": z}],
+        xmin=-5, xmax=5, xlabel="z", ymin=0, ymax=4)))
     steps = [part("a", "One example", [E(fn_at("ℓ''", z), sp.Mul(sg, 1 - sg, evaluate=False)),
                                        " for both labels, since ", E(fn_at("ℓ'", z), sg - ylab), "."], sec_a)]
     # the Hessian in w by the chain rule, checked against SymPy's own differentiation
