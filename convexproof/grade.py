@@ -108,23 +108,36 @@ _ID_FIELDS = ("student", "exercise", "part")
 def parse_rows(text: str, name: str = "answers") -> list[Row]:
     """One :class:`Row` per data line, in order, each with its line number.
 
-    The file is read line by line: a quoted field cannot span lines, so an
-    unclosed quote makes its own line an invalid row and never swallows the
-    lines after it.  Blank lines are skipped; every other line after the
-    header becomes exactly one row.
+    The file is read line by line.  A quoted field may span lines (a
+    derivation, one claim per line) when it closes within MAX_CELL_LINES lines
+    and the record then has the header's fields; otherwise an unclosed quote
+    makes its own line an invalid row and never swallows the lines after it.
+    Blank lines are skipped; every other line after the header becomes exactly
+    one row (a multi-line record is one row, numbered by its first line).
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
     header: list[str] | None = None
     rows: list[Row] = []
-    for line, physical in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    skip_to = 0
+    for line, physical in enumerate(lines, start=1):
+        if line <= skip_to:
+            continue  # a continuation line of a multi-line quoted cell, already read
         if not physical.strip():
             continue  # blank line
         try:
             fields = next(csv.reader([physical], strict=True))
         except csv.Error as exc:
-            reason = ("a quoted field is never closed (quotes must close on the same line)"
+            block = _quoted_block(lines, line, header) if header is not None and "unexpected end" in str(exc) else None
+            if block is not None:  # a quoted cell over several lines (a derivation): one row, its first line
+                fields, skip_to = block
+                rows.append(_row(fields, header, line))
+                _check_count(rows, name)
+                continue
+            reason = ("a quoted field is never closed (a quoted cell may span lines only when it closes and the "
+                      "row is complete)"
                       if "unexpected end" in str(exc) else f"cannot read this line ({exc})")
             if header is None:
                 raise ConvexproofError(f"{name}: line {line}: cannot read the header: {reason}") from None
@@ -157,6 +170,36 @@ def parse_rows(text: str, name: str = "answers") -> list[Row]:
                                         f"please report this"))
         _check_count(rows, name)
     return rows
+
+
+MAX_CELL_LINES = 60  # a quoted cell may span this many lines (a derivation of up to 60 lines)
+
+
+def _quoted_block(lines: list[str], first: int, header: list[str]) -> tuple[list[str], int] | None:
+    """A record whose quoted cell spans lines first..k, as (fields, k), or None.
+
+    It must close within MAX_CELL_LINES lines, read strictly as CSV, and have
+    the header's number of fields; a continuation line that reads on its own
+    as a complete row ends the search (an unclosed quote never swallows rows).
+    """
+    for k in range(first + 1, min(first + MAX_CELL_LINES, len(lines)) + 1):
+        nxt = lines[k - 1]
+        if '"' not in nxt:
+            try:
+                alone = next(csv.reader([nxt], strict=True), [])
+            except csv.Error:
+                alone = []
+            if len(alone) == len(header) and all(f.strip() for f in alone[:2]):
+                return None  # looks like a row of its own
+            continue
+        try:
+            recs = list(csv.reader(["\n".join(lines[first - 1:k])], strict=True))
+        except csv.Error:
+            continue
+        if len(recs) == 1 and len(recs[0]) == len(header):
+            return recs[0], k
+        return None
+    return None
 
 
 def _check_count(rows: list[Row], name: str) -> None:

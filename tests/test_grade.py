@@ -314,8 +314,8 @@ def test_every_data_line_is_one_output_row_in_order(tmp_path):
         's1,exercise3,lambda_min,"3',            # unclosed quote
         "",                                       # blank: no row
         'b,exercise3,lambda_min,"3',              # unclosed again
-        'c,exercise3,lambda_min,"(0,',            # a quoted field that would span lines ...
-        '1)"',                                    # ... is two data lines, two rows
+        'c,exercise3,lambda_min,"(0,',            # a quoted field that spans lines and closes ...
+        '1)"',                                    # ... is one CSV record: one row, numbered by its first line
         "d,exercise3,lambda_min",                 # too few fields
         ",,,",                                    # empty fields: no row
         "e,exercise3,lambda_min,3,extra",         # too many
@@ -324,7 +324,7 @@ def test_every_data_line_is_one_output_row_in_order(tmp_path):
     ]
     text = HEADER + "\r\n".join(lines) + "\r\n"
     out = _grade_text(tmp_path, text, jobs=1)
-    expected_lines = [i + 2 for i, ln in enumerate(lines) if ln.strip(", ")]
+    expected_lines = [i + 2 for i, ln in enumerate(lines) if ln.strip(", ") and ln != '1)"']
     assert [r["line"] for r in out] == expected_lines
     assert [r["student"] for r in out][-2:] == ['f"g', "h"]
     assert out[0]["status"] == "correct" and out[-1]["status"] == "correct"

@@ -92,3 +92,22 @@ def test_grade_carries_errors_forward_within_a_student(tmp_path):
     rows = {(r["student"], r["part"]): r for r in json.loads(res.stdout)}
     assert (rows["ann", "lambda_min"]["note"], rows["ann", "lambda_min"]["score"]) == ("carried-forward", 0.5)
     assert (rows["bob", "lambda_min"]["note"], rows["bob", "lambda_min"]["score"]) == ("slip-f2-at-0", 0.0)
+
+
+def test_a_derivation_in_a_quoted_multi_line_cell_is_one_row(tmp_path):
+    """Issue #14: a derivation part's cell is a quoted multi-line cell; an unclosed quote still swallows nothing."""
+    p = tmp_path / "d.csv"
+    p.write_text('student,exercise,part,answer\n'
+                 'ann,exercise3,derivation,"f(x) = x^4 - 3x^2 + λx^2\n'
+                 "f'(x) = 4x^3 - 3x + 2λx\n"
+                 "f''(x) = 12x^2 - 3 + 2λ\n"
+                 'so λ* = 3/2"\n'
+                 'bob,exercise3,lambda_min,"3/2\n'
+                 'cat,exercise3,lambda_min,3\n'
+                 'dan,exercise3,derivation,"f(x) = x^4\n'
+                 'eve,exercise3,lambda_min,2\n')
+    res = CliRunner().invoke(cli, ["grade", "--answers", str(p), "--format", "json"])
+    rows = json.loads(res.stdout)
+    assert [(r["student"], r["line"]) for r in rows] == [("ann", 2), ("bob", 6), ("cat", 7), ("dan", 8), ("eve", 9)]
+    assert rows[0]["status"] == "incorrect" and rows[0]["note"] == "line-2"  # the lost factor 2 in f'
+    assert [r["status"] for r in rows[1:]] == ["invalid", "correct", "invalid", "incorrect"]
