@@ -396,10 +396,25 @@ def prove(expr, wrt, where, fmt, timeout, shapes, output) -> None:
 @click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
 @click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for the whole command (penalty check, analysis and writing the steps).")
+@click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS",
+              help="Vector or matrix shape (repeatable): the smallest lam with EXPR + lam*norm(w)**2 convex for every "
+                   "value of the data, max(0, -lambda_min(Hessian)/2) when the Hessian is constant.")
 @OUTPUT_OPT
-def regularize(expr, wrt, where, penalty, fmt, timeout, output) -> None:
+def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
     """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
     from .analyse.report import report_command
+
+    if shapes:  # issue #11: the minimal L2 shift in vector form
+        from .analyse.vector import report_vector
+
+        if penalty is not None:
+            raise click.UsageError("--penalty is not available with --shape (the penalty is lam*norm(w)**2)")
+        text, note = report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
+                                   timeout=timeout, kind="regularize")
+        write_output(text, output)
+        if note:
+            click.echo("convexproof: " + note, err=True)
+        return
 
     # the penalty's simplify, the analysis and rendering all run in one child under the limits
     global _FAST_EXIT

@@ -594,3 +594,22 @@ def test_condition_on_data_holds_on_instances(expr, where):
             direction = {x: sp.Rational(float(c)).limit_denominator(10**6) for x, c in zip(ws, v)}
             c = curvature(fs, ws, {x: sp.Integer(0) for x in ws}, direction)
             assert c < 0, (cond, lam, outside, c)
+
+
+@pytest.mark.parametrize("args, lam_min", [
+    (["norm(X@w - y)**2 - 3*norm(w)**2", "--shape", "X=n,d", "--shape", "w=d", "--shape", "y=n"],
+     "max(0, 3 - lambda_min(X.T@X))"),
+    (["norm([[1,2],[3,4]]@w)**2 - 3*norm(w)**2", "--shape", "w=2"], "-12 + sqrt(221)"),
+    (["norm(X@w - y)**2", "--shape", "X=n,d", "--shape", "w=d", "--shape", "y=n"], "max(0, -lambda_min(X.T@X))"),
+])
+def test_cli_regularize_in_vector_form(args, lam_min):
+    """Issue #11: regularize answers λ* = max(0, −λ_min(∇²f)/2) from the command line too."""
+    import json
+
+    from click.testing import CliRunner
+
+    from convexproof.cli import cli
+
+    res = CliRunner().invoke(cli, ["regularize", *args, "--wrt", "w", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["lam_min"] == lam_min

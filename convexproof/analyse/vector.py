@@ -1411,15 +1411,19 @@ def prove_isolated(expr, wrt, where, shapes, timeout: float) -> VectorProofResul
         return _timed_out(expr, wrt, shapes, str(exc))
 
 
-def _report_child(expr, wrt, where, shapes, fmt, timeout) -> str:
+def _report_child(expr, wrt, where, shapes, fmt, timeout, kind="prove") -> str:
     from ..limits import DEFAULTS
     from .report import proof_document
 
-    result = prove_vector(expr, wrt, where, shapes, timeout * DEFAULTS["analysis_share"])
+    if kind == "regularize":
+        result = regularize_vector(expr, wrt, where, shapes, timeout * DEFAULTS["analysis_share"])
+    else:
+        result = prove_vector(expr, wrt, where, shapes, timeout * DEFAULTS["analysis_share"])
     return proof_document(result, fmt)
 
 
-def report_vector(expr, *, wrt=None, where=(), shapes=None, fmt: str = "md", timeout: float | None = None):
+def report_vector(expr, *, wrt=None, where=(), shapes=None, fmt: str = "md", timeout: float | None = None,
+                  kind: str = "prove"):
     """``convexproof prove --shape ...``: (document, note for stderr or None), all in one limited child."""
     from ..limits import DEFAULT_TIMEOUT, DEFAULTS
     from .limits import run_isolated
@@ -1431,7 +1435,7 @@ def report_vector(expr, *, wrt=None, where=(), shapes=None, fmt: str = "md", tim
     if not timeout > 0:
         raise ConvexproofError("the timeout must be a positive number of seconds")
     try:
-        return run_isolated(_report_child, (expr, wrt, where, shapes, fmt, timeout), timeout=timeout,
+        return run_isolated(_report_child, (expr, wrt, where, shapes, fmt, timeout, kind), timeout=timeout,
                             grace=DEFAULTS["grace"]), None
     except AnalysisTimeout as exc:
         return proof_document(_timed_out(expr, wrt, shapes, str(exc)), fmt), "the analysis ran over its time limit"
