@@ -62,3 +62,23 @@ def test_domains_that_are_not_boxes(expr, where, allowed):
     if r.convex is False:
         p = make_problem(expr, where=where)
         assert verify_witness(p.expr, p.variables, r.witness, p)
+
+
+@pytest.mark.parametrize("expr, where, cond", [
+    ("x**p", ["x > 0"], "p <= 0 or p >= 1"),
+    ("x**(p + 1)", ["x > 0"], "p <= -1 or p >= 0"),
+    ("x**p/p", ["x > 0", "p > 0"], "p >= 1"),
+])
+def test_parametric_exponents(expr, where, cond):
+    """Issue #10: x**p on x > 0 is convex iff p <= 0 or p >= 1 (a positive power x**(p-2) is > 0 for every p)."""
+    import sympy as sp
+
+    from convexproof.parse import parse_condition
+
+    r = prove(expr, wrt=["x"], where=where, timeout=20)
+    assert r.condition is not None, r.verdict
+    p = sp.Symbol("p", real=True)
+    want = parse_condition(cond)
+    for v in [sp.Rational(k, 4) for k in range(-12, 13)]:
+        if all(parse_condition(w).subs(p, v) is not sp.false for w in where if "p" in w):
+            assert bool(r.condition.subs(p, v)) == bool(want.subs(p, v)), v

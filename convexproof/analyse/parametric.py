@@ -96,6 +96,13 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
                          CvxCondition(cond, f"f'' = ({u(coeff)})·({u(G)}) ≥ 0 for every {x} if and only if "
                                             f"{u(cond)}")]
                 return cond, steps
+    # (1b) the same when G also depends on the parameters but is positive for all of them (x**(p - 2) on x > 0)
+    if coeff.free_symbols & params and G.free_symbols & params:
+        sg = SignOracle(problem.full_box()).sign(G)
+        if sg.sign == POS:
+            cond = sp.GreaterThan(coeff, 0)
+            return cond, [CvxSign(G, "> 0", sg.text), CvxCondition(cond, f"f'' = ({u(coeff)})·({u(G)}) ≥ 0 for every "
+                                                                          f"{x} if and only if {u(cond)}")]
     # (2) g = A(x) + C(params): C >= -inf A
     ge = sp.expand(g)
     A = sp.Integer(0)

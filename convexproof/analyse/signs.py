@@ -356,6 +356,9 @@ class SignOracle:
                     return Sgn(POS, lambda: f"an even power of a quantity that is {_REL[bs.sign]}")
                 return Sgn(NONNEG, "a square (even power)")
             bs = self.sign(b)
+            if bs.sign == POS and not ex.is_Integer and ex.is_real is not False:
+                # b**a = exp(a·log b) > 0 for b > 0 and any real exponent a (x**p on x > 0)
+                return Sgn(POS, lambda: f"a real power of a positive quantity ({u(b)} > 0)")
             if ex.is_Integer:
                 if bs.sign is None:
                     return self._fallback(e)
