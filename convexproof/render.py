@@ -44,6 +44,7 @@ _TEX_UNICODE = {
     "¹": r"\textsuperscript{1}", "½": r"$\frac12$",
     # subscripts, hats and a few more symbols used in exercise prose (exercise library)
     "₀": "$_{0}$", "₁": "$_{1}$", "₂": "$_{2}$", "₃": "$_{3}$", "₄": "$_{4}$", "ᵢ": "$_{i}$", "ᵏ": "$^{k}$",
+    "ℝ": r"$\mathbb{R}$", "ⁿ": r"$^{n}$", "ᵈ": r"$^{d}$",
     "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "ŷ": r"$\hat{y}$", "δ": r"$\delta$", "π": r"$\pi$",
     "ℓ": r"$\ell$", "ρ": r"$\rho$", "↦": r"$\mapsto$", "⋆": r"$\star$",
 }
