@@ -28,7 +28,7 @@ from convexproof.errors import ConvexproofError
 from convexproof.parse import parse_condition, parse_expr
 
 X = parse_expr("x")
-SMOKE = 40
+SMOKE = 24
 SOAK = 600
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 
 import mpmath
+import os
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -24,7 +26,8 @@ import sympy as sp
 from convexproof.analyse import prove
 from convexproof.parse import parse_expr, symbol
 
-N_EXPRESSIONS = 520
+# the CI slice; CONVEXPROOF_SOAK=1 runs the full 520 (the suite must stay under 10 minutes)
+N_EXPRESSIONS = 520 if os.environ.get("CONVEXPROOF_SOAK") == "1" else 200
 SEED = 20240611
 X, Y = symbol("x"), symbol("y")
 

@@ -22,7 +22,7 @@ import sympy as sp
 from convexproof.checking import _context, check
 from convexproof.library import exercise_files
 
-SMOKE = 520
+SMOKE = 200
 SOAK = 2000
 
 

@@ -697,6 +697,7 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
     return None
 
 
+MAX_ZEROS_OPS = 16  # larger expressions are left to the other methods (the fuzz's mixtures took seconds here)
 ZERO_CHECK_POINTS = 12  # certified sample points per piece, a guard against a zero the solver missed
 MAX_ZEROS = 24
 
@@ -713,8 +714,10 @@ def _sign_by_zeros(e: sp.Expr, x: sp.Symbol, I: sp.Interval) -> USign | None:
     """
     from sympy.calculus.util import continuous_domain
 
-    if not e.has(sp.sin, sp.cos, sp.tan, sp.exp, sp.log, sp.sinh, sp.cosh, sp.tanh, sp.Pow) or e.has(
-            sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min):
+    # small trigonometric or logarithmic expressions only: continuous_domain and solveset are costly, and
+    # exponentials are the exp(x/q) = u substitution's
+    if not e.has(sp.sin, sp.cos, sp.tan, sp.log) or e.has(sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min) or (
+            sp.count_ops(e) > MAX_ZEROS_OPS):
         return None
     try:
         D = continuous_domain(e, x, I)
