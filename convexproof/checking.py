@@ -504,25 +504,32 @@ class _Checker:
         otherwise the solver's own function, when the exercise has one verdict part.
         """
         conf = self.ex.solver if isinstance(self.ex.solver, dict) else {}
-        table, var = conf.get("functions"), conf.get("var") or conf.get("variable")
+        names = conf.get("vars") or ([conf.get("var") or conf.get("variable")] if (conf.get("var") or
+                                                                                    conf.get("variable")) else [])
+        table = conf.get("functions")
         key = self.part.name.split("_", 1)[1] if "_" in self.part.name else None
-        if isinstance(table, dict) and isinstance(var, str) and key in table and isinstance(table[key], str):
+        parts = self.ex.parts.values() if isinstance(self.ex.parts, dict) else self.ex.parts
+        verdict_parts = [p for p in parts if p.type == "verdict"]
+        text = None
+        if isinstance(table, dict) and key in table and isinstance(table[key], str):
+            text = table[key]
+        elif len(verdict_parts) == 1 and isinstance(conf.get("f") or conf.get("function"), str):
+            text = conf.get("f") or conf.get("function")
+        if text is not None and names and all(isinstance(n, str) for n in names):
             from .parse import parse_expr, symbol
             from .substitute import substitute
 
             try:
-                f = parse_expr(table[key])
+                f = parse_expr(text)
                 f = substitute(f, self.subs) if self.subs else f
             except ConvexproofError:
                 return None, ()
-            x = symbol(var)
-            if f.free_symbols <= {x}:
-                return f, [x]
+            xs = [symbol(n) for n in names]
+            if f.free_symbols <= set(xs):
+                return f, [x for x in xs if x in f.free_symbols] or xs
             return None, ()
         f = self.facts.get("function")
         xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
-        parts = self.ex.parts.values() if isinstance(self.ex.parts, dict) else self.ex.parts
-        verdict_parts = [p for p in parts if p.type == "verdict"]
         if isinstance(f, sp.Expr) and xs and len(verdict_parts) == 1 and not (f.free_symbols - set(xs)):
             return f, xs
         return None, ()
@@ -534,13 +541,52 @@ class _Checker:
         claims_convex = word in A.verdict_group("convex") or word in A.verdict_group("strictly convex")
         f, xs = self.subject()
         if claims_convex and f is not None:
-            w = _engine_witness(f, list(xs), self.where_conditions())
+            w = _engine_witness(f, list(xs), self.where_conditions() + self.subject_domain())
             if w is not None:
                 return f"{self.facts.get('name', 'f')} is not convex: " + _witness_text(w, self.facts.get("name", "f"))
         if claims_convex:
             return ("Look again: a convex function has f'' ≥ 0 (a positive semidefinite Hessian) at every "
                     "point of the domain. Try to find a point where this fails.")
+        if f is not None:
+            why = self.convexity_reason(f, xs)
+            if why:
+                return why
         return "Look again: check the sign of the second derivative (or the Hessian) on the whole domain."
+
+    def subject_domain(self) -> list:
+        """The domain the solver's ``domains`` table gives the part's own function (verdict_<key>), if any."""
+        from .parse import parse_condition
+
+        conf = self.ex.solver if isinstance(self.ex.solver, dict) else {}
+        table = conf.get("domains")
+        key = self.part.name.split("_", 1)[1] if "_" in self.part.name else None
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            try:
+                return [parse_condition(table[key])]
+            except ConvexproofError:
+                return []
+        return []
+
+    def convexity_reason(self, f, xs) -> str:
+        """Why f is convex, from the engine's proof (for a student who said it is not), or ""."""
+        try:
+            from .analyse import prove
+
+            r = prove(f, wrt=list(xs), where=self.where_conditions() + self.subject_domain(), timeout=8.0)
+        except ConvexproofError:
+            return ""
+        if r.convex is not True:
+            return ""
+        name = self.facts.get("name", "f")
+        if len(xs) == 1 and r.second_derivative is not None:
+            x = xs[0]
+            return (f"Look again: {name}''({_u(x)}) = {_u(r.second_derivative)} ≥ 0 for every {_u(x)} of the domain, "
+                    f"so the graph never curves downwards and {name} is convex.")
+        if r.hessian is not None:
+            return (f"Look again: the Hessian {_u(r.hessian)} is positive semidefinite at every point of the domain, "
+                    f"so {name} is convex.")
+        return (f"Look again: {name} is built from convex pieces by rules that keep convexity (a sum of convex "
+                "functions, a convex function of an affine map, a maximum of convex functions), so it is convex.")
 
     # ----------------------------------------------------------------- text
     def check_text(self) -> None:

@@ -528,3 +528,13 @@ def test_error_carried_forward(answer, f2, status, note, score):
     r = check("exercise3", answer, given={"second_derivative": f2}, isolate=False)
     assert (r.status, r.note, r.score) == (status, note, score), r.feedback
 
+
+
+@pytest.mark.parametrize("ex, part, answer, needle", [
+    ("exercise19", "verdict_recip", "not convex", "2/x³ ≥ 0"),  # the engine's reason, on the part's own domain
+    ("exercise6", "verdict_bowl", "not convex", "positive semidefinite"),
+    ("exercise12", "verdict", "convex", "curvature"),  # a witness for a two-variable function
+])
+def test_wrong_verdict_feedback_is_computed_for_the_parts_own_function(ex, part, answer, needle):
+    r = check(ex, answer, part=part, isolate=False)
+    assert r.status == "incorrect" and needle in r.feedback, r.feedback
