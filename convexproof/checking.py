@@ -530,8 +530,8 @@ class _Checker:
             return None, ()
         f = self.facts.get("function")
         xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
-        if isinstance(f, sp.Expr) and xs and len(verdict_parts) == 1 and not (f.free_symbols - set(xs)):
-            return f, xs
+        if isinstance(f, sp.Expr) and xs and len(verdict_parts) == 1 and set(xs) & f.free_symbols:
+            return f, xs  # other symbols are the exercise's parameters, with their ranges in where/assume
         return None, ()
 
     def verdict_feedback(self, word: str) -> str:
