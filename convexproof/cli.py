@@ -372,17 +372,18 @@ def prove(expr, wrt, where, fmt, timeout, shapes, output) -> None:
     if shapes:  # issue #11: a vector formula, decided for every value of the data
         from .analyse.vector import report_vector
 
-        text, note = report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
-                                   timeout=timeout)
-        write_output(text, output)
-        if note:
-            click.echo("convexproof: " + note, err=True)
+        _emit(*report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
+                             timeout=timeout), output)
         return
     # parsing, analysis and rendering all run in one child under the time limit and memory cap
     global _FAST_EXIT
     _FAST_EXIT = True
-    text, note = report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout,
-                                spent=_spent())
+    _emit(*report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout,
+                          spent=_spent()), output)
+
+
+def _emit(text: str, note: str | None, output) -> None:
+    """A proof document to stdout or -o, and its note (if any) as one line on stderr."""
     write_output(text, output)
     if note:
         click.echo("convexproof: " + note, err=True)
@@ -409,21 +410,15 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
 
         if penalty is not None:
             raise click.UsageError("--penalty is not available with --shape (the penalty is lam*norm(w)**2)")
-        text, note = report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
-                                   timeout=timeout, kind="regularize")
-        write_output(text, output)
-        if note:
-            click.echo("convexproof: " + note, err=True)
+        _emit(*report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
+                             timeout=timeout, kind="regularize"), output)
         return
 
     # the penalty's simplify, the analysis and rendering all run in one child under the limits
     global _FAST_EXIT
     _FAST_EXIT = True
-    text, note = report_command("regularize", expr, wrt=_split_names(wrt), where=list(where), penalty=penalty,
-                                fmt=fmt, timeout=timeout, spent=_spent())
-    write_output(text, output)
-    if note:
-        click.echo("convexproof: " + note, err=True)
+    _emit(*report_command("regularize", expr, wrt=_split_names(wrt), where=list(where), penalty=penalty, fmt=fmt,
+                          timeout=timeout, spent=_spent()), output)
 
 
 # ------------------------------------------------------------------ grading
