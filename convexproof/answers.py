@@ -388,14 +388,6 @@ def _value_at(expr, point: dict):
         return None
 
 
-def close(a, b, rtol: float, atol: float = 1e-12) -> bool:
-    ar, ai = a
-    br, bi = b
-    diff = abs(complex(float(ar - br), float(ai - bi)))
-    scale = max(abs(complex(float(ar), float(ai))), abs(complex(float(br), float(bi))))
-    return diff <= atol + rtol * scale
-
-
 @dataclass
 class Comparison:
     equal: bool | None  # True proved equal, False proved different, None undecided
