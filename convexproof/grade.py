@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 from . import limits as _limits
 from .errors import ConvexproofError
+from .safeio import decode  # noqa: F401 - the CSV text decoder lives with the other input readers
 
 COLUMNS = ("student", "exercise", "part", "answer", "seed")
 OUTPUT_COLUMNS = ("student", "exercise", "part", "answer", "status", "score", "feedback", "note", "line")
@@ -69,30 +70,6 @@ class Row:
 # --------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------
-def decode(raw: bytes, name: str = "answers") -> str:
-    """Text of a CSV file: UTF-8 (with or without a BOM) or UTF-16 with a BOM; anything else is refused.
-
-    A file that is not UTF-8 is refused as a whole, naming the line and the
-    byte, rather than guessed (one Latin-1 byte used to turn the whole file
-    into Windows-1252, and every other non-ASCII character with it).
-    """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ConvexproofError(f"{name}: not valid UTF-16 text (at byte {exc.start + 1}); "
-                                   f"save the file as UTF-8") from None
-    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = body[:exc.start].decode("utf-8", errors="replace")
-        line = before.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
-        column = len(before) - max(before.rfind("\n"), before.rfind("\r"))
-        raise ConvexproofError(f"{name}: line {line}, character {column}: byte 0x{body[exc.start]:02X} is not UTF-8; "
-                               f"save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')") from None
-
-
 def read_rows(path) -> list[Row]:
     from .safeio import read_input
     from .safetext import terminal_safe

@@ -51,7 +51,7 @@ def read_roster(path) -> list[str]:
 
     p = Path(path)
     raw = read_input(path, cap=MAX_ROSTER_BYTES, label=f"roster {p.name}")
-    from .grade import decode
+    from .safeio import decode
 
     text = decode(raw, f"roster {p.name}")  # UTF-8 (with or without a BOM) or UTF-16 with a BOM; else line and byte
     text = text.replace("\r\n", "\n").replace("\r", "\n")
