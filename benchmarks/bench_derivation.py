@@ -1,6 +1,6 @@
 """Benchmark: checking a 10-line derivation line by line (issue 14; target ≤ 1 s).
 
-Times ``convexproof.derivation.check_derivation_text`` on 10-line derivations
+Times ``convexproof.grading.derivation.check_derivation_text`` on 10-line derivations
 of exercises 3, 1 and 12 (a correct one, the 3/2 slip with the error carried
 forward, a one-point check), after the exercise is loaded and solved (as in
 ``check``, where the solution is cached).  Each derivation is checked
@@ -73,8 +73,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
 
-    from convexproof.checking import _context
-    from convexproof.derivation import check_derivation_text
+    from convexproof.grading.checking import _context
+    from convexproof.grading.derivation import check_derivation_text
 
     worst_median = 0.0
     for label, (exercise, text) in DERIVATIONS.items():

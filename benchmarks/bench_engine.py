@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 import sympy as sp  # noqa: E402
 
-from convexproof.analyse import prove  # noqa: E402
-from convexproof.analyse.domain import make_problem  # noqa: E402
-from convexproof.analyse.multivariate import ldl_psd  # noqa: E402
-from convexproof.analyse.witness import hessian  # noqa: E402
+from convexproof.engine import prove  # noqa: E402
+from convexproof.engine.domain import make_problem  # noqa: E402
+from convexproof.engine.multivariate import ldl_psd  # noqa: E402
+from convexproof.engine.witness import hessian  # noqa: E402
 from convexproof.parse import parse_condition, symbol  # noqa: E402
 
 

@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from click.testing import CliRunner  # noqa: E402
 
 from convexproof.cli import cli  # noqa: E402
-from convexproof.errors import ConvexproofError  # noqa: E402
+from convexproof.runtime.errors import ConvexproofError  # noqa: E402
 from convexproof.parse import LIMITS, parse_expr  # noqa: E402
 
 
@@ -137,7 +137,7 @@ MEMORY_12 = f"{SUM_12}**199 - {SUM_12}**200"  # not settled by the composition r
 
 def _limits_cases() -> list[tuple[str, list[str], float, set[int]]]:
     """(name, arguments, documented limit in seconds, accepted exit codes)."""
-    from convexproof.limits import CHECK_TIMEOUT, DEFAULT_TIMEOUT, SOLVE_TIMEOUT
+    from convexproof.runtime.limits import CHECK_TIMEOUT, DEFAULT_TIMEOUT, SOLVE_TIMEOUT
 
     return [
         ("tower-fixed-by-where", ["prove", "x**2 + a**a**a**a*x", "--wrt", "x", "--where", "a = 3"],

@@ -1,6 +1,6 @@
 """Benchmark: deciding each vector case of tests/test_vector.py (issue 11; target ≤ 2 s each).
 
-Times ``convexproof.analyse.vector.prove_vector`` (in process: reading, the term
+Times ``convexproof.engine.vector.prove_vector`` (in process: reading, the term
 analysis, the Hessian and constants, the sanity chords or the witness search)
 on every case of the table in ``tests/test_vector.py``, ``--repeat`` times
 each after one warm-up call, and prints each case's first (cold caches) and median time, then the median
@@ -30,7 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     from test_vector import CASES
 
-    from convexproof.analyse.vector import prove_vector
+    from convexproof.engine.vector import prove_vector
 
     prove_vector("norm(w)**2", "w", [], {"w": ("d",)})  # warm up imports
     medians, firsts = [], []

@@ -12,15 +12,15 @@ __all__ = ["prove", "regularize", "check", "ConvexproofError"]
 
 def __getattr__(name: str):
     if name in ("prove", "regularize"):
-        from . import analyse
+        from convexproof import engine as analyse
 
         return getattr(analyse, name)
     if name == "check":
-        from .checking import check
+        from convexproof.grading.checking import check
 
         return check
     if name == "ConvexproofError":
-        from .errors import ConvexproofError
+        from convexproof.runtime.errors import ConvexproofError
 
         return ConvexproofError
     raise AttributeError(name)

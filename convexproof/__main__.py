@@ -1,3 +1,3 @@
-from .cli import main
+from convexproof.cli import main
 
 main()

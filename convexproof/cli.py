@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
-from .errors import ConvexproofError
-from .limits import DEFAULT_TIMEOUT, PDF_TIMEOUT, TIMEOUT_RANGE, process_elapsed
+from convexproof.runtime.errors import ConvexproofError
+from convexproof.runtime.limits import DEFAULT_TIMEOUT, PDF_TIMEOUT, TIMEOUT_RANGE, process_elapsed
 
 EXERCISES_OPT = click.option(
     "--exercises", "exercises_dir", type=click.Path(file_okay=False), default=None,
@@ -30,7 +30,7 @@ SEED_OPT = click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=Non
 def _check_output(ctx, param, value):
     """``-o FILE`` is checked while the options are parsed, before any work is done."""
     if value is not None:
-        from .safeio import check_output
+        from convexproof.runtime.safeio import check_output
 
         check_output(value)
     return value
@@ -42,14 +42,14 @@ OUTPUT_OPT = click.option("-o", "--output", type=click.Path(dir_okay=False), def
 
 
 def write_output(text: str | bytes, output: str | None) -> None:
-    """Print, or write FILE (see :mod:`convexproof.safeio`): never half a file, never a replaced device."""
+    """Print, or write FILE (see :mod:`convexproof.runtime.safeio`): never half a file, never a replaced device."""
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.buffer.write(text)
         else:
             click.echo(text, nl=not text.endswith("\n"))
         return
-    from .safeio import write_file
+    from convexproof.runtime.safeio import write_file
 
     write_file(output, text.encode("utf-8") if isinstance(text, str) else text)
 
@@ -136,7 +136,7 @@ def _restore_sigterm(old) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    from .safetext import terminal_safe
+    from convexproof.runtime.safetext import terminal_safe
 
     click.echo("convexproof: " + terminal_safe(" ".join(str(message).split()))[:400], err=True)
     sys.exit(code)
@@ -160,7 +160,7 @@ def cli() -> None:
 @EXERCISES_OPT
 def list_cmd(fmt: str, exercises_dir: str | None) -> None:
     """List the exercises, one line each (id and title)."""
-    from .library import list_exercises
+    from convexproof.library import list_exercises
 
     bad: list[str] = []  # files that cannot be read: one line each on stderr, the rest is listed, exit 2
     exs = list_exercises(exercises_dir, errors=bad)
@@ -179,7 +179,7 @@ def list_cmd(fmt: str, exercises_dir: str | None) -> None:
 def _report_unreadable(messages: list[str]) -> None:
     """One line on stderr per exercise file that cannot be read, then exit 2."""
     if messages:
-        from .safetext import terminal_safe
+        from convexproof.runtime.safetext import terminal_safe
 
         for m in messages:
             click.echo("convexproof: " + terminal_safe(" ".join(m.split()))[:400], err=True)
@@ -193,7 +193,7 @@ def _report_unreadable(messages: list[str]) -> None:
 @EXERCISES_OPT
 def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -> None:
     """Show an exercise's statement and hints, without the solution."""
-    from .limits import run_limited, solve_timeout
+    from convexproof.runtime.limits import run_limited, solve_timeout
 
     text = run_limited(_statement_text, exercise, fmt, seed, exercises_dir, timeout=solve_timeout(),
                        what=f"showing {exercise}")
@@ -201,21 +201,21 @@ def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -
 
 
 def _statement_text(exercise, fmt, seed, exercises_dir) -> str:  # runs in a time-limited child process
-    from .documents import statement_document
-    from .library import load_exercise
+    from convexproof.render.documents import statement_document
+    from convexproof.library import load_exercise
 
     return statement_document(load_exercise(exercise, seed=seed, exercises_dir=exercises_dir), fmt)
 
 
 def _solution_text(exercise, fmt, seed, exercises_dir, figures_prefix=None):  # runs in a time-limited child
-    from .documents import solution_document
-    from .library import load_exercise
-    from .solvers import solve as run_solver
+    from convexproof.render.documents import solution_document
+    from convexproof.library import load_exercise
+    from convexproof.solvers import solve as run_solver
 
     ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
     sol = run_solver(ex)
     if figures_prefix:  # Markdown written to FILE.md: its figures as SVG files beside it
-        from .documents import solution_figures
+        from convexproof.render.documents import solution_figures
 
         files = solution_figures(sol, figures_prefix)
         return solution_document(ex, sol, fmt), files
@@ -231,7 +231,7 @@ def _solution_text(exercise, fmt, seed, exercises_dir, figures_prefix=None):  # 
 @EXERCISES_OPT
 def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercises_dir: str | None) -> None:
     """Print the worked solution of EXERCISE (every result computed by the engine)."""
-    from .limits import run_limited, solve_timeout
+    from convexproof.runtime.limits import run_limited, solve_timeout
 
     from pathlib import Path
 
@@ -270,15 +270,15 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 def handout(exercises, all_, solutions, key, fmt, seed, title, roster, hints, exam, points, allow_canonical, output,
             exercises_dir) -> None:
     """Build a handout of EXERCISES (numbered), optionally with solutions."""
-    from .handout import handout_document
-    from .limits import run_limited, solve_timeout
+    from convexproof.render.handout import handout_document
+    from convexproof.runtime.limits import run_limited, solve_timeout
 
     if solutions is None:  # a notebook is for students: no solutions unless asked for
         solutions = fmt != "ipynb"
     # time limit: SOLVE_TIMEOUT per exercise variant (and pdflatex's own limit)
     n = len(exercises) or (len(_exercise_files(exercises_dir)) if all_ else 1)
     if roster:  # read once, with its size cap (a pipe can be read only once; /dev/zero never ends)
-        from .handout import read_roster
+        from convexproof.render.handout import read_roster
 
         roster = read_roster(roster)
         n *= 1 + len(roster)
@@ -291,7 +291,7 @@ def handout(exercises, all_, solutions, key, fmt, seed, title, roster, hints, ex
 
 
 def _exercise_files(exercises_dir):
-    from .library import exercise_files
+    from convexproof.library import exercise_files
 
     return exercise_files(exercises_dir)
 
@@ -312,8 +312,8 @@ def _exercise_files(exercises_dir):
 @EXERCISES_OPT
 def export(exercises, target, seed, roster, visibility, server_files, output, exercises_dir) -> None:
     """Export EXERCISES: Moodle XML, a Gradescope autograder zip or PrairieLearn questions."""
-    from .limits import run_limited, solve_timeout
-    from .platforms import export_for
+    from convexproof.runtime.limits import run_limited, solve_timeout
+    from convexproof.platforms import export_for
 
     data = run_limited(export_for, target, list(exercises), seed=seed, roster=roster, visibility=visibility,
                        server_files=server_files, output=output, exercises_dir=exercises_dir,
@@ -329,7 +329,7 @@ def export(exercises, target, seed, roster, visibility, server_files, output, ex
 @EXERCISES_OPT
 def selftest(exercises, seeds, exercises_dir) -> None:
     """Run the exercises' self-tests against the engine; exit 1 on any failure."""
-    from .selftest import run_selftests
+    from convexproof.library.selftest import run_selftests
 
     bad: list[str] = []
     ok = run_selftests(list(exercises), seeds=seeds, exercises_dir=exercises_dir, echo=click.echo, unreadable=bad)
@@ -367,10 +367,10 @@ def _split_names(values) -> list[str] | None:
 @OUTPUT_OPT
 def prove(expr, wrt, where, fmt, timeout, shapes, output) -> None:
     """Decide whether EXPR is convex: a proof, a verified witness, or 'unknown'."""
-    from .analyse.report import report_command
+    from convexproof.render.proof import report_command
 
     if shapes:  # issue #11: a vector formula, decided for every value of the data
-        from .analyse.vector import report_vector
+        from convexproof.engine.vector import report_vector
 
         _emit(*report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
                              timeout=timeout), output)
@@ -403,10 +403,10 @@ def _emit(text: str, note: str | None, output) -> None:
 @OUTPUT_OPT
 def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
     """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
-    from .analyse.report import report_command
+    from convexproof.render.proof import report_command
 
     if shapes:  # issue #11: the minimal L2 shift in vector form
-        from .analyse.vector import report_vector
+        from convexproof.engine.vector import report_vector
 
         if penalty is not None:
             raise click.UsageError("--penalty is not available with --shape (the penalty is lam*norm(w)**2)")
@@ -435,10 +435,10 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
 @EXERCISES_OPT
 def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_dir) -> None:
     """Check one answer. Exit 0 correct, 1 incorrect or undecided (a teacher reviews it), 2 invalid."""
-    from .checking import check as run_check
+    from convexproof.grading.checking import check as run_check
 
     if derivation_file is not None or answer is None:
-        from .derivation import cli_check
+        from convexproof.grading.derivation import cli_check
 
         sys.exit(cli_check(exercise, answer, derivation_file, part, seed, fmt, exercises_dir, _fail))
     if fmt in ("md", "latex"):
@@ -448,7 +448,7 @@ def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_
     if fmt == "json":
         import json
 
-        from .safetext import json_safe  # the answer is echoed: no escape sequence reaches the terminal
+        from convexproof.runtime.safetext import json_safe  # the answer is echoed: no escape sequence reaches the terminal
 
         click.echo(json_safe(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
     elif result.status == "invalid":  # bad input: one line on stderr, like every other error
@@ -471,7 +471,7 @@ def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_
 @EXERCISES_OPT
 def grade(answers_file, fmt, summary, jobs, output, exercises_dir) -> None:
     """Grade a CSV of answers; bad rows are reported as invalid, never abort."""
-    from .grade import grade_file
+    from convexproof.grading.grade import grade_file
 
     fmt = fmt or ("text" if summary else "csv")
     if not summary and fmt in ("text", "latex", "pdf"):

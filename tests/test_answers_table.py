@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from convexproof.checking import _context, check
-from convexproof.mathtext import latex, unicode
+from convexproof.grading.checking import _context, check
+from convexproof.render.mathtext import latex, unicode
 
 EXERCISES = Path(__file__).parent.parent / "exercises"
 SCALAR = ("number", "expression", "condition", "point", "matrix")

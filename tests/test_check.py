@@ -18,9 +18,9 @@ import sympy as sp
 from click.testing import CliRunner
 
 import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
-from convexproof.checking import CheckResult, check
+from convexproof.grading.checking import CheckResult, check
 from convexproof.cli import cli
-from convexproof.errors import ExerciseError
+from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 
 FIX = str(Path(__file__).parent / "fixtures" / "exercises")
@@ -347,7 +347,7 @@ def test_unknown_exercise_or_part_raises():
 def test_timeout_makes_the_answer_invalid_not_a_hang(monkeypatch):
     import time
 
-    import convexproof.answers as A
+    import convexproof.grading.answers as A
 
     def slow(*a, **k):
         time.sleep(30)
@@ -433,7 +433,7 @@ def test_no_numpy_on_the_check_path():
     import subprocess
     import sys
 
-    code = ("import sys; from convexproof.checking import check; r = check('exercise3', '2'); "
+    code = ("import sys; from convexproof.grading.checking import check; r = check('exercise3', '2'); "
             "print(r.status, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=str(Path(__file__).parent.parent), env={**os.environ, "PYTHONPATH": "."})
@@ -495,7 +495,7 @@ def test_parts_have_points():
 @pytest.mark.parametrize("field, value", [("points", "-1"), ("points", "inf"), ("points", "nan"), ("score", "2"),
                                           ("score", "-0.5")])
 def test_points_and_scores_are_bounded(tmp_path, field, value):
-    from convexproof.errors import ExerciseError
+    from convexproof.runtime.errors import ExerciseError
     from convexproof.library import load_exercise
 
     text = (Path(FIX) / "fxp.toml").read_text()

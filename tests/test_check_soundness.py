@@ -11,7 +11,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from convexproof.checking import check
+from convexproof.grading.checking import check
 from convexproof.cli import cli
 
 WRONG = [

@@ -127,7 +127,7 @@ def test_unwritable_output_directory(runner, tmp_path):
 
 @pytest.mark.parametrize("how", ["option", "env"])
 def test_teachers_own_folder(runner, tmp_path, how):
-    src = (__import__("convexproof.resources", fromlist=["data_dir"]).data_dir("exercises") / "exercise3.toml")
+    src = (__import__("convexproof.runtime.resources", fromlist=["data_dir"]).data_dir("exercises") / "exercise3.toml")
     text = src.read_text(encoding="utf-8").replace('id = "exercise3"', 'id = "myquartic"')
     text = text.replace('a = { default = 3,', 'a = { default = 5,')
     (tmp_path / "myquartic.toml").write_text(text, encoding="utf-8")
@@ -150,7 +150,7 @@ def test_teachers_own_folder(runner, tmp_path, how):
     (('[[parts]]\nname = "lambda_min"', '[[parts]]\nname = "lambda min"'), "parts[0].name"),
 ])
 def test_bad_exercise_file_names_file_and_field(runner, tmp_path, mutation, field):
-    from convexproof.resources import data_dir
+    from convexproof.runtime.resources import data_dir
 
     text = (data_dir("exercises") / "exercise3.toml").read_text(encoding="utf-8").replace(*mutation)
     (tmp_path / "exercise3.toml").write_text(text, encoding="utf-8")

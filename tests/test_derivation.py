@@ -24,10 +24,10 @@ import sympy as sp
 from click.testing import CliRunner
 
 import convexproof
-from convexproof.analyse import diffsteps as D
+from convexproof.engine import diffsteps as D
 from convexproof.cli import cli
-from convexproof.derivation import MAX_LINES, check_derivation_text
-from convexproof.errors import ExerciseError, ParseError
+from convexproof.grading.derivation import MAX_LINES, check_derivation_text
+from convexproof.runtime.errors import ExerciseError, ParseError
 from convexproof.library import load_exercise, read_exercise
 from convexproof.parse import parse_expr, symbol
 
@@ -292,7 +292,7 @@ def test_one_line_derivation_for_grade_cells():
 
 
 def test_grade_reads_a_derivation_cell(tmp_path):
-    from convexproof.grade import grade_file
+    from convexproof.grading.grade import grade_file
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

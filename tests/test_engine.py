@@ -14,9 +14,9 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from convexproof.analyse import find_witness, prove, regularize, verify_witness
-from convexproof.analyse.domain import make_problem
-from convexproof.analyse.report import proof_document
+from convexproof.engine import find_witness, prove, regularize, verify_witness
+from convexproof.engine.domain import make_problem
+from convexproof.render.proof import proof_document
 from convexproof.cli import cli
 from convexproof.parse import parse_condition, parse_expr, symbol
 
@@ -169,7 +169,7 @@ def test_regularize(expr, penalty, lam_min):
 
 # ----------------------------------------------------------------- timeouts
 def test_timeout_turns_a_hang_into_unknown(monkeypatch):
-    from convexproof.analyse import engine
+    from convexproof.engine import prover as engine
 
     monkeypatch.setattr(engine, "analyse", lambda problem: time.sleep(60))
     t = time.monotonic()
@@ -179,7 +179,7 @@ def test_timeout_turns_a_hang_into_unknown(monkeypatch):
 
 
 def test_timeout_works_from_a_thread(monkeypatch):
-    from convexproof.analyse import engine
+    from convexproof.engine import prover as engine
 
     monkeypatch.setattr(engine, "analyse", lambda problem: time.sleep(60))
     out = {}

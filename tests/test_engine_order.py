@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from convexproof.analyse import prove
+from convexproof.engine import prove
 
 CASES = [
     ("log(exp(x) + exp(y) + exp(z) + exp(w))", {"convex"}),

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from convexproof.analyse import prove
-from convexproof.analyse.domain import make_problem
-from convexproof.analyse.witness import verify_witness
+from convexproof.engine import prove
+from convexproof.engine.domain import make_problem
+from convexproof.engine.witness import verify_witness
 
 CONVEX = {"convex", "strictly convex", "strongly convex"}
 NOT = {"not convex", "concave"}

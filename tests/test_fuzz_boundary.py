@@ -23,8 +23,8 @@ import random
 import pytest
 import sympy as sp
 
-from convexproof.analyse import prove
-from convexproof.errors import ConvexproofError
+from convexproof.engine import prove
+from convexproof.runtime.errors import ConvexproofError
 from convexproof.parse import parse_condition, parse_expr
 
 X = parse_expr("x")

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from convexproof.analyse import prove
+from convexproof.engine import prove
 from convexproof.parse import parse_expr, symbol
 
 # the CI slice; CONVEXPROOF_SOAK=1 runs the full 520 (the suite must stay under 10 minutes)

@@ -19,7 +19,7 @@ from functools import lru_cache
 import pytest
 import sympy as sp
 
-from convexproof.checking import _context, check
+from convexproof.grading.checking import _context, check
 from convexproof.library import exercise_files
 
 SMOKE = 200

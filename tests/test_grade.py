@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
 from convexproof.cli import cli
-from convexproof.grade import grade, grade_file, parse_rows
+from convexproof.grading.grade import grade, grade_file, parse_rows
 
 HEADER = "student,exercise,part,answer\n"
 
@@ -169,8 +169,8 @@ def test_parallel_and_serial_agree(tmp_path):
 
 def test_per_row_time_limit(tmp_path, monkeypatch):
     """One pathological answer cannot stall the batch."""
-    import convexproof.answers as A
-    import convexproof.grade as G
+    import convexproof.grading.answers as A
+    import convexproof.grading.grade as G
 
     real = A.compare_expressions
 
@@ -195,7 +195,7 @@ def test_per_row_time_limit(tmp_path, monkeypatch):
 
 def test_a_slow_teacher_exercise_is_invalid_once_and_does_not_stall_the_batch(tmp_path, monkeypatch):
     """Regression: each row of an exercise that solves slowly waited 60 s (two rows took 2 minutes)."""
-    from convexproof.resources import data_dir
+    from convexproof.runtime.resources import data_dir
 
     teacher = tmp_path / "teacher"
     teacher.mkdir()
@@ -403,7 +403,7 @@ def test_terminal_escapes_in_student_ids_never_reach_the_terminal(tmp_path, fmt)
 
 def test_answers_from_dev_zero_stop_at_the_size_cap(monkeypatch):
     """Regression: --answers /dev/zero read until memory ran out."""
-    import convexproof.grade as G
+    import convexproof.grading.grade as G
 
     monkeypatch.setattr(G, "MAX_FILE_BYTES", 100_000)
     r = CliRunner().invoke(cli, ["grade", "--answers", "/dev/zero"])
@@ -425,7 +425,7 @@ def test_answers_from_a_pipe_are_read(tmp_path):
 
 def test_answers_from_a_pipe_that_is_never_written_is_an_error_not_a_hang(monkeypatch):
     """Regression: a FIFO given as --answers hung grade forever."""
-    import convexproof.safeio as S
+    import convexproof.runtime.safeio as S
 
     monkeypatch.setattr(S, "READ_TIMEOUT", 0.2)
     rfd, wfd = os.pipe()  # the writer end stays open and silent
@@ -446,7 +446,7 @@ def test_answers_fifo_without_writer_does_not_hang(tmp_path):
 
 def test_grade_output_dir_checked_before_any_work(tmp_path, monkeypatch):
     """Regression: grade -o no/such/dir/out.csv graded everything first and then failed."""
-    import convexproof.grade as G
+    import convexproof.grading.grade as G
 
     def boom(*a, **k):
         raise AssertionError("graded before the output was checked")

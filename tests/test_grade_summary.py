@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from convexproof.cli import cli
-from convexproof.notes import NOTES, describe
+from convexproof.grading.notes import NOTES, describe
 
 CSV = """student,exercise,part,answer
 ann,exercise3,lambda_min,3
@@ -69,7 +69,7 @@ def test_summary_formats_are_checked(answers, args):
 
 
 def test_every_note_code_the_checker_uses_is_registered_with_an_example():
-    src = (Path(__file__).parent.parent / "convexproof" / "checking.py").read_text()
+    src = (Path(__file__).parent.parent / "convexproof" / "grading" / "checking.py").read_text()
     used = set(re.findall(r'"([a-z0-9]+(?:-[a-z0-9]+)+)"', src)) | {"close", "undecided"}
     missing = sorted(c for c in used if c not in NOTES)
     assert not missing, missing

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from convexproof.cli import cli
-from convexproof.handout import roster_seed
+from convexproof.render.handout import roster_seed
 
 
 def run(*args):
@@ -81,7 +81,7 @@ def test_bad_handout_requests(args, message):
 
 
 def test_pdf_without_pdflatex_says_so(monkeypatch):
-    import convexproof.handout as h
+    import convexproof.render.handout as h
 
     monkeypatch.setattr(h.shutil, "which", lambda name: None)
     res = run("handout", "exercise3", "--format", "pdf", "-o", "/dev/null")
@@ -133,7 +133,7 @@ def test_pdf_format_returns_a_pdf(tmp_path):
 
 # ------------------------------------------------------------------ issue #12: handouts for print
 def test_roster_gives_distinct_variants_and_never_the_canonical_one(tmp_path):
-    from convexproof.handout import _Builder, _roster_seeds
+    from convexproof.render.handout import _Builder, _roster_seeds
 
     b = _Builder("md", None)
     students = [f"s{i:03d}" for i in range(7)]
@@ -148,7 +148,7 @@ def test_roster_gives_distinct_variants_and_never_the_canonical_one(tmp_path):
 
 
 def test_roster_may_use_the_canonical_variant_when_asked():
-    from convexproof.handout import _Builder, _roster_seeds
+    from convexproof.render.handout import _Builder, _roster_seeds
 
     b = _Builder("md", None)
     students = [f"s{i:03d}" for i in range(7)]

@@ -306,8 +306,8 @@ def test_solve_of_a_degree_200_teacher_polynomial_stops_at_the_time_limit(slow_t
 
 def test_check_on_a_slow_teacher_exercise_stops_at_the_time_limit(slow_teacher):
     """Regression: `check` solved the exercise in its own process with no limit (minutes on degree 200)."""
-    from convexproof.checking import check
-    from convexproof.errors import ExerciseError
+    from convexproof.grading.checking import check
+    from convexproof.runtime.errors import ExerciseError
 
     teacher = slow_teacher
     t0 = time.perf_counter()
@@ -433,7 +433,7 @@ def test_enough_hostile_cases():
 
 
 # --------------------------------------------------------------------------
-# convexproof.limits: the hard time limit every command relies on
+# convexproof.runtime.limits: the hard time limit every command relies on
 # --------------------------------------------------------------------------
 def _sleep(seconds):
     time.sleep(seconds)
@@ -441,7 +441,7 @@ def _sleep(seconds):
 
 
 def _raise_parse_error():
-    from convexproof.errors import ParseError
+    from convexproof.runtime.errors import ParseError
 
     raise ParseError("bad formula")
 
@@ -454,8 +454,8 @@ def _allocate(n_bytes):
 def test_run_limited_kills_a_runaway_call(in_thread):
     import threading
 
-    from convexproof.errors import AnalysisTimeout
-    from convexproof.limits import run_limited
+    from convexproof.runtime.errors import AnalysisTimeout
+    from convexproof.runtime.limits import run_limited
 
     outcome = {}
 
@@ -479,14 +479,14 @@ def test_run_limited_kills_a_runaway_call(in_thread):
 
 @pytest.mark.parametrize("fn, args, expected", [(_sleep, (0.01,), 0.01), (_allocate, (1000,), 1000)])
 def test_run_limited_returns_the_result(fn, args, expected):
-    from convexproof.limits import run_limited
+    from convexproof.runtime.limits import run_limited
 
     assert run_limited(fn, *args, timeout=20) == expected
 
 
 def test_run_limited_reraises_the_childs_error():
-    from convexproof.errors import ParseError
-    from convexproof.limits import run_limited
+    from convexproof.runtime.errors import ParseError
+    from convexproof.runtime.limits import run_limited
 
     with pytest.raises(ParseError, match="bad formula"):
         run_limited(_raise_parse_error, timeout=20)
@@ -494,7 +494,7 @@ def test_run_limited_reraises_the_childs_error():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="rlimits are POSIX only")
 def test_run_limited_memory_cap():
-    from convexproof.limits import run_limited
+    from convexproof.runtime.limits import run_limited
 
     with pytest.raises(MemoryError):
         run_limited(_allocate, 8 * 1024**3, timeout=20, memory_mb=2048)
@@ -503,7 +503,7 @@ def test_run_limited_memory_cap():
 @pytest.mark.parametrize("value, expected", [("2", 2.0), ("nan", 60.0), ("inf", 60.0), ("-1", 60.0), ("x", 60.0),
                                              ("", 60.0)])
 def test_solve_timeout_from_the_environment(monkeypatch, value, expected):
-    from convexproof.limits import SOLVE_TIMEOUT, solve_timeout
+    from convexproof.runtime.limits import SOLVE_TIMEOUT, solve_timeout
 
     assert SOLVE_TIMEOUT == 60.0
     monkeypatch.setenv("CONVEXPROOF_SOLVE_TIMEOUT", value)
@@ -655,7 +655,7 @@ def test_roster_from_dev_zero_stops_at_the_cap():
 
 
 def test_roster_pipe_that_is_never_written_is_an_error_not_a_hang(monkeypatch):
-    import convexproof.safeio as S
+    import convexproof.runtime.safeio as S
 
     monkeypatch.setattr(S, "READ_TIMEOUT", 0.2)
     rfd, wfd = os.pipe()
@@ -860,7 +860,7 @@ def test_moodle_export_strips_control_characters_whatever_reaches_it(monkeypatch
     import xml.etree.ElementTree as ET
 
     import convexproof.library as L
-    from convexproof.export import moodle_export
+    from convexproof.platforms.moodle import moodle_export
 
     real = L.load_exercise
 
@@ -906,7 +906,7 @@ def test_no_numpy_warning_on_stderr(tmp_path, args):
 def test_numeric_chords_emit_no_runtime_warning(monkeypatch):
     import warnings
 
-    from convexproof.analyse import prove
+    from convexproof.engine import prove
 
     monkeypatch.setenv("CONVEXPROOF_NO_FORK", "1")
     with warnings.catch_warnings(record=True) as caught:

@@ -79,7 +79,7 @@ def test_solve_exercise3_from_any_directory(installed, tmp_path):
 
 def test_installed_package_is_not_the_checkout(installed, tmp_path):
     proc = subprocess.run([str(installed / "bin" / "python"), "-c",
-                           "import convexproof, convexproof.resources as r; print(convexproof.__file__); "
+                           "import convexproof, convexproof.runtime.resources as r; print(convexproof.__file__); "
                            "print(r.data_dir('exercises')); print(r.data_dir('templates'))"],
                           cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
                           env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})

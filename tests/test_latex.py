@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from convexproof.documents import solution_document, statement_document
+from convexproof.render.documents import solution_document, statement_document
 from convexproof.library import load_exercise
 from convexproof.solvers import solve
 

@@ -146,7 +146,7 @@ def test_variants_follow_parameters(ex_id, part, rule, seed):
 
 
 def test_exercise3_seeds_give_three_lambdas_and_check_accepts_each():
-    from convexproof.checking import check
+    from convexproof.grading.checking import check
 
     lams = {}
     for seed in range(1, 6):
@@ -250,7 +250,7 @@ def test_definiteness_classes(matrix, cls):
 def test_part_options_without_effect_are_refused(tmp_path, old, new):
     """Regression: options that a part type ignores were accepted silently."""
     import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
-    from convexproof.errors import ExerciseError
+    from convexproof.runtime.errors import ExerciseError
     from convexproof.library import load_exercise
 
     fix = Path(__file__).parent / "fixtures" / "exercises" / "fxp.toml"

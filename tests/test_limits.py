@@ -44,7 +44,7 @@ def _exercise(folder: Path, ex_id: str, old: str, new: str) -> None:
 
 
 # --------------------------------------------------------------------------
-# Values put into a formula pass the parser's caps (convexproof.substitute)
+# Values put into a formula pass the parser's caps (convexproof.parse.substitute)
 # --------------------------------------------------------------------------
 def test_parameter_tower_fixed_by_where_is_refused():
     """`prove "x**2 + a**a**a**a*x" --where "a = 3"` never returned (3**7625597484987)."""
@@ -61,9 +61,9 @@ def test_exponent_fixed_by_where_is_capped():
 def test_substitute_applies_every_parser_cap():
     import sympy as sp
 
-    from convexproof.errors import ParseError
+    from convexproof.runtime.errors import ParseError
     from convexproof.parse import parse_any, symbol
-    from convexproof.substitute import substitute
+    from convexproof.parse.substitute import substitute
 
     a = symbol("a")
     refused = [("a**a**a**a*x", 3, "exponent"), ("x**a", 10**50, "exponent"), ("x**(a*pi)", 10**50, "exponent"),
@@ -113,8 +113,8 @@ def test_regularize_penalty_simplify_runs_inside_the_time_limit():
 
 def test_regularize_api_reads_the_penalty_inside_the_time_limit(monkeypatch):
     """The library call too: the penalty check (simplify) runs in the child, so the limit stops it."""
-    import convexproof.analyse.regularisation as REG
-    from convexproof.analyse import regularize
+    import convexproof.engine.regularisation as REG
+    from convexproof.engine import regularize
 
     def stuck(*args, **kwargs):  # the penalty check, whose simplify took minutes
         import time
@@ -141,7 +141,7 @@ def test_rendering_nested_exp_runs_inside_the_time_limit(fmt):
 @pytest.mark.parametrize("fmt", ["md", "latex", "json"])
 def test_a_proof_that_cannot_be_written_in_time_still_gives_its_verdict(monkeypatch, fmt):
     """When rendering runs over, the command prints the verdict it found and one note (documented)."""
-    import convexproof.analyse.report as R
+    import convexproof.render.proof as R
 
     def stuck(result, fmt):
         import time
@@ -160,7 +160,7 @@ def test_a_proof_that_cannot_be_written_in_time_still_gives_its_verdict(monkeypa
 
 def test_prove_that_runs_over_is_unknown_and_keeps_the_problem():
     """A hard time-out gives "unknown" with the problem as read in the child (sent before the analysis)."""
-    from convexproof.analyse import prove
+    from convexproof.engine import prove
 
     r = prove(NESTED_EXP, timeout=1.5)  # reading the problem takes milliseconds, the analysis far longer
     assert r.verdict == "unknown"
@@ -177,7 +177,7 @@ def _allocate(n_bytes):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="rlimits are POSIX only")
 def test_limited_children_have_a_memory_cap_by_default():
     """Memory was not capped: `(x1+…+x12)**200` reached 1.7 GB (the bench shows it now stops below 1 GB)."""
-    from convexproof.limits import MEMORY_MB, run_limited
+    from convexproof.runtime.limits import MEMORY_MB, run_limited
 
     assert MEMORY_MB == 800
     with pytest.raises(MemoryError):
@@ -202,8 +202,8 @@ def test_out_of_memory_in_a_command_is_one_line_and_exit_2(monkeypatch):
 @pytest.mark.parametrize("where", ["analysis", "rendering"])
 def test_out_of_memory_in_prove_is_verdict_unknown(monkeypatch, where):
     """prove/regularize: running out of memory is the verdict "unknown" with one note, as documented."""
-    import convexproof.analyse.engine as E
-    import convexproof.analyse.report as R
+    import convexproof.engine.prover as E
+    import convexproof.render.proof as R
 
     monkeypatch.setattr(E, "_WARM", True)  # no warm-up analyses in this (pytest's) process with the patch on
     if where == "analysis":
@@ -321,8 +321,8 @@ def test_a_row_that_times_out_under_contention_is_retried_alone(tmp_path, monkey
     """The same 26 heavy answers graded three times gave 5, 9 and 6 'timed out' rows scored 0."""
     import time
 
-    import convexproof.answers as A
-    from convexproof.grade import grade
+    import convexproof.grading.answers as A
+    from convexproof.grading.grade import grade
 
     real = A.compare_expressions
     first = tmp_path / "first-attempt-done"
@@ -343,8 +343,8 @@ def test_a_row_that_times_out_under_contention_is_retried_alone(tmp_path, monkey
 def test_a_row_that_times_out_twice_is_undecided_for_the_teacher(tmp_path, monkeypatch):
     import time
 
-    import convexproof.answers as A
-    from convexproof.grade import grade, summary_text
+    import convexproof.grading.answers as A
+    from convexproof.grading.grade import grade, summary_text
 
     def stuck(*args, **kwargs):
         time.sleep(60)
@@ -365,7 +365,7 @@ def test_a_row_that_times_out_twice_is_undecided_for_the_teacher(tmp_path, monke
 def test_check_solves_a_teacher_exercise_once(tmp_path, monkeypatch):
     """`check` solved a teacher's exercise twice (probe in a child, then again in the parent: 80 s, 383 MB)."""
     import convexproof.solvers as S
-    from convexproof.checking import check, clear_cache
+    from convexproof.grading.checking import check, clear_cache
 
     log = tmp_path / "solves.log"
     real = S.solve
@@ -395,8 +395,15 @@ def test_every_default_limit_comes_from_the_one_table():
     """`limits.DEFAULT_TIMEOUT` was unused and 10.0 was typed in several places."""
     import inspect
 
-    from convexproof import checking, grade, handout, limits
-    from convexproof.analyse import engine, regularisation
+    from convexproof.grading import checking
+
+    from convexproof.grading import grade
+
+    from convexproof.render import handout
+
+    from convexproof.runtime import limits
+    from convexproof.engine import prover as engine
+    from convexproof.engine import regularisation
     from convexproof.cli import prove, regularize
 
     D = limits.DEFAULTS
@@ -418,7 +425,7 @@ def _number(v: float) -> str:
 
 
 def test_docs_limits_give_the_numbers_of_the_table():
-    from convexproof.limits import DEFAULTS
+    from convexproof.runtime.limits import DEFAULTS
 
     text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
     for key, value in DEFAULTS.items():

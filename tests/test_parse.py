@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from convexproof.errors import ConvexproofError, ParseError
+from convexproof.runtime.errors import ConvexproofError, ParseError
 from convexproof.parse import (LIMITS, normalise, parse_any, parse_condition, parse_expr, parse_name, symbol,
                                tokenize)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from convexproof.errors import ParseError
+from convexproof.runtime.errors import ParseError
 from convexproof.parse import parse_any, parse_expr
 
 READ = [

@@ -29,7 +29,7 @@ from click.testing import CliRunner
 from convexproof.cli import cli
 from convexproof.library import load_exercise
 from convexproof.platforms import MULTILINE_TYPES
-from convexproof.selftest import _own_answer_text
+from convexproof.library.selftest import _own_answer_text
 from convexproof.solvers import solve
 
 GS_EXERCISES = ["exercise3", "exercise14"]
@@ -213,7 +213,7 @@ def test_gradescope_zip_layout_and_template(autograder_zip, tmp_path):
         config = json.loads(z.read("convexproof-autograder.json"))
     for script in ("setup.sh", "run_autograder"):
         assert script in names and modes[script] & stat.S_IXUSR
-    assert "convexproof-dist/convexproof/checking.py" in names
+    assert "convexproof-dist/convexproof/grading/checking.py" in names
     assert "convexproof-dist/convexproof/exercises/exercise3.toml" in names
     assert any(n.startswith("convexproof-dist/convexproof/templates/md/") for n in names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
@@ -251,7 +251,7 @@ def test_gradescope_never_crashes_when_python_does_not_start(autograder_zip, tmp
 
 
 def test_gradescope_roster_grades_each_student_on_their_variant(tmp_path):
-    from convexproof.handout import roster_seed
+    from convexproof.render.handout import roster_seed
 
     roster = tmp_path / "roster.csv"
     roster.write_text("student\nada@uni.example\nbob@uni.example\n", encoding="utf-8")
@@ -442,12 +442,12 @@ def test_prairielearn_server_files_and_teacher_exercise(tmp_path):
                  "--exercises", teacher)
     assert res.exit_code == 0, res.output
     assert (out / "mine3" / "convexproof_exercise" / "mine3.toml").is_file()
-    assert (sfc / "convexproof" / "checking.py").is_file()
+    assert (sfc / "convexproof" / "grading" / "checking.py").is_file()
     assert (sfc / "convexproof" / "exercises" / "exercise3.toml").is_file()
     # exporting again replaces the earlier copy (and only a copy it made)
     assert invoke("export", "--to", "prairielearn", "mine3", "-o", out, "--server-files", sfc,
                   "--exercises", teacher).exit_code == 0
-    assert (sfc / "convexproof" / "checking.py").is_file()
+    assert (sfc / "convexproof" / "grading" / "checking.py").is_file()
     # the question finds the teacher's file next to its server.py (no --exercises in PrairieLearn)
     server = load_server(out / "mine3")
     d = pl_submit(server, 5, own_answers("exercise3", seed=None) | {"lambda_min": "lam >= a"})
@@ -526,7 +526,7 @@ def test_notebook_executes_and_shows_correct_and_feedback(tmp_path):
 # Shared: one part's grade, whatever check says
 # ==========================================================================
 def _fake_check(status, score, feedback="", note=None, exc=None):
-    from convexproof.checking import CheckResult
+    from convexproof.grading.checking import CheckResult
 
     def fake(exercise, answer, part=None, seed=None, exercises_dir=None, **kw):
         if exc is not None:
@@ -550,12 +550,12 @@ def _fake_check(status, score, feedback="", note=None, exc=None):
 def test_grade_part_maps_every_status(monkeypatch, status, score, points, want_status, want_fraction, snippet):
     from types import SimpleNamespace
 
-    import convexproof.checking
-    from convexproof.errors import ExerciseError
+    import convexproof.grading.checking
+    from convexproof.runtime.errors import ExerciseError
     from convexproof.platforms import grade_part
 
     exc = {"raise-exercise-error": ExerciseError("broken file"), "raise-bug": RuntimeError("bug")}.get(status)
-    monkeypatch.setattr(convexproof.checking, "check", _fake_check(status, score, "λ = 2 is too small.", "n", exc))
+    monkeypatch.setattr(convexproof.grading.checking, "check", _fake_check(status, score, "λ = 2 is too small.", "n", exc))
     part = SimpleNamespace(name="p", type="number", accept=[], points=points)
     g = grade_part("exercise3", part, "2", None)
     assert g["status"] == want_status and g["fraction"] == want_fraction

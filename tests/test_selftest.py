@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from convexproof.cli import cli
-from convexproof.selftest import run_selftests
+from convexproof.library.selftest import run_selftests
 
 BROKEN_SELFTEST = '''id = "exercise97"
 title = "t"
@@ -66,7 +66,7 @@ def test_selftest_reports_a_variant_that_errors(tmp_path):
 def test_selftest_flags_mistake_entries_that_can_never_fire(tmp_path, answer, why):
     """Regression: dead [[mistakes]] entries (the right answer, unreadable, shadowed) went unnoticed."""
     import tests.fixtures.solver  # noqa: F401 - registers the "check-fixture" solver kind
-    from convexproof.selftest import run_selftests
+    from convexproof.library.selftest import run_selftests
 
     fix = Path(__file__).parent / "fixtures" / "exercises" / "fxp.toml"
     (tmp_path / "fxp.toml").write_text(fix.read_text().replace('answer = "3/2"', f'answer = "{answer}"'))

@@ -13,7 +13,7 @@ from functools import lru_cache
 import pytest
 import sympy as sp
 
-from convexproof.documents import solution_document, statement_text
+from convexproof.render.documents import solution_document, statement_text
 from convexproof.library import exercise_files, load_exercise
 from convexproof.solvers import solve
 from convexproof.solvers.teach import FigureStep, Lead
@@ -46,7 +46,7 @@ def statement_labels(ex) -> list[str]:
 
 
 def text_of(step) -> str:
-    from convexproof.mathtext import unicode
+    from convexproof.render.mathtext import unicode
 
     out = []
     for s in walk(step):

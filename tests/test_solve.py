@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from convexproof.documents import figure_context, solution_document, statement_document
+from convexproof.render.documents import figure_context, solution_document, statement_document
 from convexproof.library import load_exercise
 from convexproof.parse import parse_any, symbol
 from convexproof.solvers import solve

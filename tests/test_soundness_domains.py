@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from convexproof.analyse import prove, regularize
-from convexproof.analyse.domain import make_problem
-from convexproof.analyse.witness import verify_witness
-from convexproof.errors import ConvexproofError
+from convexproof.engine import prove, regularize
+from convexproof.engine.domain import make_problem
+from convexproof.engine.witness import verify_witness
+from convexproof.runtime.errors import ConvexproofError
 
 CONVEX = {"convex", "strictly convex", "strongly convex"}
 NOT = {"not convex", "concave"}
@@ -111,7 +111,7 @@ def test_true_constant_condition_is_dropped():
 def test_chord_gap_never_rounds_an_exact_value():
     """Regression: chord_gap passed exact rationals through nsimplify, which rounded
     f(midpoint) = 5 - 3/2**25 + 1/2**50 to 5 and 'verified' a chord that does not break Jensen."""
-    from convexproof.analyse.witness import chord_gap
+    from convexproof.engine.witness import chord_gap
 
     p = make_problem("Piecewise((2, 2*x > 2 and x >= 1), (x**2 + x + 3, True))", wrt=["x"], where=["x >= 0"])
     x = p.variables[0]

@@ -9,10 +9,10 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from convexproof.analyse.vector import (dimension_symbols, instance, prove_vector, random_data, read_problem,
+from convexproof.engine.vector import (dimension_symbols, instance, prove_vector, random_data, read_problem,
                                         regularize_vector)
 from convexproof.cli import cli
-from convexproof.errors import ConvexproofError
+from convexproof.runtime.errors import ConvexproofError
 
 XY = {"X": ("n", "d"), "w": ("d",), "y": ("n",)}
 XW = {"X": ("n", "d"), "w": ("d",)}
@@ -118,8 +118,8 @@ def test_verdict_table(case, results):
 
 def _check_witness(case, w):
     """Re-instantiate the witness's data and parameters and verify it with the scalar machinery."""
-    from convexproof.analyse.domain import make_problem
-    from convexproof.analyse.witness import verify_witness
+    from convexproof.engine.domain import make_problem
+    from convexproof.engine.witness import verify_witness
 
     expr, shapes, where, _, _ = case
     f, var, shp, problem = read_problem(expr, "w", where, shapes)
@@ -137,7 +137,7 @@ def _instances(case, seed):
     f, var, shp, problem = read_problem(expr, "w", where, shapes)
     dims = dimension_symbols(shp)
     rng = random.Random(seed)
-    from convexproof.analyse.domain import sample_point
+    from convexproof.engine.domain import sample_point
 
     params = {p: sample_point(problem.interval(p)) for p in problem.parameters}
     if "lam" in {str(p) for p in problem.parameters} and not where:
@@ -158,10 +158,10 @@ CONVEX = ("convex", "strictly convex", "strongly convex")
                          ids=[i for i, c in zip(IDS, CASES) if c[3] in CONVEX or c[3].startswith("convex iff")])
 def test_cross_check_instances(case, results):
     """Every dimension-free "convex" holds on random integer instances: scalar engine and numeric chords agree."""
-    from convexproof.analyse.domain import make_problem
-    from convexproof.analyse.engine import analyse
-    from convexproof.analyse.limits import deadline
-    from convexproof.analyse.witness import exact_chord, numeric_chords
+    from convexproof.engine.domain import make_problem
+    from convexproof.engine.prover import analyse
+    from convexproof.runtime.limits import deadline
+    from convexproof.engine.witness import exact_chord, numeric_chords
 
     r = _result(results, case)
     mu = r.modulus_uniform if r.verdict == "strongly convex" else None
@@ -189,9 +189,9 @@ def test_cross_check_instances(case, results):
                          ids=[i for i, c in zip(IDS, CASES) if c[3] == "not convex"])
 def test_cross_check_witness_instance(case, results):
     """The scalar engine never proves convex the instance a "not convex" witness is about."""
-    from convexproof.analyse.domain import make_problem
-    from convexproof.analyse.engine import analyse
-    from convexproof.analyse.limits import deadline
+    from convexproof.engine.domain import make_problem
+    from convexproof.engine.prover import analyse
+    from convexproof.runtime.limits import deadline
 
     w = _result(results, case).witness
     fs, ws = w["instance"], w["variables"]
@@ -206,7 +206,7 @@ def test_cross_check_witness_instance(case, results):
 # ------------------------------------------------------------ rendering
 @pytest.mark.parametrize("case", CASES[:8] + [CASES[14], CASES[2]], ids=IDS[:8] + [IDS[14], IDS[2]])
 def test_renders_md_and_latex(case, results):
-    from convexproof.analyse.report import proof_document
+    from convexproof.render.proof import proof_document
 
     r = _result(results, case)
     md = proof_document(r, "md")
@@ -222,7 +222,7 @@ def test_lecture_note_steps(results):
     for k in ("cvx_setup", "cvx_vec_term", "cvx_vec_gradient", "cvx_vec_hessian", "cvx_vec_constants",
               "cvx_conclusion"):
         assert k in kinds
-    md = __import__("convexproof.analyse.report", fromlist=["proof_document"]).proof_document(r, "md")
+    md = __import__("convexproof.render.proof", fromlist=["proof_document"]).proof_document(r, "md")
     assert "σ(" in md and "κ" in md and "⪰" in md and "Xᵀ" in md
 
 
@@ -387,8 +387,8 @@ _FUZZ_SHAPES = {"X": ("n", "d"), "w": ("d",), "y": ("n",), "a": ("d",)}
 @pytest.mark.parametrize("expr,where", _FUZZ, ids=[f"fuzz{i}" for i in range(len(_FUZZ))])
 def test_fuzz_cross_check(expr, where):
     """Random ML-style formulas: every verdict agrees with its instances (0 disagreements)."""
-    from convexproof.analyse.domain import make_problem
-    from convexproof.analyse.witness import exact_chord, numeric_chords, verify_witness
+    from convexproof.engine.domain import make_problem
+    from convexproof.engine.witness import exact_chord, numeric_chords, verify_witness
 
     r = prove_vector(expr, "w", where, _FUZZ_SHAPES, timeout=20)
     assert not r.problems, r.problems
@@ -416,7 +416,7 @@ _PDFLATEX = __import__("shutil").which("pdflatex")
 def test_vector_exercises_compile(tmp_path, ex_id):
     from test_latex import compile_tex
 
-    from convexproof.documents import solution_document, statement_document
+    from convexproof.render.documents import solution_document, statement_document
     from convexproof.library import load_exercise
     from convexproof.solvers import solve
 
@@ -431,14 +431,14 @@ def test_vector_exercises_compile(tmp_path, ex_id):
 def test_vector_proofs_compile(tmp_path, case, results):
     from test_latex import compile_tex
 
-    from convexproof.analyse.report import proof_document
+    from convexproof.render.proof import proof_document
 
     log = compile_tex(tmp_path, "proof", proof_document(_result(results, case), "latex"))
     assert "Undefined control sequence" not in log
 
 
 def test_regularize_vector_json_and_md():
-    from convexproof.analyse.report import proof_document
+    from convexproof.render.proof import proof_document
 
     r = regularize_vector("norm(X@w - y)**2 - 3*norm(w)**2", "w", [], XY)
     d = json.loads(proof_document(r, "json"))
@@ -453,8 +453,8 @@ def _constant_value(node, env):
     """A modulus or smoothness node on an instance: λ_min/λ_max of the instance's matrices, as a float."""
     import numpy as np
 
-    from convexproof.analyse.vector import scalarise
-    from convexproof.analyse.vector_expr import Add, Const, Scale, Spec
+    from convexproof.engine.vector import scalarise
+    from convexproof.engine.vector_expr import Add, Const, Scale, Spec
 
     if isinstance(node, Add):
         return sum(_constant_value(t, env) for t in node.terms)
@@ -473,9 +473,9 @@ def _constant_value(node, env):
                          ids=[i for i, c in zip(IDS, CASES) if c[3] in CONVEX])
 def test_modulus_and_smoothness_hold_on_instances(case, results):
     """f − (μ/2)‖w‖² is convex and (L/2)‖w‖² − f is convex on random instances (μ, L with their λ_min, λ_max)."""
-    from convexproof.analyse.domain import make_problem
-    from convexproof.analyse.vector import instance_env
-    from convexproof.analyse.witness import exact_chord, numeric_chords
+    from convexproof.engine.domain import make_problem
+    from convexproof.engine.vector import instance_env
+    from convexproof.engine.witness import exact_chord, numeric_chords
 
     r = _result(results, case)
     if r.modulus_node is None and r.smoothness_node is None:
@@ -483,7 +483,7 @@ def test_modulus_and_smoothness_hold_on_instances(case, results):
     expr, shapes, where, _, _ = case
     f, var, shp, problem = read_problem(expr, "w", where, shapes)
     rng = random.Random(17)
-    from convexproof.analyse.domain import sample_point
+    from convexproof.engine.domain import sample_point
 
     params = {p: sample_point(problem.interval(p)) for p in problem.parameters}
     dims = dimension_symbols(shp)
@@ -565,8 +565,8 @@ def test_condition_on_data_holds_on_instances(expr, where):
     """For given data, f is convex exactly on the side of the bound that condition_on_data names."""
     import numpy as np
 
-    from convexproof.analyse.domain import make_problem
-    from convexproof.analyse.witness import curvature, exact_chord, numeric_chords
+    from convexproof.engine.domain import make_problem
+    from convexproof.engine.witness import curvature, exact_chord, numeric_chords
 
     r = prove_vector(expr, "w", where, XY)
     cond = r.to_dict()["condition_on_data"]

@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConvexproofError
+from convexproof.runtime.errors import ConvexproofError
 
 MAX_ANSWER_CHARS = 20_000
 MULTILINE_TYPES = ("derivation", "text")  # parts answered with several lines of text
@@ -40,7 +40,7 @@ STATUS_TEXT = {
 
 def prose_text(ex, text: str) -> str:
     """Exercise prose with its ``{name}`` references as Unicode mathematics (plain text)."""
-    from ..documents import segments_text
+    from convexproof.render.documents import segments_text
 
     try:
         return segments_text(ex.prose_segments(text))
@@ -58,18 +58,18 @@ def part_points(part) -> float:
 
 def read_as(answer: str, part=None) -> str | None:
     """How the whitelist parser reads ``answer`` (Unicode), or None if it cannot read it."""
-    from ..parse import parse_any
+    from convexproof.parse import parse_any
 
     if not isinstance(answer, str) or not answer.strip() or len(answer) > MAX_ANSWER_CHARS:
         return None
     if part is not None and part.type in ("verdict", "text"):
-        from ..answers import normalise_words
+        from convexproof.grading.answers import normalise_words
 
         return normalise_words(answer) or None
     if part is not None and part.type in MULTILINE_TYPES:
         return None  # several lines: the feedback speaks about them line by line
     try:
-        from ..mathtext import unicode
+        from convexproof.render.mathtext import unicode
 
         return unicode(parse_any(answer))
     except (ConvexproofError, RecursionError, MemoryError, OverflowError, ValueError, TypeError):
@@ -78,14 +78,14 @@ def read_as(answer: str, part=None) -> str | None:
 
 def read_as_latex(answer: str, part=None) -> str | None:
     """Like :func:`read_as`, typeset as LaTeX (None for verdict words or unreadable answers)."""
-    from ..parse import parse_any
+    from convexproof.parse import parse_any
 
     if not isinstance(answer, str) or not answer.strip() or len(answer) > MAX_ANSWER_CHARS:
         return None
     if part is not None and part.type in ("verdict", *MULTILINE_TYPES):
         return None
     try:
-        from ..mathtext import latex
+        from convexproof.render.mathtext import latex
 
         return latex(parse_any(answer))
     except (ConvexproofError, RecursionError, MemoryError, OverflowError, ValueError, TypeError):
@@ -101,7 +101,7 @@ def grade_part(exercise: str, part, answer, seed: int | None, exercises_dir=None
     incorrect, invalid, undecided, ...), ``unanswered`` for a missing or empty
     answer, or ``error`` when the check itself failed.
     """
-    from ..checking import check
+    from convexproof.grading.checking import check
 
     points = part_points(part)
     out: dict[str, Any] = {"exercise": exercise, "part": part.name, "answer": answer if isinstance(answer, str) else "",
@@ -172,7 +172,7 @@ def feedback_text(g: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------
 def package_files() -> dict[str, Path]:
     """Relative path -> file for the whole convexproof package, exercises and templates included."""
-    from ..resources import data_dir
+    from convexproof.runtime.resources import data_dir
 
     root = Path(__file__).resolve().parent.parent
     files: dict[str, Path] = {}
@@ -200,7 +200,7 @@ def vendor_package(dest: Path) -> list[str]:
     other ``dest/convexproof`` (a source checkout, the installed package) is
     refused, never deleted.
     """
-    from ..safetext import terminal_safe
+    from convexproof.runtime.safetext import terminal_safe
 
     show = terminal_safe(str(dest))[:200]
     try:
@@ -245,7 +245,7 @@ def ensure_solvable(exercises) -> None:
 
     (The CLI runs the export under the solving time limit.)
     """
-    from ..solvers import solve
+    from convexproof.solvers import solve
 
     for ex in exercises:
         solve(ex)
@@ -253,7 +253,7 @@ def ensure_solvable(exercises) -> None:
 
 def exercise_file(ex) -> Path | None:
     """The exercise's TOML file when it is a teacher's own (not shipped), else None."""
-    from ..resources import data_dir
+    from convexproof.runtime.resources import data_dir
 
     path = Path(ex.path)
     return None if path.parent.resolve() == data_dir("exercises").resolve() else path
@@ -282,21 +282,21 @@ def export_for(target: str, exercises, *, seed: int | None = None, roster=None, 
     if server_files is not None and target != "prairielearn":
         raise ConvexproofError("--server-files applies to --to prairielearn only")
     if target != "prairielearn" and output is not None:
-        from ..safeio import check_output
+        from convexproof.runtime.safeio import check_output
 
         check_output(output)  # a folder, a missing or read-only folder: refused before any work
     if target == "moodle":
-        from ..export import moodle_export
+        from convexproof.platforms.moodle import moodle_export
 
         return moodle_export(list(exercises), seed=seed, exercises_dir=exercises_dir)
     if target == "gradescope":
-        from .gradescope import build_autograder
+        from convexproof.platforms.gradescope import build_autograder
 
         if output is None:
             raise ConvexproofError("--to gradescope writes a zip file: give -o autograder.zip")
         return build_autograder(list(exercises), seed=seed, roster=roster, visibility=visibility or "visible",
                                 exercises_dir=exercises_dir)
-    from .prairielearn import export_questions
+    from convexproof.platforms.prairielearn import export_questions
 
     if output is None or not str(output).strip():
         raise ConvexproofError("--to prairielearn writes one folder per question: give -o DIR")

@@ -34,7 +34,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConvexproofError
+from convexproof.runtime.errors import ConvexproofError
 
 ROOT_ENV = "CONVEXPROOF_AUTOGRADER_ROOT"
 DEFAULT_ROOT = "/autograder"
@@ -50,7 +50,7 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Export
 # --------------------------------------------------------------------------
 def _exercises(exercise_ids, exercises_dir) -> list:
-    from ..library import load_exercise
+    from convexproof.library import load_exercise
 
     ids = list(exercise_ids)
     if not ids:
@@ -62,7 +62,7 @@ def _exercises(exercise_ids, exercises_dir) -> list:
 
 def answers_template(exercises) -> str:
     """The answers file a student fills in: one table per exercise, one entry per part (no answers in it)."""
-    from . import MULTILINE_TYPES, prose_text
+    from convexproof.platforms import MULTILINE_TYPES, prose_text
 
     out = ["# convexproof answers file: fill in every `answer`, keep the rest as it is, and upload this file",
            "# (named answers.toml) to Gradescope.  Type formulas as in `convexproof check`: 3/2, 12x^2 - 6 + 2lam,",
@@ -87,8 +87,8 @@ def _one_line(text: str) -> str:
 
 
 def _config(exercises, seed, students, visibility) -> dict[str, Any]:
-    from .. import __version__
-    from . import part_points
+    from convexproof import __version__
+    from convexproof.platforms import part_points
 
     return {
         "format": 1,
@@ -120,8 +120,8 @@ def _fallback_results(config: dict) -> dict[str, Any]:
 
 
 def _dist_pyproject() -> str:
-    from .. import __version__
-    from . import runtime_requirements
+    from convexproof import __version__
+    from convexproof.platforms import runtime_requirements
 
     deps = ", ".join(json.dumps(r) for r in runtime_requirements())
     return (_TEMPLATES / "dist_pyproject.toml").read_text(encoding="utf-8").replace(
@@ -131,9 +131,9 @@ def _dist_pyproject() -> str:
 def build_autograder(exercise_ids, seed: int | None = None, roster=None, visibility: str = "visible",
                      exercises_dir=None) -> bytes:
     """The autograder zip (bytes) for ``exercise_ids``; see the module docstring."""
-    from ..handout import read_roster
-    from ..library import instantiate
-    from . import ensure_solvable, exercise_file, package_files, runtime_requirements
+    from convexproof.render.handout import read_roster
+    from convexproof.library import instantiate
+    from convexproof.platforms import ensure_solvable, exercise_file, package_files, runtime_requirements
 
     if visibility not in VISIBILITIES:
         raise ConvexproofError(f"unknown visibility {str(visibility)[:30]!r}; use one of {', '.join(VISIBILITIES)}")
@@ -277,7 +277,7 @@ def _entries(data: dict, config: dict) -> tuple[dict, list[str]]:
 
 def _student_seed(root: Path, students: list[str]) -> tuple[int | None, str | None]:
     """The roster seed of the submitter (Gradescope's submission_metadata.json), else a message."""
-    from ..handout import roster_seed
+    from convexproof.render.handout import roster_seed
 
     try:
         meta = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
@@ -298,8 +298,8 @@ def _student_seed(root: Path, students: list[str]) -> tuple[int | None, str | No
 
 def grade_submission(root: Path, config: dict) -> dict[str, Any]:
     """results.json for the submission under ``root`` (never raises for a bad submission)."""
-    from ..library import load_exercise
-    from . import feedback_text, grade_part
+    from convexproof.library import load_exercise
+    from convexproof.platforms import feedback_text, grade_part
 
     source = root / "source"
     exercises_dir = source / "exercises" if (source / "exercises").is_dir() else None

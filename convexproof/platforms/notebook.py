@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..errors import ConvexproofError
+from convexproof.runtime.errors import ConvexproofError
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]$])")
 
@@ -31,7 +31,7 @@ def md_escape(text: str) -> str:
 
 
 def _md_prose(ex, text: str) -> str:
-    from ..mathtext import latex
+    from convexproof.render.mathtext import latex
 
     out = []
     for kind, value in ex.prose_segments(text.strip()):
@@ -40,8 +40,8 @@ def _md_prose(ex, text: str) -> str:
 
 
 def feedback_markdown(result) -> str:
-    """The feedback of a :class:`~convexproof.checking.CheckResult` as Markdown with math (for a notebook)."""
-    from . import read_as_latex
+    """The feedback of a :class:`~convexproof.grading.checking.CheckResult` as Markdown with math (for a notebook)."""
+    from convexproof.platforms import read_as_latex
 
     status = getattr(result, "status", "invalid")
     head = {"correct": "**correct** ✓", "incorrect": "**incorrect**", "invalid": "**could not read your answer**",
@@ -85,8 +85,8 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
         from nbformat import v4
     except ImportError:
         raise ConvexproofError("writing notebooks needs nbformat: pip install nbformat") from None
-    from ..library import exercise_files, load_exercise
-    from . import MULTILINE_TYPES
+    from convexproof.library import exercise_files, load_exercise
+    from convexproof.platforms import MULTILINE_TYPES
 
     if roster is not None:
         raise ConvexproofError("--roster is not available for notebooks; use --seed for one variant")
@@ -139,8 +139,8 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
                 "display(Markdown(feedback_markdown(result)))",
                 metadata=_cell_meta("check", ex.id, part.name)))
         if solutions:
-            from ..documents import render_solution_body
-            from ..solvers import solve
+            from convexproof.render.documents import render_solution_body
+            from convexproof.solvers import solve
 
             body = render_solution_body(solve(ex), "md", heading_level=4)
             cells.append(v4.new_markdown_cell(f"### Solution of exercise {n}\n\n{body}",

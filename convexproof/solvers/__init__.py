@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from ..errors import ExerciseError
-from ..library import Exercise
-from ..steps import Step
+from convexproof.runtime.errors import ExerciseError
+from convexproof.library import Exercise
+from convexproof.steps import Step
 
 _SOLVERS: dict[str, Callable[[Exercise], "Solution"]] = {}
 
@@ -49,7 +49,7 @@ class Solution:
     facts: dict[str, Any] = field(default_factory=dict)  # for computed feedback in check
 
     def answers_text(self) -> dict[str, str]:
-        from ..steps import to_jsonable
+        from convexproof.steps import to_jsonable
 
         return {k: to_jsonable(v) for k, v in self.answers.items()}
 

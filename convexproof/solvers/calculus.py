@@ -23,11 +23,11 @@ import itertools
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..mathtext import unicode as U
-from ..steps import Answer, Claim, Equation, Paragraph, Section
-from . import Figure, Solution, register
-from .common import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.render.mathtext import unicode as U
+from convexproof.steps import Answer, Claim, Equation, Paragraph, Section
+from convexproof.solvers import Figure, Solution, register
+from convexproof.solvers.common import (
     CurvatureWitness,
     Minimum,
     Prose,
@@ -122,7 +122,7 @@ def _family_figure(name, f, x, bounds):
 
 
 def Eq_(lhs, rhs):
-    from .exkit import E
+    from convexproof.solvers.exkit import E
 
     return E(lhs, rhs)
 
@@ -153,7 +153,7 @@ def second_derivative_convexity(ex) -> Solution:
 
     d1 = sp.diff(f, x)
     d2 = sp.diff(d1, x)
-    from .teach import derivative_steps, lead
+    from convexproof.solvers.teach import derivative_steps, lead
 
     try:
         lines, _forms = derivative_steps(name, f, x)
@@ -210,7 +210,7 @@ def second_derivative_convexity(ex) -> Solution:
                        f"allowed there. A twice-differentiable function on an interval with this property is {verdict}.")]
         fig = _family_figure(name, f, x, bounds)
         if fig is not None:
-            from .teach import FigureStep
+            from convexproof.solvers.teach import FigureStep
 
             concl.append(FigureStep(figure=fig))
         sec.append(Section("Conclusion", children=concl))
@@ -338,7 +338,7 @@ def minimal_regularisation(ex) -> Solution:
             children.append(CurvatureWitness(name, x, x0, value))
         chord = chord_witness(name, fv, x, x0)
         if chord is not None:
-            from .teach import FigureStep, chord_figure
+            from convexproof.solvers.teach import FigureStep, chord_figure
 
             children.append(chord)
             children.append(FigureStep(figure=chord_figure(
@@ -352,7 +352,7 @@ def minimal_regularisation(ex) -> Solution:
         steps.append(Section(f"Why {U(lam)} = {U(v)} is not enough", children=children))
 
     answers = {"lambda_min": lam_star, "second_derivative": d2}
-    from .teach import lead
+    from convexproof.solvers.teach import lead
 
     steps.insert(0, lead(f"{U(lam)}* = ", lam_star, f": {name}''({U(x)}) = ", d2, " has its minimum ", min_d2,
                          f" at {U(x)} = ", x0, ", which is ≥ 0 exactly when ", sp.GreaterThan(lam, -m / B, evaluate=False),
@@ -370,7 +370,7 @@ def minimal_regularisation(ex) -> Solution:
     )
     facts = {"function": f, "variable": x, "parameter": lam, "second_derivative": d2, "lambda_min": lam_star,
              "minimum_point": x0, "minimum_value": min_d2}
-    from .teach import FigureStep
+    from convexproof.solvers.teach import FigureStep
 
     for st in steps:  # the figure goes where the condition on the parameter is discussed
         if isinstance(st, Section) and st.title.startswith("The condition on"):

@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..library import SOLVER_NAME_FIELDS as NAME_FIELDS
-from ..parse import as_sympy
-from ..steps import Step
+from convexproof.runtime.errors import ExerciseError
+from convexproof.library import SOLVER_NAME_FIELDS as NAME_FIELDS
+from convexproof.parse import as_sympy
+from convexproof.steps import Step
 
 # ---------------------------------------------------------------- step kinds
 
@@ -85,7 +85,7 @@ class Cases(Step):
 
 def inputs(ex, *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """The solver inputs of ``ex`` as SymPy objects (parameters substituted)."""
-    from ..parse import parse_name, symbol
+    from convexproof.parse import parse_name, symbol
 
     out: dict[str, Any] = {}
     for name in names + optional:
@@ -136,8 +136,8 @@ def numeric(expr) -> bool:
 
 
 def is_negative(value, digits: int = 50) -> bool | None:
-    """Certified sign test (see :func:`convexproof.exact.certified_sign`); None if undecided."""
-    from ..exact import certified_sign
+    """Certified sign test (see :func:`convexproof.engine.exact.certified_sign`); None if undecided."""
+    from convexproof.engine.exact import certified_sign
 
     sign = certified_sign(value, digits)
     return None if sign is None else sign < 0
@@ -295,7 +295,7 @@ def relation(expr, sign: str):
 
 
 def function_name(ex, default: str = "f") -> str:
-    from ..parse import parse_name
+    from convexproof.parse import parse_name
 
     raw = ex.solver.get("name", default)
     if not isinstance(raw, str):

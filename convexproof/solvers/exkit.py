@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..exact import is_negative, is_positive  # noqa: F401 - re-exported to solver modules
-from ..library import Exercise
-from ..parse import as_sympy, symbol
-from ..steps import Step
+from convexproof.runtime.errors import ExerciseError
+from convexproof.engine.exact import is_negative, is_positive  # noqa: F401 - re-exported to solver modules
+from convexproof.library import Exercise
+from convexproof.parse import as_sympy, symbol
+from convexproof.steps import Step
 
 PREC = 50  # digits for high-precision checks of witnesses
 
@@ -158,7 +158,7 @@ def formula_of(ex: Exercise, text: Any, where: str):
 
 
 def name_field(ex: Exercise, key: str, default: str | None = None) -> sp.Symbol:
-    from ..parse import parse_name
+    from convexproof.parse import parse_name
 
     text = ex.solver.get(key, default)
     if not isinstance(text, str):
@@ -170,7 +170,7 @@ def name_field(ex: Exercise, key: str, default: str | None = None) -> sp.Symbol:
 
 
 def names_field(ex: Exercise, key: str, default: list[str] | None = None) -> list[sp.Symbol]:
-    from ..parse import parse_name
+    from convexproof.parse import parse_name
 
     v = ex.solver.get(key, default)
     if not isinstance(v, list) or not v or not all(isinstance(s, str) for s in v):
@@ -451,7 +451,7 @@ def curve(label: str, expr, var) -> dict:
 
 def answer_steps(answers: dict) -> list[Step]:
     """One ``Answer`` step per part (verdict words become the answer's text)."""
-    from ..steps import Answer
+    from convexproof.steps import Answer
 
     out: list[Step] = []
     for k, v in answers.items():
@@ -545,7 +545,7 @@ def _chain(segs):
 
 def contour_figure(title: str, f, xs, lo: float, hi: float, levels: int = 7, grid: int = 41):
     """A pgfplots figure of contour lines of f(x, y) on [lo, hi]², computed here (no extra dependency)."""
-    from . import Figure
+    from convexproof.solvers import Figure
 
     fn = sp.lambdify(list(xs), f, modules="math")
     pts = [lo + (hi - lo) * i / (grid - 1) for i in range(grid)]

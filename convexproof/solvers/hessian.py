@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..parse import symbol
-from ..steps import Section
-from . import Figure, Solution, register
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.parse import symbol
+from convexproof.steps import Section
+from convexproof.solvers import Figure, Solution, register
+from convexproof.solvers.exkit import (
     E,
     P,
     answer_steps,
@@ -45,8 +45,8 @@ from .exkit import (
     principal_minors,
     want,
 )
-from .teach import figure, lead, part
-from .univariate import _split_label, _table, plot_range
+from convexproof.solvers.teach import figure, lead, part
+from convexproof.solvers.univariate import _split_label, _table, plot_range
 
 
 def eig_point(ev):
@@ -126,7 +126,7 @@ def hessian_steps(f, xs, fn="f", label="f") -> tuple[list, dict]:
 
 def _line_figure(f, xs, vv, fn, a, b):
     """The restriction t -> f(t v) along a direction of negative curvature, with the witness chord."""
-    from .teach import chord_figure
+    from convexproof.solvers.teach import chord_figure
 
     t = sp.Symbol("t")
     line = sp.expand(f.subs(dict(zip(xs, [c * t for c in vv])), simultaneous=True))
@@ -137,7 +137,7 @@ def _line_figure(f, xs, vv, fn, a, b):
 
 
 def contour_figure(title, f, xs, lo, hi) -> Figure:
-    from .exkit import contour_figure as _cf
+    from convexproof.solvers.exkit import contour_figure as _cf
 
     return _cf(title, f, xs, lo, hi)
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..parse import symbol
-from ..steps import Section
-from . import Solution, register
-from .teach import figure, part, summary_lead
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.parse import symbol
+from convexproof.steps import Section
+from convexproof.solvers import Solution, register
+from convexproof.solvers.teach import figure, part, summary_lead
+from convexproof.solvers.exkit import (
     E,
     P,
     answer_steps,
@@ -122,7 +122,7 @@ def solve_kkt(ex) -> Solution:
 
 def _kkt_figure(f, g, xs, pt, H):
     """Level sets of f, the boundary g = 0 (feasible side marked), the minimiser where a level set touches it."""
-    from .hessian import contour_figure
+    from convexproof.solvers.hessian import contour_figure
 
     px, py = (float(v) for v in pt)
     r = max(2.0, abs(px) + abs(py) + 1.0)

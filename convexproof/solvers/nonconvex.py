@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..parse import symbol
-from ..steps import Section
-from . import Solution, register
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.parse import symbol
+from convexproof.steps import Section
+from convexproof.solvers import Solution, register
+from convexproof.solvers.exkit import (
     E,
     P,
     answer_steps,
@@ -35,8 +35,8 @@ from .exkit import (
     names_field,
     want,
 )
-from .hessian import contour_figure
-from .teach import figure, lead, part
+from convexproof.solvers.hessian import contour_figure
+from convexproof.solvers.teach import figure, lead, part
 
 
 @register("separable_regularization")
@@ -89,7 +89,7 @@ def solve_separable_regularization(ex) -> Solution:
               E(named("(f(a) + f(b))/2", r"\tfrac{f(a)+f(b)}{2}"), sp.simplify((fa + fb) / 2)), " ≈ ",
               approx_value((fa + fb) / 2), ", which is lower by ", approx_value(gap), ". So ", S, " is not convex."),
         ]))
-        from .teach import chord_figure
+        from convexproof.solvers.teach import chord_figure
 
         v_ = xs[i]
         line = f.subs({xv: (v_ if k == i else pt[k]) for k, xv in enumerate(xs)})
@@ -122,7 +122,7 @@ def solve_separable_regularization(ex) -> Solution:
     answers["lambda_min"] = lam_min
     ans = want(ex, answers)
     if "plot" in ex.solver:
-        from .univariate import plot_range
+        from convexproof.solvers.univariate import plot_range
 
         lo, hi = plot_range(ex, "solver.plot", ex.solver["plot"])
         steps[0].children.append(figure(contour_figure("Level sets of f (several separate valleys: not convex)",
@@ -193,7 +193,7 @@ def solve_two_weight_network(ex) -> Solution:
 
 
 def _chord_line(f, w1, w2, v, a, b):
-    from .teach import chord_figure
+    from convexproof.solvers.teach import chord_figure
 
     s = sp.Symbol("s")
     line = sp.expand(f.subs({w1: v[0] * s, w2: v[1] * s}))

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..mathtext import unicode as U
-from ..steps import Answer, Equation, Paragraph, Section
-from . import Figure, Solution, register
-from .common import Cases, Prose, inputs, numeric
+from convexproof.runtime.errors import ExerciseError
+from convexproof.render.mathtext import unicode as U
+from convexproof.steps import Answer, Equation, Paragraph, Section
+from convexproof.solvers import Figure, Solution, register
+from convexproof.solvers.common import Cases, Prose, inputs, numeric
 
 
 def _isolate(expr: sp.Expr, sym: sp.Symbol, op: str):
@@ -177,7 +177,7 @@ def penalised_minimiser(ex) -> Solution:
                 {"label": "L2 ball", "points": _circle(72)}],
         xmin=-1.5, xmax=1.5, ymin=-1.5, ymax=1.5, xlabel="w1", ylabel="w2", equal_axes=True,
     ))
-    from .teach import FigureStep, lead
+    from convexproof.solvers.teach import FigureStep, lead
 
     for st in steps:  # each figure where it is discussed
         if isinstance(st, Section) and st.title == "A numeric example" and len(figures) > 1:
@@ -206,13 +206,13 @@ def _show(key: str) -> str:
 
 
 def E_(lhs, rhs):
-    from .exkit import E
+    from convexproof.solvers.exkit import E
 
     return E(lhs, rhs)
 
 
 def _sym(name: str):
-    from ..parse import symbol
+    from convexproof.parse import symbol
 
     return symbol(name)
 

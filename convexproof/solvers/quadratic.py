@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..parse import symbol
-from ..steps import Section
-from . import Solution, register
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.parse import symbol
+from convexproof.steps import Section
+from convexproof.solvers import Solution, register
+from convexproof.solvers.exkit import (
     E,
     P,
     T,
@@ -41,8 +41,8 @@ from .exkit import (
     names_field,
     want,
 )
-from .hessian import contour_figure
-from .teach import FigureStep, figure, lead, part, summary_lead
+from convexproof.solvers.hessian import contour_figure
+from convexproof.solvers.teach import FigureStep, figure, lead, part, summary_lead
 
 
 def _vec(ex, key, n):
@@ -122,7 +122,7 @@ def solve_quadratic(ex) -> Solution:
     start = _vec(ex, "start", n) if "start" in ex.solver else None
     plot = None
     if n == 2 and "plot" in ex.solver:
-        from .univariate import plot_range
+        from convexproof.solvers.univariate import plot_range
 
         plot = plot_range(ex, "solver.plot", ex.solver["plot"])
     # 3. gradient descent with a fixed step
@@ -285,7 +285,7 @@ def solve_quadratic(ex) -> Solution:
             "newton_point": "newton", "min_eigenvalue": "curvature", "max_eigenvalue": "curvature"}
     part_sections = {}
     if isinstance(order, dict) and order:
-        from .univariate import _split_label as _sl
+        from convexproof.solvers.univariate import _split_label as _sl
 
         for p in ans:
             key = home.get(p)
@@ -294,7 +294,7 @@ def solve_quadratic(ex) -> Solution:
             elif p == "min_value" and "newton_why" in order:
                 part_sections[p] = f"({_sl(str(order['newton_why']))[0]})"
     if isinstance(order, dict) and order:
-        from .univariate import _split_label
+        from convexproof.solvers.univariate import _split_label
 
         for key, title in order.items():
             if key not in secs:
@@ -332,7 +332,7 @@ def _path_figure(title, f, xs, plot, path, xstar):
 
 def _eta_figure(a, bar):
     """x_k against k for several steps on f = (a/2)x^2, from x_0 = 1."""
-    from . import Figure
+    from convexproof.solvers import Figure
 
     curves = []
     styles = ["thick, blue, mark=*", "thick, black!60!green, mark=square*", "thick, orange, mark=triangle*",

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..parse import symbol
-from ..steps import Section
-from . import Solution, register
-from .teach import figure, lead, part
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.parse import symbol
+from convexproof.steps import Section
+from convexproof.solvers import Solution, register
+from convexproof.solvers.teach import figure, lead, part
+from convexproof.solvers.exkit import (
     E,
     P,
     answer_steps,
@@ -110,7 +110,7 @@ def solve_least_squares(ex) -> Solution:
 
 def _fit_figure(X, y, w):
     """The data points and the fitted line, when the first column of X is all ones (an intercept)."""
-    from . import Figure
+    from convexproof.solvers import Figure
 
     if X.shape[1] != 2 or any(X[i, 0] != 1 for i in range(X.shape[0])):
         return None
@@ -139,7 +139,7 @@ def solve_logistic(ex) -> Solution:
     target = sig * (1 - sig)
     if sp.simplify(d2 - target) != 0:
         raise ExerciseError("internal: the per-example second derivative is not σ(1 − σ)")
-    from .forms import sigma as _sigma
+    from convexproof.solvers.forms import sigma as _sigma
 
     sg = _sigma(z)
     sp_ = named("σ′(z)", r"\sigma'(z)")
@@ -158,7 +158,7 @@ def solve_logistic(ex) -> Solution:
              P("Differentiating once more, y is a constant: ", E(fn_at("ℓ''", z), sp_), " = ",
                sp.Mul(sg, 1 - sg, evaluate=False), ", whatever the label. Since ",
                named("0 < σ(z) < 1", r"0 < \sigma(z) < 1"), ", this is positive for every z.")]
-    from . import Figure
+    from convexproof.solvers import Figure
 
     sec_a.append(figure(Figure(
         title="the loss of one example for each label, and their common second derivative σ(z)(1 − σ(z)) > 0",

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..parse import symbol
-from ..steps import Section
-from . import Solution, register
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.parse import symbol
+from convexproof.steps import Section
+from convexproof.solvers import Solution, register
+from convexproof.solvers.exkit import (
     E,
     P,
     answer_steps,
@@ -34,9 +34,9 @@ from .exkit import (
     named,
     want,
 )
-from . import Figure
-from .teach import figure, lead, part
-from .univariate import analyse_function
+from convexproof.solvers import Figure
+from convexproof.solvers.teach import figure, lead, part
+from convexproof.solvers.univariate import analyse_function
 
 
 def _chord_gap(h, x, a, b):

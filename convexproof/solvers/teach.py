@@ -4,7 +4,7 @@
 * :func:`part`: a section for one part (a), (b), ... of the statement, opening with its :class:`Lead`.
   ``tests/test_solutions.py`` checks that every part of every statement has one.
 * :class:`DiffLine` (kind ``diff_line``) and :func:`derivative_steps`: f′ and f″ shown at a textbook's
-  level from the rule tree of :mod:`convexproof.analyse.diffsteps` (the rules applied, the
+  level from the rule tree of :mod:`convexproof.engine.diffsteps` (the rules applied, the
   expression they give, then its form under :func:`convexproof.solvers.forms.teacher_form`).
 * :class:`FigureStep` (kind ``figure_step``): a figure placed where the text discusses it; in LaTeX it
   is kept on one page with its caption.  :func:`chord_figure` draws f with a witness chord.
@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 import sympy as sp
 
-from ..steps import Section, Step
-from .exkit import Sentence, _seg, fn_at
-from .forms import sigma, teacher_form
+from convexproof.steps import Section, Step
+from convexproof.solvers.exkit import Sentence, _seg, fn_at
+from convexproof.solvers.forms import sigma, teacher_form
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Lead(Step):
 
 def lead(*pieces) -> Lead:
     """The one-line answer; a leading lower-case word is capitalised."""
-    from .exkit import prose_vars
+    from convexproof.solvers.exkit import prose_vars
 
     segs = []
     for p in pieces:
@@ -86,7 +86,7 @@ class _LazyContext:
         if name.startswith("_"):
             raise AttributeError(name)
         if self._ctx is None:
-            from ..documents import figure_context
+            from convexproof.render.documents import figure_context
 
             self._ctx = figure_context(self._fig)
         return self._ctx[name]
@@ -94,7 +94,7 @@ class _LazyContext:
 
 def placed_figures(steps) -> set[int]:
     """ids of the figures a step tree already places (documents do not repeat them at the end)."""
-    from ..steps import walk
+    from convexproof.steps import walk
 
     return {id(s.figure) for st in steps for s in walk(st) if isinstance(s, FigureStep)}
 
@@ -118,7 +118,7 @@ def _sig_display(e, x):
 
 
 def _shown(r, depth: int = 0):
-    from ..analyse import diffsteps as D
+    from convexproof.engine import diffsteps as D
 
     if depth > 2:
         return r.result
@@ -158,7 +158,7 @@ def _shown(r, depth: int = 0):
 
 
 def _rules(r, depth: int = 0) -> set[str]:
-    from ..analyse import diffsteps as D
+    from convexproof.engine import diffsteps as D
 
     out = {type(r).__name__}
     if depth < 3:
@@ -188,7 +188,7 @@ def derivative_steps(name: str, f, x, order: int = 2, forms: list | None = None)
     Every node of the rule tree agrees with ``sympy.diff`` (tested in ``tests/test_derivation.py``);
     here the displayed result is also checked against ``sympy.diff`` before it is printed.
     """
-    from ..analyse.diffsteps import diff_steps
+    from convexproof.engine.diffsteps import diff_steps
 
     steps: list[Step] = []
     results = []
@@ -200,7 +200,7 @@ def derivative_steps(name: str, f, x, order: int = 2, forms: list | None = None)
         if sp.simplify(_plain(res, x) - exact) != 0 and sp.N((_plain(res, x) - exact).subs(x, sp.Rational(7, 5)), 30) != 0:
             raise ValueError(f"derivative display disagrees with sympy.diff for {name}")
         shown = _sig_display(_shown(tree), x)
-        from ..analyse.diffsteps import QuotientRule, walk as _walk
+        from convexproof.engine.diffsteps import QuotientRule, walk as _walk
 
         quotient = any(isinstance(n, QuotientRule) for n in _walk(tree))  # x^(-1/2) read as a quotient: no
         same = quotient or sp.srepr(shown) == sp.srepr(res) or shown == res or \
@@ -215,7 +215,7 @@ def derivative_steps(name: str, f, x, order: int = 2, forms: list | None = None)
 # ------------------------------------------------------------ figures
 def chord_figure(title: str, f, x, a, b, lo=None, hi=None, name: str = "f", xlabel: str | None = None):
     """f on [lo, hi] with the chord from (a, f(a)) to (b, f(b)) and the midpoint of the graph marked."""
-    from . import Figure
+    from convexproof.solvers import Figure
 
     a, b = sp.nsimplify(a), sp.nsimplify(b)
     w = float(b - a)
@@ -237,7 +237,7 @@ def figure(fig) -> FigureStep:
 
 
 def sentence(*pieces) -> Sentence:
-    from .exkit import P
+    from convexproof.solvers.exkit import P
 
     return P(*pieces)
 
@@ -260,6 +260,6 @@ def summary_lead(sections) -> Lead:
 
 
 def E_(v):
-    from .exkit import E
+    from convexproof.solvers.exkit import E
 
     return E(*v)

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ExerciseError
-from ..steps import Equation, Section
-from . import Figure, Solution, register
-from .exkit import (
+from convexproof.runtime.errors import ExerciseError
+from convexproof.steps import Equation, Section
+from convexproof.solvers import Figure, Solution, register
+from convexproof.solvers.exkit import (
     E,
     P,
     convexity_1d,
@@ -89,9 +89,9 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
     one solution, so the kink criterion is stated in full once and referred to afterwards; ``plot`` is the
     (lo, hi) range of the figure.
     """
-    from ..steps import Step
-    from .forms import sigma, teacher_form
-    from .teach import derivative_steps, figure
+    from convexproof.steps import Step
+    from convexproof.solvers.forms import sigma, teacher_form
+    from convexproof.solvers.teach import derivative_steps, figure
 
     state = {} if state is None else state
     v = convexity_1d(f, x, dom)
@@ -172,7 +172,7 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
             facts["argmin"], facts["min"] = xs, fmin
             facts["lead"] = facts["lead"] + [", with minimiser ", E(x, xs), " and minimum value ", fmin]
     if facts["verdict"] == "convex" and plot is not None:
-        from . import Figure
+        from convexproof.solvers import Figure
 
         curves = [{"label": fname(fn, x), "expr": f, "var": x, "breaks": [k[0] for k in v.kinks]}]
         if v.d2 is not None:
@@ -213,8 +213,8 @@ def _concavity(d2, x, dom):
 
 def _piecewise_steps(steps, v, x, fn, state, facts):
     """A function with kinks or break points: the pieces, the joins, and the criterion (stated once)."""
-    from .common import Cases
-    from .forms import teacher_form
+    from convexproof.solvers.common import Cases
+    from convexproof.solvers.forms import teacher_form
 
     S = sp.Symbol(fn)
     smooth_joins = all(sp.simplify(l_ - r_) == 0 for _c, l_, r_ in v.kinks)
@@ -282,7 +282,7 @@ def _interval_rel(lo, hi, x):
 def _chord_step(steps, v, x, fn, f=None, plot=None):
     if not v.chord:
         return
-    from .teach import chord_figure, figure
+    from convexproof.solvers.teach import chord_figure, figure
 
     F0 = sp.Symbol(fn)
     a, b, fa, fb, fc, gap = v.chord
@@ -303,8 +303,8 @@ def _chord_step(steps, v, x, fn, f=None, plot=None):
 
 
 def _avg_name(fn, a, b):
-    from .exkit import named
-    from ..mathtext import latex, unicode
+    from convexproof.solvers.exkit import named
+    from convexproof.render.mathtext import latex, unicode
 
     return named(f"({fn}({unicode(a)}) + {fn}({unicode(b)}))/2",
                  r"\tfrac{" + f"{fn}({latex(a)}) + {fn}({latex(b)})" + "}{2}")
@@ -341,7 +341,7 @@ def _split_label(label: str) -> tuple[str, str]:
 
 @register("second_derivative_test")
 def solve_second_derivative_test(ex) -> Solution:
-    from .teach import lead, part
+    from convexproof.solvers.teach import lead, part
 
     x = name_field(ex, "var", "x")
     functions = _table(ex, "functions", required=True)
@@ -422,8 +422,8 @@ def _descent(x, done):
     """Why gradient descent finds the minimum of a convex function but not of a non-convex one."""
     import math
 
-    from . import Figure
-    from .teach import figure
+    from convexproof.solvers import Figure
+    from convexproof.solvers.teach import figure
 
     convex = next((v for v in done.values() if v[3]["verdict"] == "convex" and "argmin" in v[3]), None)
     wave = next((v for v in done.values() if v[3]["verdict"] == "not convex"), None)

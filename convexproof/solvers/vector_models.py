@@ -1,7 +1,7 @@
 """ML models in any dimension (kind ``vector_model``, issue #11).
 
 Solver table (vector formulas are ``*_text`` fields: they are read by the
-vector reader of :mod:`convexproof.analyse.vector_expr`, not by the scalar
+vector reader of :mod:`convexproof.engine.vector_expr`, not by the scalar
 parser)::
 
     [solver]
@@ -15,7 +15,7 @@ Answers: ``verdict`` (the engine's verdict word), ``hessian`` (a matrix
 expression, for parts of type ``matrix_expression``), ``modulus`` (the
 strong-convexity modulus valid for every value of the data, e.g. ``2*lam``),
 ``smoothness`` and ``gradient`` (matrix expressions).  Every answer is computed
-by :func:`convexproof.analyse.vector.prove_vector`; the proof's steps are the
+by :func:`convexproof.engine.vector.prove_vector`; the proof's steps are the
 solution.
 """
 
@@ -26,11 +26,11 @@ from typing import ClassVar
 
 import sympy as sp
 
-from ..errors import ConvexproofError, ExerciseError
-from ..steps import Paragraph, Section, Step
-from . import Solution, register
-from .exkit import answer_steps, want
-from .teach import lead, part
+from convexproof.runtime.errors import ConvexproofError, ExerciseError
+from convexproof.steps import Paragraph, Section, Step
+from convexproof.solvers import Solution, register
+from convexproof.solvers.exkit import answer_steps, want
+from convexproof.solvers.teach import lead, part
 
 _TOPICS = {  # topic -> (title, step kinds)
     "hessian": ("The gradient and the Hessian", ("cvx_vec_term", "cvx_vec_gradient", "cvx_vec_hessian")),
@@ -89,9 +89,9 @@ def _texts(ex, key: str, default=None) -> list[str]:
 
 @register("vector_model")
 def solve_vector_model(ex) -> Solution:
-    from ..analyse.vector import prove_vector
-    from ..analyse.vector_check import substitute_params
-    from ..analyse.vector_expr import read_shapes, read_vector, text
+    from convexproof.engine.vector import prove_vector
+    from convexproof.engine.vector_check import substitute_params
+    from convexproof.engine.vector_expr import read_shapes, read_vector, text
 
     exprs = _texts(ex, "expr_text")
     if len(exprs) != 1:
@@ -119,8 +119,8 @@ def solve_vector_model(ex) -> Solution:
     if res.smoothness_node is not None:
         answers["smoothness"] = res.smoothness_node
     answers = want(ex, answers)
-    from ..mathtext import unicode as u
-    from ..parse import parse_condition
+    from convexproof.render.mathtext import unicode as u
+    from convexproof.parse import parse_condition
 
     dims = "; ".join(f"{k} is {'×'.join(sp.sstr(s) for s in v)}" for k, v in shp.items())
     setup = Paragraph(f"Shapes: {dims}. Every name with a shape other than {wrt} is data: each claim below holds for "

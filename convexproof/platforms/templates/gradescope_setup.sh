@@ -31,5 +31,5 @@ if ! "$VENV/bin/python" -m pip install -q "$HERE/convexproof-dist"; then
   # run_autograder puts convexproof-dist on PYTHONPATH anyway: the dependencies are enough
   "$VENV/bin/python" -m pip install -q -r "$HERE/requirements.txt"
 fi
-PYTHONPATH="$HERE/convexproof-dist" "$VENV/bin/python" -c "import convexproof.checking, convexproof.platforms.gradescope"
+PYTHONPATH="$HERE/convexproof-dist" "$VENV/bin/python" -c "import convexproof.grading.checking, convexproof.platforms.gradescope"
 echo "convexproof autograder installed in $VENV"

@@ -1,0 +1,1 @@
+"""Grading: reading and comparing answers, checking derivations, batch grading and class reports."""

@@ -1,0 +1,165 @@
+"""Rendering step trees and documents through Jinja templates.
+
+One environment per format, both with ``StrictUndefined``:
+
+* ``md``: Markdown that reads well in a terminal; mathematics as Unicode text.
+* ``tex``: LaTeX.  Delimiters are ``<< >>``, ``<% %>`` and ``<# #>`` so they do
+  not clash with TeX braces.  Every value is escaped by ``finalize`` unless it
+  is ``Markup``; only the ``m`` filter (``sympy.latex`` of a validated SymPy
+  object) and already-rendered step bodies are Markup.
+
+Exercise text is data: it is passed to templates as values and never compiled
+as a template, so ``{% raw %}`` in a statement is printed, not run.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from convexproof.render import mathtext
+from convexproof.runtime.resources import data_dir
+from convexproof.steps import Step
+
+FORMATS = ("md", "tex")
+
+_TEX_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+    "#": r"\#", "^": r"\textasciicircum{}", "_": r"\_", "~": r"\textasciitilde{}",
+    "%": r"\%", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+_TEX_UNICODE = {
+    "λ": r"$\lambda$", "μ": r"$\mu$", "θ": r"$\theta$", "η": r"$\eta$", "κ": r"$\kappa$",
+    "σ": r"$\sigma$", "α": r"$\alpha$", "β": r"$\beta$", "ε": r"$\varepsilon$",
+    "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "−": "$-$", "·": r"$\cdot$",
+    "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "⁴": r"\textsuperscript{4}",
+    "×": r"$\times$", "→": r"$\to$", "∞": r"$\infty$", "√": r"$\surd$", "′": "'", "″": "''",
+    "‖": r"$\|$", "∈": r"$\in$", "ᵀ": r"\textsuperscript{T}", "…": r"\ldots{}",
+    "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "∂": r"$\partial$",
+    "∇": r"$\nabla$", "Σ": r"$\Sigma$", "≈": r"$\approx$", "⁻": r"\textsuperscript{-}",
+    "¹": r"\textsuperscript{1}", "½": r"$\frac12$",
+    # subscripts, hats and a few more symbols used in exercise prose (exercise library)
+    "₀": "$_{0}$", "₁": "$_{1}$", "₂": "$_{2}$", "₃": "$_{3}$", "₄": "$_{4}$", "ᵢ": "$_{i}$", "ᵏ": "$^{k}$",
+    "ℝ": r"$\mathbb{R}$", "ⁿ": r"$^{n}$", "ᵈ": r"$^{d}$",
+    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "ŷ": r"$\hat{y}$", "δ": r"$\delta$", "π": r"$\pi$",
+    "ℓ": r"$\ell$", "ρ": r"$\rho$", "↦": r"$\mapsto$", "⋆": r"$\star$",
+}
+_TEX_RE = re.compile("|".join(re.escape(k) for k in list(_TEX_ESCAPES) + list(_TEX_UNICODE)))
+
+
+_PRIMES = re.compile(r"(?<=[A-Za-z])('{1,3})(?=\()")
+
+
+def tex_escape(text: str) -> str:
+    """Escape prose for LaTeX: every TeX special character, and Unicode we can map.
+
+    Primes in prose (``f''(x)``) become math primes, not a closing quote;
+    control characters are dropped.
+    """
+    out = _TEX_RE.sub(lambda m: _TEX_ESCAPES.get(m.group(), _TEX_UNICODE.get(m.group(), "")), str(text))
+    out = _PRIMES.sub(lambda m: "$" + m.group(1) + "$", out)  # safe: applied to escaped text
+    # anything else outside Latin-1 would break pdflatex: drop to '?'
+    return "".join(c if 32 <= ord(c) < 256 or c in "\n\t" else ("?" if ord(c) >= 256 else "") for c in out)
+
+
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_escape(text: str) -> str:
+    """Markdown prose: neutralise HTML tags (``<b`` becomes ``\\<b``) and links to ``javascript:``,
+    ``data:`` or ``vbscript:`` targets (:func:`convexproof.runtime.safetext.safe_links`), and keep
+    comparisons such as ``0 < p`` readable in a terminal."""
+    from convexproof.runtime.safetext import safe_links
+
+    return _HTML_START.sub(r"\\<", safe_links(str(text)))
+
+
+def _tex_finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return ""
+    return tex_escape(str(value))
+
+
+def _md_finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    return md_escape(value) if isinstance(value, str) else mathtext.unicode(value)
+
+
+def _m_md(obj: Any) -> Markup:
+    return Markup(mathtext.unicode(obj))
+
+
+def _m_tex(obj: Any) -> Markup:
+    return Markup(mathtext.latex(obj))
+
+
+@lru_cache(maxsize=None)
+def environment(fmt: str) -> jinja2.Environment:
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    loader = jinja2.FileSystemLoader(str(data_dir("templates") / fmt))
+    if fmt == "tex":
+        env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+            block_start_string="<%", block_end_string="%>",
+            variable_start_string="<<", variable_end_string=">>",
+            comment_start_string="<#", comment_end_string="#>",
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            finalize=_tex_finalize,
+        )
+        env.filters["m"] = _m_tex
+        env.filters["esc"] = lambda s: Markup(tex_escape(s))
+    else:
+        env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            finalize=_md_finalize,
+        )
+        env.filters["m"] = _m_md
+        env.filters["esc"] = lambda s: Markup(md_escape(s))
+    env.filters["u"] = mathtext.unicode
+    env.bytecode_cache = _bytecode_cache()
+    return env
+
+
+def _bytecode_cache():
+    """Keep compiled templates between runs (Jinja's per-user cache folder, checked by Jinja).
+
+    Compiling a dozen templates costs more than solving exercise3; with the cache a run only
+    unmarshals them.  Set CONVEXPROOF_NO_TEMPLATE_CACHE=1 to turn it off.
+    """
+    import os
+
+    if os.environ.get("CONVEXPROOF_NO_TEMPLATE_CACHE"):
+        return None
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None  # no usable cache folder: compile every time
+
+
+def render_step(step: Step, fmt: str, depth: int = 0) -> Markup:
+    """Render one step and (post-order) its children with ``<kind>.j2``."""
+    env = environment(fmt)
+    body = Markup("").join(render_step(c, fmt, depth + 1) for c in step.children)
+    tmpl = env.get_template(f"{step.kind}.j2")
+    return Markup(tmpl.render(step=step, body=body, depth=depth, rule=step.rule, **step.fields()))
+
+
+def render_steps(steps: list[Step], fmt: str, depth: int = 0) -> Markup:
+    """Render a list of steps; ``depth`` nests them (Markdown headings start at level depth + 2)."""
+    return Markup("").join(render_step(s, fmt, depth) for s in steps)
+
+
+def render_document(template: str, fmt: str, **context: Any) -> str:
+    """Render a whole document template (``solution.j2``, ``proof.j2``, ``handout.j2`` ...)."""
+    return environment(fmt).get_template(template).render(**context)

@@ -1,0 +1,1 @@
+"""Runtime: limits, errors, safe input and output, shipped resources."""
