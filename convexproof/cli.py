@@ -186,9 +186,16 @@ def _report_unreadable(messages: list[str]) -> None:
         sys.exit(2)
 
 
+# --format of the commands that write mathematics: one step tree, several notations.  The default is
+# "text" whatever stdout is (a terminal, a pipe or a test), so the output never depends on where it goes.
+FORMAT_HELP = ("text: Unicode mathematics for a terminal (the default); md: Markdown with $…$ and $$…$$ TeX "
+               "mathematics (GitHub, Jupyter, Quarto); latex: a standalone document for pdflatex; json: the data.")
+
+
 @cli.command()
 @click.argument("exercise")
-@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
+              show_default=True, help=FORMAT_HELP)
 @SEED_OPT
 @EXERCISES_OPT
 def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -> None:
@@ -224,8 +231,8 @@ def _solution_text(exercise, fmt, seed, exercises_dir, figures_prefix=None):  # 
 
 @cli.command()
 @click.argument("exercise")
-@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True,
-              help="md reads well in a terminal; latex is a standalone document for pdflatex.")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
+              show_default=True, help=FORMAT_HELP)
 @SEED_OPT
 @OUTPUT_OPT
 @EXERCISES_OPT
@@ -253,8 +260,10 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 @click.option("--solutions/--no-solutions", default=None,
               help="Include the worked solutions (default: yes, but no for --format ipynb).")
 @click.option("--key", "key", is_flag=True, help="Put the solutions in an answer key at the end.")
-@click.option("--format", "fmt", type=click.Choice(["md", "latex", "pdf", "ipynb"]), default="md", show_default=True,
-              help="ipynb: a Jupyter self-check notebook (statement, answer and check cells per part).")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "pdf", "ipynb"]), default="text",
+              show_default=True,
+              help="text: Unicode mathematics (the default); md: Markdown with $…$ TeX mathematics; latex; pdf; "
+                   "ipynb: a Jupyter self-check notebook (statement, answer and check cells per part).")
 @SEED_OPT
 @click.option("--title", default="Convexity exercises", show_default=True)
 @click.option("--roster", type=click.Path(dir_okay=False, exists=True), default=None,
@@ -357,7 +366,8 @@ def _split_names(values) -> list[str] | None:
 @click.argument("expr")
 @click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
 @click.option("--where", multiple=True, help='Domain or parameter range, e.g. "0 < p < 1" (repeatable).')
-@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
+              show_default=True, help=FORMAT_HELP)
 @click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for the whole command (analysis and writing the proof); "
               "an analysis that runs over gives 'unknown'.")
@@ -394,7 +404,8 @@ def _emit(text: str, note: str | None, output) -> None:
 @click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
 @click.option("--where", multiple=True, help="Domain of the variables (repeatable).")
 @click.option("--penalty", default=None, help="Penalty containing lam; default lam*(sum of squares of the variables).")
-@click.option("--format", "fmt", type=click.Choice(["md", "latex", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
+              show_default=True, help=FORMAT_HELP)
 @click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for the whole command (penalty check, analysis and writing the steps).")
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS",

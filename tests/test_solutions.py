@@ -16,7 +16,8 @@ import sympy as sp
 from convexproof.render.documents import solution_document, statement_text
 from convexproof.library import exercise_files, load_exercise
 from convexproof.solvers import solve
-from convexproof.solvers.teach import FigureStep, Lead
+from convexproof.solvers.teach import FigureStep
+from convexproof.steps import is_answer
 from convexproof.steps import Section, walk
 
 OURS = [f"exercise{i}" for i in range(1, 20)]  # the solver kinds of issue #12
@@ -62,14 +63,14 @@ def text_of(step) -> str:
 @pytest.mark.parametrize("ex_id", list(exercise_files()))  # every shipped exercise, whoever wrote its solver
 def test_every_statement_part_has_a_solution_section_and_answer(ex_id):
     ex, sol = solved(ex_id)
-    assert isinstance(sol.steps[0], Lead) and sol.steps[0].segments, "the solution opens with its answer"
+    assert is_answer(sol.steps[0]) and sol.steps[0].segments, "the solution opens with its answer"
     labels = statement_labels(ex)
     sections = [s for s in sol.steps if isinstance(s, Section)]
     got = [m.group(1) for s in sections if (m := re.match(r"\(([a-h])\) ", s.title))]
     assert got == labels, f"statement parts {labels}, solution sections {got}"
     for s in sections:
         if re.match(r"\([a-h]\) ", s.title):
-            assert s.children and isinstance(s.children[0], Lead), f"{s.title} opens with its answer"
+            assert s.children and is_answer(s.children[0]), f"{s.title} opens with its answer"
             assert text_of(s.children[0]).strip()
             assert len(s.children) > 1, f"{s.title} has an argument after its answer"
 

@@ -125,12 +125,28 @@ def test_exercise3_figure_has_the_three_curves_computed():
     ("exercise2", ["w = a − λ", "w = a + λ", "`|a| ≤ λ`", "`w = a/(1 + 2λ)`", "This is 0 only when `a = 0`",
                    "diamond"]),
 ])
-def test_markdown_solution(ex_id, needles):
+def test_text_solution(ex_id, needles):
+    ex, sol = _solve(ex_id)
+    text = solution_document(ex, sol, "text")
+    for n in needles:
+        assert n in text, n
+    assert "{" + "{" not in text and "<<" not in text
+
+
+@pytest.mark.parametrize("ex_id, needles, unicode", [
+    ("exercise3", [r"$12 x^{2} + 2 \lambda - 6$", r"$\lambda \geq 3$", "**Answer.**",
+                   r"$$f''\left(x\right) = 12 x^{2}$$", r"$f''(0) = -3 < 0$"], ["12x²", "`0`"]),
+    ("exercise1", [r"$\frac{y}{p^{2}} \geq 0$", r"$L''\left(p\right) > 0$"], ["y/p²"]),
+    ("exercise2", [r"\begin{cases}", r"$\left|{a}\right| \leq \lambda$"], ["|a| ≤ λ"]),
+])
+def test_markdown_solution_has_tex_math(ex_id, needles, unicode):
+    """--format md is Markdown with $…$ / $$…$$ TeX mathematics (not the terminal's Unicode)."""
     ex, sol = _solve(ex_id)
     text = solution_document(ex, sol, "md")
     for n in needles:
         assert n in text, n
-    assert "{" + "{" not in text and "<<" not in text
+    for n in unicode:
+        assert n not in text, n
 
 
 @pytest.mark.parametrize("ex_id, needles", [

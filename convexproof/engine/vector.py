@@ -1429,8 +1429,8 @@ def report_vector(expr, *, wrt=None, where=(), shapes=None, fmt: str = "md", tim
     from convexproof.runtime.limits import run_isolated
     from convexproof.render.proof import proof_document
 
-    if fmt not in ("md", "latex", "tex", "json"):
-        raise ConvexproofError(f"unknown format {fmt!r}; use md, latex or json")
+    if fmt not in ("md", "text", "latex", "tex", "json"):
+        raise ConvexproofError(f"unknown format {fmt!r}; use text, md, latex or json")
     timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
     if not timeout > 0:
         raise ConvexproofError("the timeout must be a positive number of seconds")

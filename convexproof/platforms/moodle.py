@@ -123,12 +123,8 @@ def html_steps(steps, depth: int = 0) -> str:
             out.append(f"<h{min(4 + depth, 6)}>{html.escape(st.title)}</h{min(4 + depth, 6)}>")
             out.append(html_steps(st.children, depth + 1))
             continue
-        if kind == "lead":
-            out.append("<p><b>Answer.</b> " + _html_pieces(f["segments"]) + "</p>")
-        elif kind in ("sentence", "prose"):
-            out.append("<p>" + _html_pieces(f["segments"]) + "</p>")
-        elif kind == "paragraph":
-            out.append("<p>" + html.escape(f["text"]) + "</p>")
+        if kind == "sentence":
+            out.append("<p>" + ("<b>Answer.</b> " if f["role"] == "answer" else "") + _html_pieces(f["parts"]) + "</p>")
         elif kind == "equation":
             out.append(_d(latex(f["lhs"]) + " = " + latex(f["rhs"])))
         elif kind == "diff_line":
@@ -140,9 +136,6 @@ def html_steps(steps, depth: int = 0) -> str:
             rows = r" \\ ".join(latex(v) + " & " + (r"\text{if } " + latex(c) if c is not True and c != True
                                                      else r"\text{otherwise}") for v, c in f["cases"])
             out.append(_d(latex(f["lhs"]) + r" = \begin{cases}" + rows + r"\end{cases}"))
-        elif kind == "claim":
-            out.append("<p>" + html.escape(f["text"]) + (" " + _m(f["math"]) if f["math"] is not None else "")
-                       + html.escape(f["after"]) + "</p>")
         elif kind == "sign_argument":
             facts = " and ".join(_m(x) for x in f["facts"])
             out.append("<p>" + _m(f["claim"]) + (", since " + facts if facts else "") + ".</p>")
@@ -173,8 +166,7 @@ def html_steps(steps, depth: int = 0) -> str:
 
 def part_feedback(ex, sol, part_name: str) -> str:
     """The worked solution of the statement part that answers ``part_name``, and nothing of the others."""
-    from convexproof.solvers.teach import Lead
-    from convexproof.steps import Section
+    from convexproof.steps import Section, is_answer
 
     home = sol.facts.get("part_sections", {}).get(part_name) if isinstance(sol.facts, dict) else None
     labelled = [s for s in sol.steps if isinstance(s, Section) and s.title.startswith("(")]
@@ -186,8 +178,8 @@ def part_feedback(ex, sol, part_name: str) -> str:
     if isinstance(value, str) and "\n" in value.strip():  # a derivation part: its model derivation
         return "<p>A model derivation:</p><pre>" + html.escape(_plain_model(value)) + "</pre>"
     if labelled:  # a part the solver did not place: the one-line answer of the whole exercise
-        return html_steps([s for s in sol.steps if isinstance(s, Lead)][:1])
-    return html_steps([s for s in sol.steps if not isinstance(s, Lead)])
+        return html_steps([s for s in sol.steps if is_answer(s)][:1])
+    return html_steps([s for s in sol.steps if not is_answer(s)])
 
 
 def _plain_model(text: str) -> str:

@@ -1,8 +1,12 @@
 """Rendering step trees and documents through Jinja templates.
 
-One environment per format, both with ``StrictUndefined``:
+One environment per format, all with ``StrictUndefined``:
 
-* ``md``: Markdown that reads well in a terminal; mathematics as Unicode text.
+* ``text``: Markdown-like text that reads well in a terminal; mathematics as Unicode
+  (``12x² − 6``), inline formulas in backticks, displayed ones as indented lines.
+* ``md``: real Markdown with TeX mathematics, ``$…$`` inline and ``$$…$$`` displayed
+  (the GitHub/Jupyter/Quarto convention).  It uses the *same* templates as ``text``
+  (``templates/md``); only the math filters differ, so both come from one step tree.
 * ``tex``: LaTeX.  Delimiters are ``<< >>``, ``<% %>`` and ``<# #>`` so they do
   not clash with TeX braces.  Every value is escaped by ``finalize`` unless it
   is ``Markup``; only the ``m`` filter (``sympy.latex`` of a validated SymPy
@@ -25,7 +29,8 @@ from convexproof.render import mathtext
 from convexproof.runtime.resources import data_dir
 from convexproof.steps import Step
 
-FORMATS = ("md", "tex")
+FORMATS = ("md", "text", "tex")
+_TEMPLATE_DIR = {"md": "md", "text": "md", "tex": "tex"}
 
 _TEX_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
@@ -86,7 +91,7 @@ def _tex_finalize(value: Any) -> Any:
     return tex_escape(str(value))
 
 
-def _md_finalize(value: Any) -> Any:
+def _text_finalize(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, Markup):
@@ -94,8 +99,59 @@ def _md_finalize(value: Any) -> Any:
     return md_escape(value) if isinstance(value, str) else mathtext.unicode(value)
 
 
-def _m_md(obj: Any) -> Markup:
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def md_prose_escape(text: str) -> str:
+    """Prose for Markdown with TeX math: :func:`md_escape`, and a ``$`` in prose is ``\\$`` (not a formula)."""
+    return _DOLLAR.sub(r"\\$", md_escape(text))
+
+
+def _md_finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    if isinstance(value, str):
+        return md_prose_escape(value)
+    if isinstance(value, (bool, int)):
+        return str(value)
+    try:
+        return "$" + mathtext.latex(value) + "$"
+    except Exception:  # noqa: BLE001 - not a SymPy object (a dict, a record): its plain text
+        return md_prose_escape(mathtext.unicode(value))
+
+
+def _m_text(obj: Any) -> Markup:
     return Markup(mathtext.unicode(obj))
+
+
+def _mi_text(obj: Any) -> Markup:
+    return Markup("`" + mathtext.unicode(obj) + "`")
+
+
+def _m_mdtex(obj: Any) -> Markup:
+    return Markup("$" + mathtext.latex(obj) + "$")
+
+
+_OPS_TEX = {"=": "=", "≈": r"\approx", "≤": r"\leq", "≥": r"\geq", "<": "<", ">": ">", "≠": r"\neq",
+            "<=": r"\leq", ">=": r"\geq", "!=": r"\neq"}
+
+
+def _op_tex(op: str) -> Markup:
+    """A relation symbol inside TeX math."""
+    return Markup(_OPS_TEX.get(str(op).strip(), r"\text{" + tex_escape(str(op)) + "}"))
+
+
+# notation the templates write themselves, per format: {{ N.vHv }} is vᵀ∇²f v in text, v^\top ∇²f v in TeX
+NOTATION = {
+    "vHv": (r"v^{\top} \nabla^2 f \, v", "vᵀ∇²f v"),
+    "geq": (r"\geq", "≥"), "leq": (r"\leq", "≤"), "approx": (r"\approx", "≈"),
+    "mu": (r"\mu", "μ"), "lam": (r"\lambda", "λ"),
+    "fpp": (r"f''", "f''"),
+    "chord_lhs": (r"f(t a + (1-t) b)", "f(t·a + (1−t)·b)"),
+    "chord_rhs": (r"t f(a) + (1-t) f(b)", "t·f(a) + (1−t)·f(b)"),
+}
 
 
 def _m_tex(obj: Any) -> Markup:
@@ -104,9 +160,17 @@ def _m_tex(obj: Any) -> Markup:
 
 @lru_cache(maxsize=None)
 def environment(fmt: str) -> jinja2.Environment:
+    """The Jinja environment of ``fmt`` (md, text or tex).
+
+    Filters every template can use: ``m`` (a SymPy object as mathematics: Unicode in text, ``$…$`` in md,
+    bare TeX in tex, where the template writes the ``$``), ``mi`` (inline mathematics in prose: backticks in
+    text, ``$…$`` in md), ``mr`` (the bare notation, inside delimiters the template writes with the globals
+    ``I0``/``I1`` inline and ``D0``/``D1`` displayed) and ``op`` (a relation symbol).  ``N.<name>`` is
+    notation the templates write themselves (``N.vHv``), typeset per format.
+    """
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    loader = jinja2.FileSystemLoader(str(data_dir("templates") / fmt))
+    loader = jinja2.FileSystemLoader(str(data_dir("templates") / _TEMPLATE_DIR[fmt]))
     if fmt == "tex":
         env = jinja2.Environment(
             loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
@@ -117,15 +181,42 @@ def environment(fmt: str) -> jinja2.Environment:
             finalize=_tex_finalize,
         )
         env.filters["m"] = _m_tex
+        env.filters["mr"] = _m_tex
+        env.filters["mi"] = lambda o: Markup("$" + mathtext.latex(o) + "$")
+        env.filters["op"] = _op_tex
         env.filters["esc"] = lambda s: Markup(tex_escape(s))
-    else:
+        env.globals.update(I0=Markup("$"), I1=Markup("$"), D0=Markup(r"\["), D1=Markup(r"\]"),
+                           N={k: Markup(v[0]) for k, v in NOTATION.items()},
+                           NR={k: Markup(v[0]) for k, v in NOTATION.items()})
+    elif fmt == "md":
         env = jinja2.Environment(
             loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
             finalize=_md_finalize,
         )
-        env.filters["m"] = _m_md
+        env.filters["m"] = _m_mdtex
+        env.filters["mi"] = _m_mdtex
+        env.filters["mr"] = _m_tex
+        env.filters["op"] = _op_tex
+        env.filters["esc"] = lambda s: Markup(md_prose_escape(s))
+        env.globals.update(I0=Markup("$"), I1=Markup("$"), D0=Markup("$$"), D1=Markup("$$"),
+                           N={k: Markup("$" + v[0] + "$") for k, v in NOTATION.items()},
+                           NR={k: Markup(v[0]) for k, v in NOTATION.items()})
+    else:
+        env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            finalize=_text_finalize,
+        )
+        env.filters["m"] = _m_text
+        env.filters["mr"] = _m_text
+        env.filters["mi"] = _mi_text
+        env.filters["op"] = lambda op: Markup(str(op))
         env.filters["esc"] = lambda s: Markup(md_escape(s))
+        env.globals.update(I0=Markup("`"), I1=Markup("`"), D0=Markup("    "), D1=Markup(""),
+                           N={k: Markup(v[1]) for k, v in NOTATION.items()},
+                           NR={k: Markup(v[1]) for k, v in NOTATION.items()})
+    env.globals["fmt"] = fmt
     env.filters["u"] = mathtext.unicode
     env.bytecode_cache = _bytecode_cache()
     return env

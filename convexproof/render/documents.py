@@ -17,8 +17,8 @@ from typing import Any
 
 from convexproof.runtime.errors import ConvexproofError
 
-FORMATS = ("md", "latex", "json")
-_ENV = {"md": "md", "latex": "tex", "tex": "tex"}
+FORMATS = ("text", "md", "latex", "json")
+_ENV = {"md": "md", "text": "text", "latex": "tex", "tex": "tex"}
 
 
 def _env_name(fmt: str) -> str:
@@ -150,7 +150,7 @@ def render_solution_body(solution, fmt: str, heading_level: int = 3) -> str:
     from convexproof.render import render_steps
 
     env = _env_name(fmt)
-    return str(render_steps(solution.steps, env, depth=heading_level - 2 if env == "md" else 0))
+    return str(render_steps(solution.steps, env, depth=heading_level - 2 if env != "tex" else 0))
 
 
 def statement_document(ex, fmt: str = "md") -> str:
@@ -166,7 +166,7 @@ def statement_document(ex, fmt: str = "md") -> str:
     from convexproof.render import render_document
 
     text = render_document("statement.j2", _env_name(fmt), **exercise_context(ex))
-    return tidy_markdown(text) if fmt == "md" else text
+    return tidy_markdown(text) if fmt in ("md", "text") else text
 
 
 _SVG_COLOURS = {"blue": "#1f4fd8", "red": "#d62728", "green": "#2a8f2a", "orange": "#f08c00", "violet": "#8a2be2",
@@ -283,7 +283,7 @@ def solution_document(ex, solution, fmt: str = "md") -> str:
     figs = trailing_figures(solution)
     ctx["figures"] = [figure_context(f) for f in figs] if env == "tex" else figs
     text = render_document("solution.j2", env, **ctx)
-    return tidy_markdown(text) if env == "md" else text
+    return tidy_markdown(text) if env != "tex" else text
 
 
 def trailing_figures(solution) -> list:
@@ -297,11 +297,14 @@ def trailing_figures(solution) -> list:
 
 
 def tidy_markdown(text: str) -> str:
-    """A blank line between an indented (code) block and the prose after it; at most one blank line."""
+    """A blank line between an indented (code) block or a displayed formula (``$$…$$``) and the prose
+    after it; at most one blank line."""
     out: list[str] = []
     for line in text.splitlines():
         if (out and line.strip() and not line.startswith("    ") and out[-1].startswith("    ")
                 and not line.lstrip().startswith(("- ", "* "))):
+            out.append("")
+        elif out and line.strip() and not line.startswith("$$") and out[-1].startswith("$$"):
             out.append("")
         if not line.strip() and out and not out[-1].strip():
             continue

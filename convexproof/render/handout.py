@@ -87,7 +87,7 @@ def read_roster(path) -> list[str]:
 class _Builder:
     def __init__(self, fmt: str, exercises_dir):
         self.fmt = fmt
-        self.env = "md" if fmt == "md" else "tex"
+        self.env = fmt if fmt in ("md", "text") else "tex"
         self.exercises_dir = exercises_dir
         self._base: dict = {}
         self._solved: dict = {}
@@ -202,8 +202,8 @@ def handout_document(exercises: list[str], all_: bool = False, solutions: bool =
 
         return notebook_document(exercises, all_=all_, solutions=solutions, key=key, seed=seed, title=title,
                                  roster=roster, exercises_dir=exercises_dir)
-    if fmt not in ("md", "latex", "pdf"):
-        raise ConvexproofError(f"unknown handout format {str(fmt)[:20]!r}; use md, latex, pdf or ipynb")
+    if fmt not in ("md", "text", "latex", "pdf"):
+        raise ConvexproofError(f"unknown handout format {str(fmt)[:20]!r}; use md, text, latex, pdf or ipynb")
     if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
         raise ConvexproofError("the title must be one line of at most 200 characters")
     if fmt == "pdf" and shutil.which("pdflatex") is None:
@@ -250,13 +250,13 @@ def handout_document(exercises: list[str], all_: bool = False, solutions: bool =
                 roster_key.append({"student": sid, "seed": ", ".join(str(seeds[(sid, e)]) for e in ids)
                                    if len(ids) > 1 else seeds[(sid, ids[0])], "rows": rows})
         subtitle = f"{len(students)} individual problem sets" + (" and one answer key" if solutions else "")
-    env = "md" if fmt == "md" else "tex"
+    env = fmt if fmt in ("md", "text") else "tex"
     if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 100:
         raise ConvexproofError("--points must be a whole number from 1 to 100")
     template = "exam.j2" if exam else "handout.j2"
     text = render_document(template, env, title=title, subtitle=subtitle, docs=docs, key=key_items,
                            roster_key=roster_key, hints=hints)
-    if env == "md":
+    if env != "tex":
         from convexproof.render.documents import tidy_markdown
 
         return tidy_markdown(text)

@@ -1,4 +1,4 @@
-"""Proof documents: Markdown (terminal), standalone LaTeX (pdflatex) and JSON.
+"""Proof documents: text (terminal), Markdown with TeX math, standalone LaTeX (pdflatex) and JSON.
 
 The steps go through the same per-kind templates as the worked solutions
 (``convexproof.render.render_steps``); ``proof.j2`` frames them.
@@ -71,16 +71,25 @@ def _witness_ctx(w: dict | None) -> dict | None:
     return out
 
 
+_TFMT = {"md": "md", "text": "text", "latex": "tex", "tex": "tex"}
+
+
+def render_proof(result, fmt: str = "md") -> str:
+    """A ProofResult or RegularizeResult as a document: ``md`` (Markdown, ``$…$`` math; for ``_repr_markdown_``),
+    ``text`` (Unicode, for a terminal), ``latex`` (standalone, for ``_repr_latex_`` or pdflatex) or ``json``."""
+    return proof_document(result, fmt)
+
+
 def proof_document(result, fmt: str) -> str:
-    """Render a ProofResult or RegularizeResult as md, latex or json."""
+    """Render a ProofResult or RegularizeResult as text, md, latex or json."""
     from convexproof.render import render_document, render_steps
 
     data = result.to_dict()
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if fmt not in ("md", "latex", "tex"):
-        raise ConvexproofError(f"unknown format {fmt!r}; use md, latex or json")
-    tfmt = "md" if fmt == "md" else "tex"
+    if fmt not in _TFMT:
+        raise ConvexproofError(f"unknown format {fmt!r}; use text, md, latex or json")
+    tfmt = _TFMT[fmt]
     steps = _limit_depth(result.steps) if tfmt == "tex" else result.steps
     body = render_steps(steps, tfmt)
     is_reg = "lam_min" in data
@@ -119,14 +128,14 @@ def report_command(kind: str, expr, *, wrt=None, where=(), penalty=None, fmt: st
 
     if kind not in ("prove", "regularize"):
         raise ValueError(kind)
-    if fmt not in ("md", "latex", "tex", "json"):
-        raise ConvexproofError(f"unknown format {fmt!r}; use md, latex or json")
+    if fmt not in ("json", *_TFMT):
+        raise ConvexproofError(f"unknown format {fmt!r}; use text, md, latex or json")
     timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
     if not timeout > 0:
         raise ConvexproofError("the timeout must be a positive number of seconds")
     _preimport()
     if fmt != "json":  # load the templates before the fork: the child and the fallback both need them
-        env = environment("md" if fmt == "md" else "tex")
+        env = environment(_TFMT[fmt])
         env.get_template("proof.j2")
     left = timeout - max(float(spent), 0.0) - (time.monotonic() - started)
     if left < 0.1:  # the start-up used the whole --timeout: no analysis can finish, say so at once
@@ -210,7 +219,7 @@ def _fallback(kind, partial, expr, wrt, penalty, fmt, timeout, memory: bool = Fa
             message = f"the analysis ran over its {limit} and was stopped; no verdict"
             note = None
     else:
-        name = {"md": "Markdown", "json": "JSON"}.get(fmt, "LaTeX")
+        name = {"md": "Markdown", "text": "text", "json": "JSON"}.get(fmt, "LaTeX")
         message = (f"the verdict was found, but writing the proof as {name} ran over the {limit}; only the "
                    f"verdict is shown" + ("" if memory else " (try a larger --timeout or --format json)"))
         note = f"writing the proof ran over the {limit}; only the verdict is shown"
@@ -218,7 +227,7 @@ def _fallback(kind, partial, expr, wrt, penalty, fmt, timeout, memory: bool = Fa
 
 
 def _short_document(kind: str, info: dict, message: str, fmt: str) -> str:
-    from convexproof.render import md_escape, render_document, tex_escape
+    from convexproof.render import md_escape, md_prose_escape, render_document, tex_escape
 
     is_reg = kind == "regularize"
     if fmt == "json":
@@ -237,7 +246,7 @@ def _short_document(kind: str, info: dict, message: str, fmt: str) -> str:
         data["notes"] = [message]
         data["steps"] = [{"kind": "cvx_conclusion", "verdict": info.get("verdict", "unknown"), "text": message}]
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    tfmt = "md" if fmt == "md" else "tex"
+    tfmt = _TFMT[fmt]
     what = f"Function: {info.get('expr')}"
     if info.get("variables"):
         what += f"; variables: {', '.join(info['variables'])}"
@@ -245,9 +254,10 @@ def _short_document(kind: str, info: dict, message: str, fmt: str) -> str:
         what += f"; domain: {', '.join(str(d) for d in info['domain'])}"
     if is_reg and info.get("penalty"):
         what += f"; penalty: {info['penalty']}"
-    if tfmt == "md":
-        body = f"- {md_escape(what)}.\n- **Conclusion ({md_escape(info.get('verdict', 'unknown'))}):** " \
-               f"{md_escape(message)}.\n"
+    if tfmt in ("md", "text"):
+        esc = md_escape if tfmt == "text" else md_prose_escape
+        body = f"- {esc(what)}.\n- **Conclusion ({esc(info.get('verdict', 'unknown'))}):** " \
+               f"{esc(message)}.\n"
     else:
         body = f"\\item {tex_escape(what)}.\n\\item \\textbf{{Conclusion ({tex_escape(info.get('verdict', 'unknown'))}):}} " \
                f"{tex_escape(message)}.\n"

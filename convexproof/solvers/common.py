@@ -16,17 +16,9 @@ import sympy as sp
 from convexproof.runtime.errors import ExerciseError
 from convexproof.library import SOLVER_NAME_FIELDS as NAME_FIELDS
 from convexproof.parse import as_sympy
-from convexproof.steps import Step
+from convexproof.steps import Sentence as Prose, Step  # noqa: F401 - Prose: the one sentence kind
 
 # ---------------------------------------------------------------- step kinds
-
-
-@dataclass
-class Prose(Step):
-    """Prose from the exercise file, with its {name} references typeset as mathematics."""
-
-    kind: ClassVar[str] = "prose"
-    segments: list = field(default_factory=list)  # [("text", str) | ("math", sympy)]
 
 
 @dataclass

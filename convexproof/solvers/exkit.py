@@ -24,20 +24,12 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.engine.exact import is_negative, is_positive  # noqa: F401 - re-exported to solver modules
 from convexproof.library import Exercise
 from convexproof.parse import as_sympy, symbol
-from convexproof.steps import Step
+from convexproof.steps import Sentence, Step
 
 PREC = 50  # digits for high-precision checks of witnesses
 
 
 # ---------------------------------------------------------------- steps
-@dataclass
-class Sentence(Step):
-    """A sentence of a worked solution: plain-text pieces (escaped) interleaved with typeset mathematics."""
-
-    kind: ClassVar[str] = "sentence"
-    segments: list = field(default_factory=list)  # [("text", str) | ("math", sympy) | ("eq", (lhs, rhs))]
-
-
 @dataclass
 class Table(Step):
     """A small table; each cell is text or mathematics."""
@@ -125,7 +117,7 @@ def P(*pieces) -> Sentence:
             segs += prose_vars(p)
         else:
             segs.append(_seg(p))
-    return Sentence(segments=segs)
+    return Sentence(segs)
 
 
 def T(header: list[str], rows: list[list]) -> Table:

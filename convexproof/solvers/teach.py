@@ -1,7 +1,7 @@
 """How a worked solution reads: answer first, labelled parts, derivative steps, figures in place.
 
-* :class:`Lead` (kind ``lead``): the one-line answer a solution or a part opens with.
-* :func:`part`: a section for one part (a), (b), ... of the statement, opening with its :class:`Lead`.
+* :func:`lead`: the one-line answer a solution or a part opens with (a ``Sentence`` with role "answer").
+* :func:`part`: a section for one part (a), (b), ... of the statement, opening with its :func:`lead`.
   ``tests/test_solutions.py`` checks that every part of every statement has one.
 * :class:`DiffLine` (kind ``diff_line``) and :func:`derivative_steps`: f′ and f″ shown at a textbook's
   level from the rule tree of :mod:`convexproof.engine.diffsteps` (the rules applied, the
@@ -17,20 +17,12 @@ from typing import Any, ClassVar
 
 import sympy as sp
 
-from convexproof.steps import Section, Step
+from convexproof.steps import Section, Step, is_answer
 from convexproof.solvers.exkit import Sentence, _seg, fn_at
 from convexproof.solvers.forms import sigma, teacher_form
 
 
-@dataclass
-class Lead(Step):
-    """The answer, stated first in one line; the argument follows."""
-
-    kind: ClassVar[str] = "lead"
-    segments: list = field(default_factory=list)
-
-
-def lead(*pieces) -> Lead:
+def lead(*pieces) -> Sentence:
     """The one-line answer; a leading lower-case word is capitalised."""
     from convexproof.solvers.exkit import prose_vars
 
@@ -42,7 +34,7 @@ def lead(*pieces) -> Lead:
             segs.append(_seg(p))
     if segs and segs[0][0] == "text" and "a" <= segs[0][1][:1] <= "z":
         segs[0] = ("text", segs[0][1][:1].upper() + segs[0][1][1:])
-    return Lead(segments=segs)
+    return Sentence(segs, role="answer")
 
 
 def part(label: str, title: str, answer: list | tuple, children: list) -> Section:
@@ -242,11 +234,11 @@ def sentence(*pieces) -> Sentence:
     return P(*pieces)
 
 
-def summary_lead(sections) -> Lead:
+def summary_lead(sections) -> Sentence:
     """One line for the whole solution: "(a) … ; (b) … ." from the leads of its labelled parts."""
     pieces: list = []
     for st in sections:
-        if not st.children or not isinstance(st.children[0], Lead):
+        if not st.children or not is_answer(st.children[0]):
             continue
         segs = list(st.children[0].segments)
         if segs and segs[-1][0] == "text" and segs[-1][1].endswith("."):

@@ -5,7 +5,11 @@ one-line docstring stating the rule.  A step holds SymPy objects and plain
 strings (prose), never rendered text; ``render`` picks the template
 ``templates/<fmt>/<kind>.j2`` for each step, where ``kind`` is the class's
 ``kind`` attribute.  Modules may define further step classes (the engine does,
-in ``convexproof/analyse/``); each needs a template per format.
+in ``convexproof/steps/proof.py``); each needs a template per format.  Every
+subclass is registered by its ``kind`` in :data:`REGISTRY` when it is defined.
+
+Prose is one kind: :class:`Sentence`, text pieces (escaped on output)
+interleaved with SymPy mathematics that each format typesets its own way.
 """
 
 from __future__ import annotations
@@ -14,12 +18,23 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 
+REGISTRY: dict[str, type] = {}
+
+
 @dataclass
 class Step:
     """Base class: a node of the step tree."""
 
     kind: ClassVar[str] = "step"
     children: list["Step"] = field(default_factory=list, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if isinstance(kind, str):
+            if kind in REGISTRY and REGISTRY[kind].__qualname__ != cls.__qualname__:
+                raise TypeError(f"step kind {kind!r} is defined twice ({REGISTRY[kind].__qualname__}, {cls.__qualname__})")
+            REGISTRY[kind] = cls
 
     def fields(self) -> dict[str, Any]:
         """The step's own data (everything but ``children``)."""
@@ -64,11 +79,36 @@ class Section(Step):
 
 
 @dataclass
-class Paragraph(Step):
-    """Prose that explains the reasoning (plain text, escaped on output)."""
+class Sentence(Step):
+    """A sentence of the argument: plain-text pieces (escaped on output) interleaved with typeset mathematics."""
 
-    kind: ClassVar[str] = "paragraph"
-    text: str
+    kind: ClassVar[str] = "sentence"
+    parts: list = field(default_factory=list)  # [("text", str) | ("math", sympy) | ("eq", (lhs, rhs, op))]
+    role: str = ""  # "answer": the one-line answer that opens a part ("**Answer.** ...")
+
+    @property
+    def segments(self) -> list:
+        return self.parts
+
+
+def is_answer(step: Step) -> bool:
+    """The one-line answer a part opens with (a :class:`Sentence` with role "answer")."""
+    return isinstance(step, Sentence) and step.role == "answer"
+
+
+def Paragraph(text: str) -> Sentence:  # noqa: N802 - the constructor's former name
+    """A sentence of plain text."""
+    return Sentence([("text", text)])
+
+
+def Claim(text: str, math: Any = None, after: str = "") -> Sentence:  # noqa: N802
+    """A sentence ``text <math> after``."""
+    parts: list = [("text", text + (" " if math is not None else ""))] if text else []
+    if math is not None:
+        parts.append(("math", math))
+    if after:
+        parts.append(("text", after))
+    return Sentence(parts)
 
 
 @dataclass
@@ -79,16 +119,6 @@ class Equation(Step):
     lhs: Any
     rhs: Any
     note: str = ""
-
-
-@dataclass
-class Claim(Step):
-    """A mathematical statement (a SymPy relation or expression) with prose around it."""
-
-    kind: ClassVar[str] = "claim"
-    text: str
-    math: Any = None
-    after: str = ""
 
 
 @dataclass
