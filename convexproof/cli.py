@@ -243,7 +243,7 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
     from pathlib import Path
 
     prefix = None
-    if fmt == "md" and output and str(output).endswith(".md") and Path(output).stem:
+    if fmt in ("md", "text") and output and str(output).endswith(".md") and Path(output).stem:
         prefix = Path(output).stem
     text = run_limited(_solution_text, exercise, fmt, seed, exercises_dir, prefix, timeout=solve_timeout(),
                        what=f"solving {exercise}")

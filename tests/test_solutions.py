@@ -31,8 +31,9 @@ def solved(ex_id, seed=None):
 
 @lru_cache(maxsize=None)
 def md(ex_id):
+    """The terminal rendering (--format text: Unicode mathematics in backticks)."""
     ex, sol = solved(ex_id)
-    return solution_document(ex, sol, "md")
+    return solution_document(ex, sol, "text")
 
 
 @lru_cache(maxsize=None)
