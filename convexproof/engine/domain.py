@@ -388,6 +388,18 @@ def is_smooth(expr: sp.Basic) -> bool:
     return not expr.has(*NONSMOOTH)
 
 
+def interval_display(I, x):
+    """An interval as a condition on x (reads better than Interval(...)); the real line as ℝ."""
+    if I == REALS:
+        return sp.S.Reals
+    try:
+        rel = I.as_relational(x)
+    except Exception:  # noqa: BLE001
+        return I
+    parts = [a for a in sp.And.make_args(rel) if not a.has(sp.oo, -sp.oo)]
+    return sp.And(*parts) if parts else sp.S.Reals
+
+
 def sample_point(I: sp.Interval) -> sp.Rational:
     """A simple rational point inside an interval (0 when possible)."""
     lo, hi = I.inf, I.sup

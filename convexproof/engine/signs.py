@@ -27,7 +27,7 @@ import sympy as sp
 
 from convexproof.engine.exact import certified_sign
 from convexproof.render.mathtext import unicode as u
-from convexproof.engine.domain import REALS
+from convexproof.engine.domain import REALS, interval_display
 from convexproof.runtime.limits import check_deadline
 from convexproof.steps.proof import CvxPolySign, CvxSign, CvxSquare
 
@@ -572,8 +572,6 @@ def poly_sign(P: sp.Poly, I: sp.Interval) -> USign:
         else:
             text = (f"its only roots in {where} have even multiplicity, so it does not change sign, "
                     f"and its value at {u(sample)} is {u(v)}")
-        from convexproof.engine.univariate import interval_display
-
         step = CvxPolySign(P.as_expr(), x, interval_display(I, x), int(n_odd), sample, v, text)
         steps = [step]
         if P.degree() == 2:

@@ -5,25 +5,13 @@ from __future__ import annotations
 import sympy as sp
 
 from convexproof.render.mathtext import unicode as u
-from convexproof.engine.domain import REALS, Problem, is_smooth
+from convexproof.engine.domain import Problem, interval_display, is_smooth
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.outcome import Outcome
 from convexproof.engine.signs import exact_sign, infimum_1d, iv_eval, prove_nonneg
 from convexproof.steps.proof import CvxDerivative, CvxKink, CvxModulus, CvxPiece, CvxSign
 from convexproof.engine.witness import jump_witness, chord_near, curvature_witness, exact_chord, numeric_chords
 from convexproof.parse import as_sympy
-
-
-def interval_display(I, x):
-    """An interval as a condition on x (reads better than Interval(...)); the real line as ℝ."""
-    if I == REALS:
-        return sp.S.Reals
-    try:
-        rel = I.as_relational(x)
-    except Exception:  # noqa: BLE001
-        return I
-    parts = [a for a in sp.And.make_args(rel) if not a.has(sp.oo, -sp.oo)]
-    return sp.And(*parts) if parts else sp.S.Reals
 
 
 def tidy(e: sp.Expr) -> sp.Expr:
