@@ -459,7 +459,18 @@ def _dispatch(problem: Problem, res: ProofResult, setup: CvxSetup) -> Outcome:
     bad = defined_on_box(f, problem.full_box(), slack_facts(problem))
     if bad:
         if len(vs) == 1 and not problem.parameters:
+            from convexproof.engine.periodic import is_periodic_requirement, natural_domain_witness, periodic_note
+
+            found = natural_domain_witness(problem, _requirements(f))
+            if found is not None:  # the natural domain is a union of intervals (tan, log∘cos, 1/x): not convex
+                p2, w, why = found
+                setup.notes.append(why)
+                res._problem = p2
+                res.domain = setup.domain = p2.domain_conditions()
+                return Outcome(False, witness=w, method="domain")
             p2, why = natural_domain(problem)
+            if p2 is not None and is_periodic_requirement(_requirements(f), vs[0]):
+                p2, why = None, periodic_note(_requirements(f))  # continuous_domain may give one period only
             setup.notes.append(why)
             if p2 is None:
                 return Outcome(None, method="domain")
