@@ -15,7 +15,9 @@ from convexproof.cli import cli
 from convexproof.library import list_exercises, load_exercise
 from convexproof.parse import parse_any, symbol
 from convexproof.solvers import solve
-from convexproof.solvers.exkit import convexity_1d, definiteness, is_negative
+from convexproof.engine.exact import is_negative
+from convexproof.engine.matrices import definiteness
+from convexproof.engine.onevar import convexity_1d
 
 LIBRARY = [f"exercise{n}" for n in range(3, 20)]
 RAW_SYMPY = ("Eq(", "Derivative(", "Piecewise(", "Matrix(", "Max(", "Interval", "ImmutableMatrix", "sqrt(", "exp(-")

@@ -63,3 +63,11 @@ def is_negative(value: Any) -> bool:
 def is_positive(value: Any) -> bool:
     """True only when ``value`` is certainly positive."""
     return certified_sign(value) == 1
+
+
+def is_nonnegative(value: Any) -> bool:
+    """True only when ``value`` is certainly >= 0 (with free symbols: by SymPy's assumptions, e.g. ``x**2``)."""
+    v = as_sympy(value)
+    if v.free_symbols and v.is_nonnegative is True:
+        return True
+    return certified_sign(v) in (0, 1)

@@ -27,22 +27,9 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.render.mathtext import unicode as U
 from convexproof.steps import Answer, Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
-from convexproof.solvers.common import (
-    CurvatureWitness,
-    Minimum,
-    Prose,
-    SignArgument,
-    box,
-    can_vanish,
-    chord_witness,
-    deriv,
-    factor_sign,
-    fn,
-    function_name,
-    inputs,
-    numeric,
-    relation,
-)
+from convexproof.engine.onevar import box, can_vanish, factor_sign
+from convexproof.solvers.common import CurvatureWitness, Minimum, Prose, SignArgument
+from convexproof.solvers.toolkit import chord_witness, deriv, fn, function_name, inputs, numeric, relation
 
 _SIGN_PRODUCT = {("pos", "pos"): "pos", ("pos", "nonneg"): "nonneg", ("nonneg", "nonneg"): "nonneg",
                  ("pos", "neg"): "neg", ("pos", "nonpos"): "nonpos", ("neg", "neg"): "pos",
@@ -122,7 +109,7 @@ def _family_figure(name, f, x, bounds):
 
 
 def Eq_(lhs, rhs):
-    from convexproof.solvers.exkit import E
+    from convexproof.solvers.toolkit import E
 
     return E(lhs, rhs)
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from convexproof.solvers.exkit import fn_at
+from convexproof.solvers.toolkit import fn_at
 
 _HYPERBOLIC = (sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch)
 

@@ -28,22 +28,11 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 from convexproof.steps import Section
 from convexproof.solvers import Figure, Solution, register
-from convexproof.solvers.exkit import (
-    E,
-    P,
-    answer_steps,
-    definiteness,
-    eigenvector,
-    fn_at,
-    formula,
-    formula_of,
-    is_negative,
-    jensen_witness,
-    join_list,
-    named,
-    names_field,
-    principal_minors,
-    want,
+from convexproof.engine.exact import is_negative
+from convexproof.engine.matrices import definiteness, eigenvector, leading_minors as principal_minors
+from convexproof.engine.onevar import jensen_witness
+from convexproof.solvers.toolkit import (
+    E, P, answer_steps, fn_at, formula, formula_of, join_list, named, names_field, want
 )
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.solvers.univariate import _split_label, _table, plot_range
@@ -137,7 +126,7 @@ def _line_figure(f, xs, vv, fn, a, b):
 
 
 def contour_figure(title, f, xs, lo, hi) -> Figure:
-    from convexproof.solvers.exkit import contour_figure as _cf
+    from convexproof.solvers.toolkit import contour_figure as _cf
 
     return _cf(title, f, xs, lo, hi)
 

@@ -22,18 +22,8 @@ from convexproof.parse import symbol
 from convexproof.steps import Section
 from convexproof.solvers import Solution, register
 from convexproof.solvers.teach import figure, part, summary_lead
-from convexproof.solvers.exkit import (
-    E,
-    P,
-    answer_steps,
-    definiteness,
-    fn_at,
-    formula,
-    join_list,
-    named,
-    names_field,
-    want,
-)
+from convexproof.engine.matrices import definiteness
+from convexproof.solvers.toolkit import E, P, answer_steps, fn_at, formula, join_list, named, names_field, want
 
 
 @register("kkt")

@@ -20,7 +20,8 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.render.mathtext import unicode as U
 from convexproof.steps import Answer, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
-from convexproof.solvers.common import Cases, Prose, inputs, numeric
+from convexproof.solvers.common import Cases, Prose
+from convexproof.solvers.toolkit import inputs, numeric
 
 
 def _isolate(expr: sp.Expr, sym: sp.Symbol, op: str):
@@ -206,7 +207,7 @@ def _show(key: str) -> str:
 
 
 def E_(lhs, rhs):
-    from convexproof.solvers.exkit import E
+    from convexproof.solvers.toolkit import E
 
     return E(lhs, rhs)
 

@@ -18,13 +18,13 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from convexproof.steps import Section, Step, is_answer
-from convexproof.solvers.exkit import Sentence, _seg, fn_at
+from convexproof.solvers.toolkit import Sentence, _seg, fn_at
 from convexproof.solvers.forms import sigma, teacher_form
 
 
 def lead(*pieces) -> Sentence:
     """The one-line answer; a leading lower-case word is capitalised."""
-    from convexproof.solvers.exkit import prose_vars
+    from convexproof.solvers.toolkit import prose_vars
 
     segs = []
     for p in pieces:
@@ -229,7 +229,7 @@ def figure(fig) -> FigureStep:
 
 
 def sentence(*pieces) -> Sentence:
-    from convexproof.solvers.exkit import P
+    from convexproof.solvers.toolkit import P
 
     return P(*pieces)
 
@@ -252,6 +252,6 @@ def summary_lead(sections) -> Sentence:
 
 
 def E_(v):
-    from convexproof.solvers.exkit import E
+    from convexproof.solvers.toolkit import E
 
     return E(*v)

@@ -23,19 +23,8 @@ import sympy as sp
 from convexproof.runtime.errors import ExerciseError
 from convexproof.steps import Equation, Section
 from convexproof.solvers import Figure, Solution, register
-from convexproof.solvers.exkit import (
-    E,
-    P,
-    convexity_1d,
-    fn_at,
-    formula_of,
-    hp,
-    join_list,
-    named,
-    name_field,
-    nonneg_on,
-    want,
-)
+from convexproof.engine.onevar import convexity_1d, nonneg_on
+from convexproof.solvers.toolkit import E, P, fn_at, formula_of, hp, join_list, named, name_field, want
 
 
 def fname(name: str, var):
@@ -303,7 +292,7 @@ def _chord_step(steps, v, x, fn, f=None, plot=None):
 
 
 def _avg_name(fn, a, b):
-    from convexproof.solvers.exkit import named
+    from convexproof.solvers.toolkit import named
     from convexproof.render.mathtext import latex, unicode
 
     return named(f"({fn}({unicode(a)}) + {fn}({unicode(b)}))/2",

@@ -29,7 +29,7 @@ import sympy as sp
 from convexproof.runtime.errors import ConvexproofError, ExerciseError
 from convexproof.steps import Paragraph, Section, Step
 from convexproof.solvers import Solution, register
-from convexproof.solvers.exkit import answer_steps, want
+from convexproof.solvers.toolkit import answer_steps, want
 from convexproof.solvers.teach import lead, part
 
 _TOPICS = {  # topic -> (title, step kinds)

@@ -1,16 +1,14 @@
-"""Shared tools for the exercise-library solvers (no solver is registered here).
+"""The solver toolkit: everything the exercise solvers share that is not mathematics.
 
-* Two step kinds: :class:`Sentence` (a sentence mixing text and mathematics) and
-  :class:`Table` (a small table whose cells are text or mathematics).
-* Reading solver inputs from an exercise file through :mod:`convexproof.parse`
-  (never ``sympify``), with the variant's parameters substituted.
-* Sound one-variable convexity: a proof (each smooth piece has f'' >= 0, the
-  function is continuous and its slope only jumps upwards at the kinks) or a
-  witness verified exactly / in 50-digit arithmetic; otherwise "unknown".
-* Positive-semidefiniteness of constant symmetric matrices from exact eigenvalues.
+* Sentences and tables: :func:`P` (a sentence mixing text and mathematics), :func:`T`, :class:`E`
+  (an equation inside a sentence), :func:`fn_at`, :func:`named`, :func:`join_list`.
+* Reading solver inputs from an exercise file through :mod:`convexproof.parse` (never ``sympify``),
+  with the variant's parameters substituted: :func:`inputs`, :func:`formula`, :func:`name_field`, ...
+* Answers, figures and the step a verified chord becomes (:func:`chord_witness`).
 
-Every claim these helpers return is computed here with SymPy; callers turn
-them into steps.
+The mathematics (signs, witnesses, convexity of one variable, matrices) is the engine's:
+:mod:`convexproof.engine.exact`, :mod:`convexproof.engine.onevar`, :mod:`convexproof.engine.matrices`.
+No solver decides a sign or searches for a witness itself.
 """
 
 from __future__ import annotations
@@ -21,8 +19,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
-from convexproof.engine.exact import is_negative, is_positive  # noqa: F401 - re-exported to solver modules
-from convexproof.library import Exercise
+from convexproof.library import SOLVER_NAME_FIELDS as NAME_FIELDS, Exercise
 from convexproof.parse import as_sympy, symbol
 from convexproof.steps import Sentence, Step
 
@@ -189,248 +186,102 @@ def want(ex: Exercise, answers: dict) -> dict:
     return {p: answers[p] for p in ex.parts}
 
 
-# ---------------------------------------------------------------- signs
+def inputs(ex, *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The solver inputs of ``ex`` as SymPy objects (parameters substituted)."""
+    from convexproof.parse import parse_name, symbol
+
+    out: dict[str, Any] = {}
+    for name in names + optional:
+        if name not in ex.solver:
+            if name in optional:
+                continue
+            raise ExerciseError(f"{ex.path.name}: field 'solver.{name}': is missing (solver {ex.solver['kind']})")
+        raw = ex.solver[name]
+        where = f"solver.{name}"
+        if name in NAME_FIELDS:
+            if not isinstance(raw, str):
+                raise ExerciseError(f"{ex.path.name}: field '{where}': must be a name")
+            out[name] = symbol(parse_name(raw))
+        elif isinstance(raw, str):
+            out[name] = ex.formula(raw, where=where)
+        elif isinstance(raw, list):
+            out[name] = [ex.formula(v, where=f"{where}[{i}]") if isinstance(v, str) else rational(v)
+                         for i, v in enumerate(raw)]
+        elif isinstance(raw, dict):
+            out[name] = {k: ex.formula(v, where=f"{where}.{k}") for k, v in raw.items()}
+        elif isinstance(raw, bool):  # `penalty = true` crashed the solver (found by the CLI fuzz)
+            raise ExerciseError(f"{ex.path.name}: field '{where}': must be a formula in quotes, not {str(raw).lower()}")
+        elif isinstance(raw, (int, float)):
+            out[name] = rational(raw)
+        else:
+            out[name] = raw
+    return out
+
+
+
+def rational(v) -> sp.Rational:
+    """An exact rational from a Fraction, int or float (floats by their decimal text), never by parsing."""
+    from fractions import Fraction
+
+    if isinstance(v, sp.Basic):
+        return v
+    if isinstance(v, float):
+        v = Fraction(repr(v))
+    if isinstance(v, int) and not isinstance(v, bool):
+        return sp.Integer(v)
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
+    raise TypeError(f"not a number: {type(v).__name__}")
+
+
+def numeric(expr) -> bool:
+    return isinstance(expr, sp.Expr) and not expr.free_symbols
+
+
+def relation(expr, sign: str):
+    """An unevaluated relation stating the sign of ``expr``."""
+    op = {"pos": sp.StrictGreaterThan, "nonneg": sp.GreaterThan, "neg": sp.StrictLessThan,
+          "nonpos": sp.LessThan}[sign]
+    return op(expr, 0, evaluate=False)
+
+
+def function_name(ex, default: str = "f") -> str:
+    from convexproof.parse import parse_name
+
+    raw = ex.solver.get("name", default)
+    if not isinstance(raw, str):
+        raise ExerciseError(f"{ex.path.name}: field 'solver.name': must be a name")
+    try:
+        return parse_name(raw)
+    except Exception as exc:  # ParseError
+        raise ExerciseError(f"{ex.path.name}: field 'solver.name': {exc}") from None
+
+
+def fn(name: str, var):
+    """The undefined function ``name(var)`` (for left-hand sides such as f''(x))."""
+    return sp.Function(name, real=True)(var)
+
+
+def deriv(name: str, var, order: int):
+    return sp.Derivative(fn(name, var), (var, order))
+
+
+def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries: int = 40):
+    """The chord step for :func:`convexproof.engine.onevar.midpoint_chord`'s verified witness, or None."""
+    from convexproof.engine.onevar import midpoint_chord
+    from convexproof.solvers.common import ChordWitness
+
+    w = midpoint_chord(f, var, x0, domain, tries)
+    return None if w is None else ChordWitness(name=name, var=var, **w)
+
+
+# ---------------------------------------------------------------- numbers
 def hp(value) -> sp.Float:
     """A real number in 50-digit arithmetic (raises if it is not real)."""
     v = sp.N(value, PREC)
     if not v.is_real:
         raise ValueError(f"not a real number: {value}")
     return v
-
-
-def nonneg_on(expr, x: sp.Symbol, interval: sp.Interval) -> bool | None:
-    """Prove ``expr >= 0`` for x in ``interval``: True (proved), False (refuted), None (unknown)."""
-    expr = sp.simplify(expr)
-    if not expr.has(x):
-        if expr.is_nonnegative is True:
-            return True
-        if expr.is_negative is True:
-            return False
-        return None
-    if interval == sp.S.Reals and expr.is_nonnegative is True:
-        return True
-    if sp.together(expr).is_rational_function(x):
-        try:
-            bad = sp.solveset(sp.together(expr) < 0, x, interval)
-        except (NotImplementedError, ValueError, TypeError):
-            bad = None
-        if bad is not None and not isinstance(bad, sp.ConditionSet):
-            return bad == sp.S.EmptySet
-    # substitution x = a + t (or a + exp(..)) is overkill here; try assumptions on the interval
-    if interval.left.is_finite and interval.left == 0 and interval.right == sp.oo:
-        t = sp.Symbol("t_pos", positive=True)
-        v = expr.subs(x, t)
-        if v.is_nonnegative is True:
-            return True
-    return None
-
-
-def find_negative_point(expr, x: sp.Symbol, interval: sp.Interval, candidates=None):
-    """A point of ``interval`` where ``expr`` is verified negative, or None."""
-    pts = candidates or [sp.Rational(p, q) for q in (1, 2, 4) for p in range(-16, 17)]
-    pts = sorted(set(pts), key=lambda v: (sp.Rational(v).q, abs(v), v))
-    for p in pts:
-        if not interval.contains(p) == sp.true:
-            continue
-        try:
-            val = expr.subs(x, p)
-        except (ValueError, TypeError, ZeroDivisionError):
-            continue
-        if val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-            continue
-        if is_negative(val):
-            return p
-    return None
-
-
-def jensen_witness(f, point_vars: list[sp.Symbol], centre: list, direction: list, interval_ok=None):
-    """Points a = c - h d, b = c + h d with f(c) > (f(a) + f(b))/2, verified; or None."""
-    for h in [sp.Rational(1, 2**k) for k in range(0, 8)]:
-        a = [c - h * d for c, d in zip(centre, direction)]
-        b = [c + h * d for c, d in zip(centre, direction)]
-        if interval_ok is not None and not (interval_ok(a) and interval_ok(b)):
-            continue
-        fa = f.subs(dict(zip(point_vars, a)))
-        fb = f.subs(dict(zip(point_vars, b)))
-        fc = f.subs(dict(zip(point_vars, centre)))
-        gap = sp.simplify(fc - (fa + fb) / 2)
-        if is_positive(gap):
-            return a, b, fa, fb, fc, gap
-    return None
-
-
-# ---------------------------------------------------------------- one variable
-@dataclass
-class Piece:
-    lo: Any
-    hi: Any
-    expr: Any
-    d1: Any
-    d2: Any
-    nonneg: bool | None
-
-
-@dataclass
-class Verdict1D:
-    """The outcome of :func:`convexity_1d` (everything computed, nothing assumed)."""
-
-    convex: bool | None  # True proved, False refuted with a witness, None unknown
-    f: Any
-    d1: Any
-    d2: Any  # second derivative where f is smooth (None for a piecewise function)
-    pieces: list[Piece]
-    kinks: list[tuple[Any, Any, Any]]  # (point, left slope, right slope)
-    witness: Any = None  # point where f'' < 0
-    witness_d2: Any = None
-    chord: Any = None  # (a, b, f(a), f(b), f(mid), gap)
-    strict: bool = False
-
-
-def _as_piecewise(f, x):
-    g = f.rewrite(sp.Piecewise) if f.has(sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign) else f
-    return sp.piecewise_fold(g)
-
-
-def _breakpoints(g, x) -> list:
-    pts = set()
-    for pw in g.atoms(sp.Piecewise):
-        for _e, c in pw.args:
-            for rel in (c.atoms(sp.core.relational.Relational) if c not in (sp.true, sp.false) else []):
-                sol = sp.solve(sp.Eq(rel.lhs, rel.rhs), x)
-                pts.update(s for s in sol if s.is_real)
-    return sorted(pts, key=lambda v: float(v))
-
-
-def convexity_1d(f, x: sp.Symbol, domain: sp.Interval = sp.S.Reals) -> Verdict1D:
-    """Decide convexity of f on ``domain`` soundly (see the module docstring)."""
-    g = _as_piecewise(f, x)
-    d1 = sp.diff(f, x)
-    if not g.has(sp.Piecewise):
-        d2 = sp.simplify(sp.diff(f, x, 2))
-        ok = nonneg_on(d2, x, domain)
-        piece = Piece(domain.left, domain.right, f, sp.simplify(d1), d2, ok)
-        v = Verdict1D(None, f, sp.simplify(d1), d2, [piece], [])
-        if ok:
-            v.convex = True
-            # strict: f'' > 0 except at isolated points (polynomial or positive expression)
-            # strict: f'' > 0 except at finitely many points
-            v.strict = bool(is_positive(d2) if not d2.has(x) else
-                            d2.is_positive or (d2.is_polynomial(x) and not d2.is_zero))
-            return v
-        w = find_negative_point(d2, x, domain)
-        if w is not None:
-            v.convex, v.witness, v.witness_d2 = False, w, sp.simplify(d2.subs(x, w))
-            v.chord = jensen_witness(f, [x], [w], [1], lambda p: domain.contains(p[0]) == sp.true)
-        return v
-    # piecewise: split the domain at the breakpoints
-    pts = [p for p in _breakpoints(g, x) if domain.contains(p) == sp.true and p not in (domain.left, domain.right)]
-    edges = [domain.left, *pts, domain.right]
-    pieces: list[Piece] = []
-    for lo, hi in zip(edges, edges[1:]):
-        probe = _probe(lo, hi)
-        e = _piece_at(g, x, probe)
-        d2 = sp.simplify(sp.diff(e, x, 2))
-        pieces.append(Piece(lo, hi, e, sp.simplify(sp.diff(e, x)), d2, nonneg_on(d2, x, sp.Interval.open(lo, hi))))
-    # merge neighbouring pieces given by the same formula (a breakpoint that is no kink)
-    merged: list[Piece] = []
-    for p in pieces:
-        if merged and sp.simplify(merged[-1].expr - p.expr) == 0:
-            merged[-1] = Piece(merged[-1].lo, p.hi, merged[-1].expr, merged[-1].d1, merged[-1].d2,
-                               nonneg_on(merged[-1].d2, x, sp.Interval.open(merged[-1].lo, p.hi)))
-            pts = [c for c in pts if c != p.lo]
-        else:
-            merged.append(p)
-    pieces = merged
-    kinks = []
-    v = Verdict1D(None, f, d1, None, pieces, kinks)
-    continuous = True
-    for c, left, right in zip(pts, pieces, pieces[1:]):
-        if sp.simplify(left.expr.subs(x, c) - right.expr.subs(x, c)) != 0:
-            continuous = False
-        kinks.append((c, sp.simplify(left.d1.subs(x, c)), sp.simplify(right.d1.subs(x, c))))
-    if continuous and all(p.nonneg for p in pieces) and all((r - l).is_nonnegative for _c, l, r in kinks):
-        v.convex = True
-        return v
-    for p in pieces:
-        if p.nonneg is False:
-            w = find_negative_point(p.d2, x, sp.Interval.open(p.lo, p.hi))
-            if w is not None:
-                v.convex, v.witness, v.witness_d2 = False, w, sp.simplify(p.d2.subs(x, w))
-                v.chord = jensen_witness(f, [x], [w], [1], lambda q: domain.contains(q[0]) == sp.true)
-                return v
-    for c, l, r in kinks:
-        if is_negative(r - l):
-            ch = jensen_witness(f, [x], [c], [1], lambda q: domain.contains(q[0]) == sp.true)
-            if ch is not None:
-                v.convex, v.chord = False, ch
-                return v
-    return v
-
-
-def _probe(lo, hi):
-    if lo == -sp.oo and hi == sp.oo:
-        return sp.S.Zero
-    if lo == -sp.oo:
-        return hi - 1
-    if hi == sp.oo:
-        return lo + 1
-    return (lo + hi) / 2
-
-
-def _piece_at(g, x, probe):
-    """The smooth expression g equals on the open piece containing ``probe``."""
-    def pick(e):
-        if isinstance(e, sp.Piecewise):
-            for val, cond in e.args:
-                if cond == sp.true or bool(cond.subs(x, probe)):
-                    return pick(val)
-            raise ValueError("no piece")
-        if e.args and e.has(sp.Piecewise):
-            return e.func(*[pick(a) for a in e.args])
-        return e
-    return sp.simplify(pick(g))
-
-
-# ---------------------------------------------------------------- matrices
-def definiteness(H: sp.Matrix) -> dict:
-    """Eigenvalues (exact, with multiplicity) of a constant symmetric matrix and its class."""
-    H = sp.Matrix(H)
-    ev = []
-    for val, mult in H.eigenvals().items():
-        ev += [sp.simplify(val)] * mult  # exact: no numeric "simplification"
-    ev.sort(key=lambda v: float(v))
-    pos = [is_positive(v) for v in ev]
-    neg = [is_negative(v) for v in ev]
-    zero = [v == 0 for v in ev]
-    if all(pos):
-        cls = "positive definite"
-    elif all(p or z for p, z in zip(pos, zero)):
-        cls = "positive semidefinite"
-    elif all(neg):
-        cls = "negative definite"
-    elif all(n or z for n, z in zip(neg, zero)):
-        cls = "negative semidefinite"
-    elif any(pos) and any(neg):
-        cls = "indefinite"
-    else:
-        cls = "unknown"
-    psd = cls in ("positive definite", "positive semidefinite")
-    return {"eigenvalues": ev, "class": cls, "psd": psd, "pd": all(pos), "indefinite": cls == "indefinite"}
-
-
-def eigenvector(H: sp.Matrix, value) -> sp.Matrix:
-    for val, _m, vecs in sp.Matrix(H).eigenvects():
-        if sp.simplify(val - value) == 0:
-            v = vecs[0]
-            # clear denominators for a tidy vector
-            den = sp.ilcm(*[sp.fraction(sp.nsimplify(c))[1] for c in v]) if all(c.is_Rational for c in v) else 1
-            return sp.ImmutableMatrix(v * den)
-    raise ValueError("no such eigenvalue")
-
-
-def principal_minors(H: sp.Matrix) -> list:
-    n = H.shape[0]
-    return [sp.simplify(H[:k, :k].det()) for k in range(1, n + 1)]
 
 
 def point(*coords) -> sp.Tuple:
