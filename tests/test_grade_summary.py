@@ -69,12 +69,22 @@ def test_summary_formats_are_checked(answers, args):
 
 
 def test_every_note_code_the_checker_uses_is_registered_with_an_example():
-    src = (Path(__file__).parent.parent / "convexproof" / "grading" / "checking.py").read_text()
+    grading = Path(__file__).parent.parent / "convexproof" / "grading"
+    src = "".join((grading / f"{m}.py").read_text() for m in ("checking", "checkers", "base", "feedback"))
     used = set(re.findall(r'"([a-z0-9]+(?:-[a-z0-9]+)+)"', src)) | {"close", "undecided"}
     missing = sorted(c for c in used if c not in NOTES)
     assert not missing, missing
     for n in NOTES.values():
         assert n.meaning and n.example, n.code
+
+
+def test_every_part_type_has_a_checker():
+    from convexproof.grading.checkers import CHECKERS
+    from convexproof.library import PART_TYPES
+
+    assert set(CHECKERS) | {"derivation"} == set(PART_TYPES)
+    for cls in CHECKERS.values():
+        assert cls.__doc__ and "\n" not in cls.__doc__.strip(), cls  # a one-line docstring
 
 
 def test_describe_a_teachers_note():

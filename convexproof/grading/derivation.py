@@ -1982,7 +1982,7 @@ def check_derivation_text(ex, part, text: str) -> DerivationResult:
 
 @lru_cache(maxsize=None)
 def _check_result_class():
-    from convexproof.grading.checking import CheckResult
+    from convexproof.grading.base import CheckResult
 
     class DerivationCheckResult(CheckResult):
         """A CheckResult (for grade and the API) that carries the line-by-line result."""
@@ -2032,18 +2032,15 @@ def check_derivation(exercise: str, text, part: str | None = None, seed: int | N
     derivation's score.  Checked in a child process under the time limit
     unless ``isolate=False``.
     """
-    from convexproof.grading.checking import DEFAULT_TIMEOUT, _context, _invalid_on_error
+    from convexproof.grading.base import DEFAULT_TIMEOUT, _context, _invalid_on_error, unusable
     from convexproof.runtime.limits import run_limited
 
     ctx = _context(exercise, seed, exercises_dir)
     p = derivation_part(ctx.ex, part)
     cls = _check_result_class()
     result = cls(ctx.ex.id, p.name, text if isinstance(text, str) else "", "invalid", 0.0, "")
-    if not isinstance(text, str):
-        result.feedback = "the derivation must be text"
-        return result
-    if not text.strip():
-        result.feedback = "empty derivation"
+    result.feedback = unusable(text, "derivation") or ""
+    if result.feedback:
         return result
     timeout = timeout or DEFAULT_TIMEOUT
     with _invalid_on_error(result):
@@ -2061,7 +2058,7 @@ def check_derivation(exercise: str, text, part: str | None = None, seed: int | N
 
 def _derivation_limited(exercise, seed, exercises_dir, part, text, timeout) -> DerivationResult:
     """The check proper (in the child process, under the cooperative deadline)."""
-    from convexproof.grading.checking import _context
+    from convexproof.grading.base import _context
     from convexproof.runtime.limits import deadline
 
     ctx = _context(exercise, seed, exercises_dir)
