@@ -424,6 +424,10 @@ def analyse(problem: Problem) -> ProofResult:
     out = Outcome(None)
     try:
         out = _dispatch(problem, res, setup)
+        if out.convex is None and out.condition is None and out.method != "domain":
+            from convexproof.engine.cases import decide_more  # issue #10: the round-2 methods
+
+            out = decide_more(getattr(res, "_problem", problem), analyse, hessian_outcome) or out
     except AnalysisTimeout as exc:
         res.timed_out = True
         res.steps.append(CvxConclusion("unknown", f"{exc}; no verdict"))

@@ -1,0 +1,579 @@
+"""Round-2 methods of the engine (issue #10), tried when the standard methods leave f undecided.
+
+Each method either proves what it claims or returns None:
+
+* parameters that do not touch the curvature (``cos(x) + q·y²`` in x): the decision is the
+  parameter-free one, for every parameter value;
+* f'' = A(x) + c·B(x), affine in one parameter c: f is convex iff L ≤ c ≤ H, where each finite bound
+  is *attained*: at an exact point x₀ with B(x₀) > 0 and A(x₀) + L·B(x₀) = 0 (so every c < L makes
+  f''(x₀) < 0), and A + L·B ≥ 0 is proved on the whole domain (so L itself, and by convexity in c
+  every c between the bounds, is fine).  A bound that cannot be shown attained gives no condition;
+* separable sums f = g(x-group) + h(y-group) + … on a box: f is convex iff every part is; a witness of
+  a part, with the other variables held fixed, is a witness for f;
+* one-variable piecewise functions whose breakpoints do not depend on the parameters: convex iff
+  every piece is (condition on its open interval), f is continuous, and the slope does not decrease at
+  a breakpoint (a condition on the parameters);
+* p-norm compositions (Σ cᵢ·hᵢᵖ + c₀)^(1/p) with p ≥ 1, cᵢ > 0, c₀ ≥ 0 and hᵢ ≥ 0 convex: convex
+  (the p-norm is convex and nondecreasing in each nonnegative argument); sums of these and terms
+  convex by the composition rules;
+* a convex loss plus λ·(a positive definite quadratic): f convex iff λ ≥ 0 when the loss is convex for
+  every value of its data and its Hessian is singular everywhere (identically zero determinant).
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from convexproof.engine.atoms import AFFINE, CONST, CONVEX, DCP
+from convexproof.engine.domain import Problem, is_smooth
+from convexproof.engine.outcome import Outcome
+from convexproof.engine.signs import NONNEG, POS, ZERO, SignOracle, exact_sign, prove_nonneg
+from convexproof.runtime.limits import check_deadline
+from convexproof.steps.proof import CvxCondition, CvxDerivative, CvxHessian, CvxKink, CvxPiece, CvxSign
+
+
+def decide_more(problem: Problem, analyse, hessian_outcome) -> Outcome | None:
+    """A decision by one of the round-2 methods, or None.  ``analyse`` and ``hessian_outcome`` are the prover's
+    entry point and Hessian method (passed in so that this module does not import the prover)."""
+    check_deadline()
+    for method in (lambda p: _param_free_curvature(p, hessian_outcome), _affine_parameter_1d, _piecewise_parameters_1d, _pnorm_sum,
+                   _regularised_loss, lambda p: _separable(p, analyse)):
+        out = method(problem)
+        if out is not None and (out.convex is not None or out.condition is not None):
+            return out
+    return None
+
+
+# ------------------------------------------------------------------ parameters outside the curvature
+def _param_free_curvature(problem: Problem, hessian_outcome) -> Outcome | None:
+    """f'' (or the Hessian) does not involve the parameters: decide as without parameters."""
+    if not problem.parameters or not is_smooth(problem.expr):
+        return None
+    from convexproof.engine.univariate import smooth_1d
+    from convexproof.engine.witness import hessian
+
+    vs = list(problem.variables)
+    params = set(problem.parameters)
+    if len(vs) == 1:
+        g = sp.diff(problem.expr, vs[0], 2)
+        if g.free_symbols & params:
+            return None
+        out = smooth_1d(problem)
+    else:
+        H = hessian(problem.expr, vs)
+        if H.free_symbols & params:
+            return None
+        out = hessian_outcome(problem)
+    if out.convex is True:
+        out.for_all_params = True
+        out.steps.append(CvxSign(sp.Tuple(*problem.parameters), "", "the curvature does not involve the "
+                                 "parameters, so the conclusion holds for every value of them"))
+    elif out.convex is False and out.witness is not None:
+        out.steps.append(CvxSign(sp.Tuple(*problem.parameters), "", "the curvature does not involve the "
+                                 "parameters, so the witness works for every value of them"))
+    return out
+
+
+# ------------------------------------------------------------------ f'' affine in one parameter
+def _floats(I: sp.Interval, n: int = 2001) -> list[float]:
+    lo = float(I.inf) if I.inf != -sp.oo else -40.0
+    hi = float(I.sup) if I.sup != sp.oo else 40.0
+    if I.inf != -sp.oo and I.sup == sp.oo:
+        hi = lo + 80.0
+    if I.sup != sp.oo and I.inf == -sp.oo:
+        lo = hi - 80.0
+    step = (hi - lo) / (n + 1)
+    return [lo + step * (k + 1) for k in range(n)]
+
+
+def _golden(fn, a: float, b: float, iters: int = 80) -> float:
+    """The maximiser of fn on [a, b] (unimodal near the grid maximum)."""
+    r = (math.sqrt(5) - 1) / 2
+    c, d = b - r * (b - a), a + r * (b - a)
+    for _ in range(iters):
+        if fn(c) > fn(d):
+            b = d
+        else:
+            a = c
+        c, d = b - r * (b - a), a + r * (b - a)
+    return (a + b) / 2
+
+
+def _exact_guesses(v: float) -> list:
+    out = []
+    for consts in ([sp.pi], [sp.E], []):
+        try:
+            q = sp.nsimplify(v, consts, tolerance=1e-7, rational=not consts)
+        except Exception:  # noqa: BLE001
+            continue
+        if q not in out and q.is_number and abs(float(q) - v) < 1e-6 * max(1.0, abs(v)):
+            out.append(q)
+    return out
+
+
+def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: int):
+    """For side = +1: (L, x₀) with B(x₀) > 0, A(x₀) + L·B(x₀) = 0 exactly and A + L·B ≥ 0 proved on I, i.e.
+    L = max of −A/B over {B > 0}; for side = −1 the same with B(x₀) < 0 (L = min of −A/B over {B < 0}).
+    ("none", proof) when B never has that sign on I (proved); None when no such bound is found."""
+    check_deadline()
+    try:
+        fa = sp.lambdify(x, A, "math")
+        fb = sp.lambdify(x, B, "math")
+    except Exception:  # noqa: BLE001
+        return None
+
+    def ratio(t):
+        try:
+            b = fb(t)
+            return -fa(t) / b if side * b > 1e-12 else -side * math.inf
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            return -side * math.inf
+
+    xs = _floats(I)
+    vals = [ratio(t) for t in xs]
+    ok = [i for i, v in enumerate(vals) if math.isfinite(v)]
+    if not ok:
+        r = prove_nonneg(-side * B, {x: I}, search=False)
+        return ("none", r) if r.status == "proved" else None
+    best = max(ok, key=lambda i: side * vals[i])
+    lo_, hi_ = xs[max(best - 1, 0)], xs[min(best + 1, len(xs) - 1)]
+    x0 = _golden(lambda t: side * ratio(t), lo_, hi_)
+    interior = sp.Interval.open(I.inf, I.sup)
+    for q in _exact_guesses(x0) + _exact_guesses(xs[best]):
+        check_deadline()
+        if interior.contains(q) is not sp.true:
+            continue
+        bq = B.subs(x, q)
+        if exact_sign(bq) != side:
+            continue
+        L = sp.nsimplify(sp.simplify(-A.subs(x, q) / bq))
+        if not L.is_number or L.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or sp.simplify(A.subs(x, q) + L * bq) != 0:
+            continue
+        r = prove_nonneg(sp.expand(A + L * B), {x: I}, search=False)
+        if r.status == "proved":
+            return L, q, r
+    return None
+
+
+def affine_parameter_condition(g: sp.Expr, x: sp.Symbol, I: sp.Interval, c: sp.Symbol):
+    """(condition, steps) with g ≥ 0 on I ⇔ condition, for g = A(x) + c·B(x); or (None, [])."""
+    ge = sp.expand(g)
+    B = sp.expand(sp.diff(ge, c))
+    if B.has(c) or not B.has(x):
+        return None, []
+    A = sp.expand(ge - c * B)
+    if A.has(c):
+        return None, []
+    lo = attained_bound(A, B, x, I, +1)
+    hi = attained_bound(A, B, x, I, -1)
+    if lo is None or hi is None:
+        return None, []
+    steps = [CvxSign(B, "", "f'' = A + c·B is affine in the parameter: where B > 0 it needs c ≥ −A/B, where "
+                            "B < 0 it needs c ≤ −A/B")]
+    parts = []
+    for bound, rel, word in ((lo, sp.GreaterThan, "lower"), (hi, sp.LessThan, "upper")):
+        if bound[0] == "none":
+            steps.append(CvxSign(B, "≤ 0" if rel is sp.GreaterThan else "≥ 0",
+                                 f"B never has the other sign, so there is no {word} bound",
+                                 children=bound[1].steps))
+            continue
+        L, q, r = bound
+        parts.append(rel(c, L))
+        steps.append(CvxCondition(rel(c, L), f"the {word} bound is attained at the point {q} (B ≠ 0 there and "
+                                             "A + c·B = 0 for this c), so a parameter beyond it makes f'' negative "
+                                             "there; at the bound itself f'' ≥ 0 is proved",
+                                  ))
+        steps[-1].children = r.steps
+    if not parts:
+        return None, []
+    return sp.And(*parts), steps
+
+
+def _affine_parameter_1d(problem: Problem) -> Outcome | None:
+    if len(problem.variables) != 1 or not problem.parameters or not is_smooth(problem.expr):
+        return None
+    if not problem.exact_box:
+        return None
+    x = problem.variables[0]
+    g = sp.diff(problem.expr, x, 2)
+    ps = g.free_symbols & set(problem.parameters)
+    if len(ps) != 1:
+        return None
+    c = next(iter(ps))
+    cond, steps = affine_parameter_condition(g, x, problem.interval(x), c)
+    if cond is None:
+        return None
+    return _conditional(problem, cond, [CvxDerivative(f"f''({x})", g, "f is convex on the interval if and only "
+                                                                       "if f'' ≥ 0 there"), *steps])
+
+
+def _conditional(problem: Problem, cond, steps) -> Outcome | None:
+    from convexproof.engine.parametric import simplify_condition
+
+    cond = simplify_condition(cond, problem)
+    out = Outcome(None, steps, method="parameters")
+    if cond is sp.true:
+        out.convex, out.for_all_params = True, True
+        out.steps.append(CvxCondition(cond, "the condition holds for every parameter value in range"))
+        return out
+    if cond is sp.false:
+        return None
+    out.condition = cond
+    out.steps.append(CvxCondition(cond, "f is convex if and only if this condition holds"))
+    return out
+
+
+# ------------------------------------------------------------------ piecewise with parameters
+def _piecewise_parameters_1d(problem: Problem) -> Outcome | None:
+    from convexproof.engine.parametric import condition_1d
+    from convexproof.engine.univariate import Uncovered, _NoSplit, _intervals, _limit, split_pieces
+
+    f = problem.expr
+    if len(problem.variables) != 1 or not problem.parameters or is_smooth(f) or not problem.exact_box:
+        return None
+    x = problem.variables[0]
+    I = problem.interval(x)
+    params = set(problem.parameters)
+    try:
+        pairs = split_pieces(f, x, I)
+    except (_NoSplit, Uncovered):
+        return None
+    pieces = []
+    for e, S in pairs:
+        for J in _intervals(S):
+            if not isinstance(J, sp.Interval) or J.measure == 0 or not is_smooth(e):
+                return None
+            pieces.append((e, J))
+    pieces.sort(key=lambda t: float(t[1].inf) if t[1].inf != -sp.oo else -math.inf)
+    conds, steps = [], []
+    box = problem.full_box()
+    for e, J in pieces:
+        check_deadline()
+        interior = sp.Interval.open(J.inf, J.sup)
+        g = sp.diff(e, x, 2)
+        r = prove_nonneg(g, {**box, x: interior}, search=False)
+        if r.status == "proved":
+            steps.append(CvxPiece(e, interior, "its second derivative is ≥ 0 for every parameter value"))
+            steps[-1].children = r.steps
+            continue
+        sub = problem.with_expr(e, box={**problem.box, x: interior})
+        c, st = condition_1d(g, x, sub)
+        if c is None:
+            ps = g.free_symbols & params
+            if len(ps) == 1:
+                c, st = affine_parameter_condition(g, x, interior, next(iter(ps)))
+        if c is None:
+            return None
+        conds.append(c)
+        steps.append(CvxPiece(e, interior, "convex on its open interval if and only if the condition below holds"))
+        steps[-1].children = st
+    try:
+        kinks = _kinks(f, x, pieces, params, conds, steps)
+    except (NotImplementedError, ValueError, TypeError):
+        kinks = None
+    if kinks is None:
+        return _necessary_then_sufficient(problem, conds, steps)
+    cond = sp.And(*conds) if conds else sp.true
+    out = _conditional(problem, cond, [CvxSign(f, "", "f is piecewise smooth with breakpoints that do not depend "
+                                                      "on the parameters: it is convex if and only if every piece is "
+                                                      "convex and the slope does not decrease at any breakpoint"),
+                                       *steps])
+    if out is not None:
+        out.method = "piecewise analysis"
+    return out
+
+
+def _kinks(f, x, pieces, params, conds, steps):
+    """Append the slope conditions at the breakpoints (to conds) and their steps; None when undecided."""
+    from convexproof.engine.univariate import _limit
+
+    for (e1, J1), (e2, J2) in zip(pieces, pieces[1:]):
+        check_deadline()
+        b = J1.sup
+        if b != J2.inf:
+            return None
+        L, R, V = _limit(e1, x, b, "-"), _limit(e2, x, b, "+"), f.subs(x, b)
+        if any(v.has(sp.oo, -sp.oo, sp.zoo, sp.nan) for v in (L, R, V)):
+            return None
+        if sp.simplify(L - R) != 0 or sp.simplify(L - V) != 0:
+            return None  # continuity for every parameter value is needed here; a jump is left to the others
+        sl, sr = _limit(sp.diff(e1, x), x, b, "-"), _limit(sp.diff(e2, x), x, b, "+")
+        if any(v.has(sp.oo, -sp.oo, sp.zoo, sp.nan) for v in (sl, sr)):
+            return None
+        jump = sp.simplify(sr - sl)
+        if not (jump.free_symbols - params):
+            if jump.free_symbols:
+                conds.append(sp.GreaterThan(jump, 0))
+            else:
+                s = exact_sign(jump) if jump != 0 else 0
+                if s not in (0, 1):
+                    return None
+        else:
+            return None
+        steps.append(CvxKink(b, L, R, sl, sr, True, "f is continuous here for every parameter value; the slope "
+                                                    "must not decrease", var=x, value=V))
+    return True
+
+
+def _necessary_then_sufficient(problem: Problem, conds, steps) -> Outcome | None:
+    """The pieces' conditions are necessary; when they leave one parameter an interval, prove convexity for
+    every value in it (sum of convex terms with the parameter's range narrowed): then they are also sufficient."""
+    from convexproof.engine.parametric import cond_to_set, simplify_condition
+
+    if not conds:
+        return None
+    cond = simplify_condition(sp.And(*conds), problem)
+    if cond in (sp.true, sp.false) or len(cond.free_symbols) != 1:
+        return None
+    p = next(iter(cond.free_symbols))
+    try:
+        S = cond_to_set(cond, p).intersect(problem.interval(p))
+    except Exception:  # noqa: BLE001
+        return None
+    if not isinstance(S, sp.Interval):
+        return None
+    narrowed = problem.with_expr(problem.expr, box={**problem.box, p: S})
+    kids = convex_terms(problem.expr, list(problem.variables), narrowed.full_box())
+    if kids is None:
+        return None
+    out = Outcome(None, [CvxSign(problem.expr, "", "each piece must be convex on its open interval, which gives "
+                                                   "a necessary condition"), *steps,
+                         CvxSign(problem.expr, "", "for every parameter value satisfying it, f is a sum of convex "
+                                                   "terms, so the condition is also sufficient", children=kids)],
+                  method="piecewise analysis")
+    out.condition = cond
+    out.steps.append(CvxCondition(cond, "f is convex if and only if this condition holds"))
+    return out
+
+
+# ------------------------------------------------------------------ p-norms
+def _power_form(t: sp.Expr, p, vs) -> tuple | None:
+    """(c, h) with t = c·h^p, c a positive number and h ≥ 0 (|u| for a power of u)."""
+    c, rest = t.as_independent(*vs, as_Add=False)
+    if not c.is_number or exact_sign(c) != 1:
+        return None
+    cands = [a.args[0] for a in rest.atoms(sp.Abs)]
+    if isinstance(rest, sp.Pow):
+        cands.append(rest.base)
+    for u_ in cands:
+        h = sp.Abs(u_)
+        if sp.expand(rest - h ** p) == 0:
+            return c, h
+        if isinstance(rest, sp.Pow) and rest.exp == p and rest.base == u_:
+            return c, u_
+    return None
+
+
+def pnorm_step(e: sp.Expr, vs, box) -> CvxSign | None:
+    """A proof that e = (Σ cᵢ·hᵢᵖ + c₀)^(1/p) is convex (p ≥ 1 a number), or None."""
+    if not isinstance(e, sp.Pow) or not e.exp.is_number or not (0 < e.exp < 1):
+        return None
+    p = 1 / e.exp
+    terms = sp.Add.make_args(e.base)
+    dcp = DCP(vs, box)
+    oracle = SignOracle(box)
+    kids, n = [], 0
+    for t in terms:
+        if not (t.free_symbols & set(vs)):
+            if oracle.sign(t).sign not in (POS, NONNEG, ZERO):
+                return None
+            continue
+        form = _power_form(t, p, vs)
+        if form is None:
+            return None
+        c, h = form
+        k = dcp.analyse(h)
+        if k.curvature not in (CONVEX, AFFINE, CONST) or oracle.sign(h).sign not in (POS, NONNEG, ZERO):
+            return None
+        kids.append(k)
+        n += 1
+    if n < 2:
+        return None
+    return CvxSign(e, "", "a p-norm with p ≥ 1 (weights > 0, a constant ≥ 0) of nonnegative convex functions: "
+                          "the p-norm is convex and nondecreasing in each nonnegative argument, so the composition "
+                          "is convex", children=kids)
+
+
+def power_step(e: sp.Expr, vs, box) -> CvxSign | None:
+    """e = h^p with p ≥ 1 on the parameters' range (a number or a parameter) and h ≥ 0 convex: convex."""
+    if not isinstance(e, sp.Pow) or e.exp.free_symbols & set(vs) or e.base == sp.E:
+        return None
+    oracle = SignOracle(box)
+    if oracle.sign(e.exp - 1).sign not in (POS, NONNEG, ZERO):
+        return None
+    k = DCP(vs, box).analyse(e.base)
+    if k.curvature not in (CONVEX, AFFINE, CONST) or oracle.sign(e.base).sign not in (POS, NONNEG, ZERO):
+        return None
+    return CvxSign(e, "", "a power p ≥ 1 of a nonnegative convex function: t ↦ tᵖ is convex and nondecreasing "
+                          "for t ≥ 0", children=[k])
+
+
+def convex_terms(f: sp.Expr, vs, box) -> list | None:
+    """Proofs that every additive term of f is convex (p-norm compositions, powers ≥ 1 of nonnegative convex
+    functions, the composition rules), or None."""
+    dcp = DCP(vs, box)
+    oracle = SignOracle(box)
+    kids = []
+    for t in sp.Add.make_args(f):
+        check_deadline()
+        c, rest = t.as_independent(*vs, as_Add=False)
+        if oracle.sign(c).sign in (POS, NONNEG, ZERO):
+            step = pnorm_step(rest, vs, box) or power_step(rest, vs, box)
+            if step is not None:
+                kids.append(step)
+                continue
+        k = dcp.analyse(t)
+        if k.curvature not in (CONVEX, AFFINE, CONST):
+            return None
+        kids.append(k)
+    return kids
+
+
+def _pnorm_sum(problem: Problem) -> Outcome | None:
+    f = problem.expr
+    vs = list(problem.variables)
+    if not any(isinstance(a, sp.Pow) and not (a.exp.is_number and a.exp.is_integer) and a.base != sp.E
+               for a in sp.preorder_traversal(f)):
+        return None
+    kids = convex_terms(f, vs, problem.full_box())
+    if kids is None:
+        return None
+    out = Outcome(True, [CvxSign(f, "", "a sum of convex terms (p-norm compositions, powers p ≥ 1 of nonnegative "
+                                        "convex functions, terms convex by the composition rules) is convex",
+                                 children=kids)],
+                  method="composition rules (DCP)")
+    if problem.parameters:
+        out.for_all_params = True
+    return out
+
+
+# ------------------------------------------------------------------ loss + λ·regulariser
+def _regularised_loss(problem: Problem) -> Outcome | None:
+    """f = loss + λ·q with q a positive definite quadratic, the loss convex for all data and its Hessian singular
+    everywhere: f is convex iff λ ≥ 0 (sufficient: a sum of convex terms; necessary: along a kernel direction v
+    of the loss's Hessian the curvature is λ·vᵀ∇²q v < 0 for λ < 0)."""
+    from convexproof.engine.multivariate import ldl_psd
+    from convexproof.engine.witness import hessian
+
+    f = problem.expr
+    vs = list(problem.variables)
+    if len(vs) < 2 or not problem.parameters or not problem.exact_box or not is_smooth(f):
+        return None
+    for lam in problem.parameters:
+        fe = sp.expand(f) if sp.count_ops(f) < 200 else f
+        q = sp.diff(fe, lam)
+        if q.has(lam) or not q.free_symbols & set(vs):
+            continue
+        H1 = hessian(q, vs)
+        if H1.free_symbols:
+            continue
+        cert = ldl_psd(H1)
+        if cert is None or not cert.pd:
+            continue
+        loss = f.subs(lam, 0)
+        sub = problem.with_expr(loss, parameters=tuple(p for p in problem.parameters if p != lam))
+        d = DCP(vs, sub.full_box()).analyse(loss)
+        if d.curvature not in (CONVEX, AFFINE, CONST):
+            continue
+        check_deadline()
+        H0 = hessian(loss, vs)
+        det = H0.det(method="berkowitz")
+        if sp.simplify(det) != 0:
+            continue
+        cond = sp.GreaterThan(lam, 0)
+        steps = [CvxSign(loss, "", "the loss (λ = 0) is convex for every value of the data by the composition "
+                                   "rules", children=[d]),
+                 CvxHessian(H0, "its Hessian has determinant identically 0: at every point there is a direction "
+                                "v ≠ 0 with zero curvature"),
+                 CvxHessian(H1, "the regulariser multiplying λ has a constant positive definite Hessian: for λ ≥ 0 "
+                                "f is a sum of convex functions, for λ < 0 the curvature along v is λ·vᵀ∇²q v < 0")]
+        return _conditional(problem, cond, steps)
+    return None
+
+
+# ------------------------------------------------------------------ separable sums
+def _groups(f: sp.Expr, vs) -> list[tuple[list, sp.Expr]]:
+    parent = {v: v for v in vs}
+
+    def find(v):
+        while parent[v] != v:
+            v = parent[v]
+        return v
+
+    terms = sp.Add.make_args(f)
+    for t in terms:
+        s = [v for v in vs if v in t.free_symbols]
+        for a in s[1:]:
+            parent[find(a)] = find(s[0])
+    groups: dict = {}
+    for t in terms:
+        s = [v for v in vs if v in t.free_symbols]
+        key = find(s[0]) if s else None
+        groups.setdefault(key, []).append(t)
+    const = groups.pop(None, [])
+    out = []
+    for key, ts in groups.items():
+        out.append(([v for v in vs if find(v) == key], sp.Add(*ts)))
+    if out and const:
+        out[0] = (out[0][0], out[0][1] + sp.Add(*const))
+    return out
+
+
+def _separable(problem: Problem, analyse) -> Outcome | None:
+    f = problem.expr
+    vs = list(problem.variables)
+    if len(vs) < 2 or not problem.exact_box or problem.nonconvex:
+        return None
+    parts = _groups(f, vs)
+    if len(parts) < 2:
+        return None
+    from convexproof.engine.domain import sample_point
+
+    results = []
+    for pvs, g in parts:
+        check_deadline()
+        sub = problem.with_expr(g, variables=tuple(pvs))
+        r = analyse(sub)
+        results.append((pvs, g, r))
+    intro = CvxSign(f, "", "f is a sum of functions of disjoint groups of variables on a box: it is convex if and "
+                           "only if every part is (restrict f to one group with the others fixed)")
+    kids = [CvxSign(g, "", f"this part is {r.verdict}", children=list(r.steps)) for _, g, r in results]
+    intro.children = kids
+    for pvs, g, r in results:
+        if r.convex is False and r.witness is not None and not r.witness.get("params"):
+            fixed = {v: sample_point(problem.interval(v)) for v in vs if v not in pvs}
+            w = _extend_witness(r.witness, fixed, f, vs)
+            if w is not None:
+                return Outcome(False, [intro], witness=w, method="separable sum")
+    if all(r.convex is True for _, _, r in results):
+        out = Outcome(True, [intro], method="separable sum")
+        out.strict = all(r.verdict in ("strictly convex", "strongly convex") for _, _, r in results)
+        out.for_all_params = bool(problem.parameters)
+        return out
+    if all(r.convex is True or r.condition is not None for _, _, r in results) and problem.parameters:
+        cond = sp.And(*[r.condition for _, _, r in results if r.condition is not None])
+        return _conditional(problem, cond, [intro])
+    return None
+
+
+def _extend_witness(w: dict, fixed: dict, f: sp.Expr, vs) -> dict | None:
+    """A witness of one part of a separable sum, with the other variables fixed, as a witness for the sum."""
+    from convexproof.engine.witness import chord_gap
+
+    w = dict(w)
+    if w.get("domain"):
+        d = dict(w["domain"])
+        for k in ("a", "b", "m"):
+            d[k] = {**d[k], **fixed}
+        w["domain"] = d
+    if w.get("point") is not None:
+        w["point"] = {**w["point"], **fixed}
+        w["direction"] = {**w["direction"], **{v: sp.Integer(0) for v in fixed}}
+    if w.get("chord"):
+        ch = dict(w["chord"])
+        ch["a"], ch["b"] = {**ch["a"], **fixed}, {**ch["b"], **fixed}
+        ch["lhs"], ch["rhs"] = chord_gap(f, vs, ch["a"], ch["b"], ch["t"])
+        w["chord"] = ch
+    return w
