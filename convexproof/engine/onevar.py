@@ -361,3 +361,21 @@ def _piece_at(g, x, probe):
             return e.func(*[pick(a) for a in e.args])
         return e
     return sp.simplify(pick(g))
+
+
+def zeros_on(g, x: sp.Symbol, interval: sp.Interval):
+    """The zeros of ``g`` in ``interval`` (a SymPy set: EmptySet, a FiniteSet, or what solveset leaves)."""
+    return sp.solveset(g, x, interval)
+
+
+def isolated_zeros(g, x: sp.Symbol, interval: sp.Interval) -> bool:
+    """Whether ``g`` vanishes only at finitely many points of ``interval`` (then f'' >= 0 gives strict convexity)."""
+    zeros = zeros_on(g, x, interval)
+    return zeros == sp.S.EmptySet or isinstance(zeros, sp.FiniteSet)
+
+
+def concavity_1d(d2, x: sp.Symbol, interval: sp.Interval):
+    """"strict" if f'' < 0 on the interval except at isolated points, True if f'' <= 0, else False."""
+    if not nonneg_on(-d2, x, interval):
+        return False
+    return "strict" if isolated_zeros(d2, x, interval) else True

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
+from convexproof.runtime.display import Displayable
 from convexproof.runtime.errors import ExerciseError
-from convexproof.library import Exercise
+from convexproof.library.exercise import Exercise
 from convexproof.steps import Step
 
 _SOLVERS: dict[str, Callable[[Exercise], "Solution"]] = {}
@@ -41,7 +42,7 @@ class Figure:
 
 
 @dataclass
-class Solution:
+class Solution(Displayable):  # shown in Jupyter as the worked solution (convexproof.api)
     exercise: Exercise
     steps: list[Step]
     answers: dict[str, Any]  # part name -> SymPy object (or a verdict word)

@@ -27,6 +27,7 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.render.mathtext import unicode as U
 from convexproof.steps import Answer, Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
+from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.onevar import box, can_vanish, factor_sign
 from convexproof.solvers.common import CurvatureWitness, Minimum, Prose, SignArgument
 from convexproof.solvers.toolkit import chord_witness, deriv, fn, function_name, inputs, numeric, relation
@@ -311,9 +312,9 @@ def minimal_regularisation(ex) -> Solution:
             v = ex.formula(mk.answer, where="mistakes.answer")
         except ExerciseError:
             continue
-        if isinstance(v, sp.Expr) and numeric(v) and v.is_real and v < lam_star:
+        if isinstance(v, sp.Expr) and numeric(v) and v.is_real and is_negative(v - lam_star):
             wrong.append((v, mk))
-    if not wrong and lam_star > 0:
+    if not wrong and is_positive(lam_star):
         wrong.append((lam_star / 2, None))
     for v, mk in wrong:
         fv = P.eval(lam, v).as_expr()
@@ -321,7 +322,7 @@ def minimal_regularisation(ex) -> Solution:
         d2v = d2v_poly.as_expr()
         value = d2v_poly.eval(x0) if x0.is_Rational else d2v.subs(x, x0)
         children = [Equation(fn(name, x), fv, f"{U(lam)} = {U(v)}"), Equation(deriv(name, x, 2), d2v)]
-        if value < 0:
+        if is_negative(value):
             children.append(CurvatureWitness(name, x, x0, value))
         chord = chord_witness(name, fv, x, x0)
         if chord is not None:

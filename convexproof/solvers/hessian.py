@@ -28,7 +28,7 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 from convexproof.steps import Section
 from convexproof.solvers import Figure, Solution, register
-from convexproof.engine.exact import is_negative
+from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector, leading_minors as principal_minors
 from convexproof.engine.onevar import jensen_witness
 from convexproof.solvers.toolkit import (
@@ -100,7 +100,7 @@ def hessian_steps(f, xs, fn="f", label="f") -> tuple[list, dict]:
         steps.append(P("A chord confirms it: between ", sp.Tuple(*a), " and ", sp.Tuple(*b), " the midpoint value ",
                        E(fn_at(fn, *[0] * len(xs)), fc), " exceeds the chord's height ", (fa + fb) / 2,
                        ". So ", S, " is not convex; since the Hessian also has a positive eigenvalue, the origin is a "
-                       "saddle point." if any(e.is_positive for e in ev) else ". So " + fn + " is not convex."))
+                       "saddle point." if any(is_positive(e) for e in ev) else ". So " + fn + " is not convex."))
         t2 = sp.Symbol("t")
         steps.append(figure(_line_figure(f, xs, vv, fn, a, b)))
         facts["verdict"] = "not convex"
@@ -194,8 +194,9 @@ def solve_matrix_definiteness(ex) -> Solution:
           E(named("det(A − λI)", r"\det(A - \lambda I)"), cp), ", with roots ", *join_list(ev), "."),
     ])]
     minors = principal_minors(A)
-    all_minors = [sp.simplify(A.extract(list(idx), list(idx)).det())
-                  for k in range(1, n + 1) for idx in __import__("itertools").combinations(range(n), k)]
+    from convexproof.engine.multivariate import principal_minors as all_principal_minors
+
+    all_minors = [m for _label, m in all_principal_minors(A, max_n=n)]
     vAv = named("vᵀAv", r"v^{\top} A v")
     sec = [P("The quadratic form is ", E(vAv, sp.factor(q)), "."),
            P("The leading principal minors are ", *join_list(minors), "; all principal minors are ",

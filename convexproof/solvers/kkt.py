@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from convexproof.engine.exact import certified_sign
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 from convexproof.steps import Section
@@ -62,7 +63,7 @@ def solve_kkt(ex) -> Solution:
     if s1:
         p1 = [s1[0][v] for v in xs]
         g1 = g.subs(dict(zip(xs, p1)))
-        ok1 = bool(g1 <= 0)
+        ok1 = certified_sign(g1) in (-1, 0)
         case.append(P("Case μ = 0 (constraint inactive): stationarity gives ", sp.Tuple(*p1), ", where ",
                       E(named("g", "g"), g1), ", so ", "this point is feasible and it is the minimiser." if ok1 else
                       "it violates the constraint: this case has no solution."))
@@ -76,7 +77,7 @@ def solve_kkt(ex) -> Solution:
             raise ExerciseError("internal: the active case has no unique solution")
         p2 = [s2[0][v] for v in xs]
         m2 = s2[0][mu]
-        if not m2 >= 0:
+        if certified_sign(m2) not in (0, 1):
             raise ExerciseError("internal: negative multiplier in the active case")
         case.append(P("Case ", E(g, 0), " (constraint active): stationarity together with the constraint gives ",
                       E(sp.Tuple(*xs), sp.Tuple(*p2)), " and ", E(mu, m2), ". The multiplier is non-negative, "

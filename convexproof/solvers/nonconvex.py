@@ -19,7 +19,7 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 from convexproof.steps import Section
 from convexproof.solvers import Solution, register
-from convexproof.engine.exact import is_negative
+from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector
 from convexproof.engine.onevar import jensen_witness
 from convexproof.solvers.toolkit import (
@@ -150,7 +150,7 @@ def solve_two_weight_network(ex) -> Solution:
     p2 = (sp.Integer(-1), w2_of.subs(w1, -1))
     mid = ((p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2)
     vals = [f.subs({w1: p[0], w2: p[1]}) for p in (p1, p2, mid)]
-    if vals[0] != 0 or vals[1] != 0 or not vals[2].is_positive:
+    if vals[0] != 0 or vals[1] != 0 or not is_positive(vals[2]):
         raise ExerciseError("internal: minimiser check failed")
     steps = [part("a", "The Hessian at the origin", [E(named("H(0, 0)", "H(0, 0)"), H0), ", with eigenvalues ",
                                                       *join_list(d["eigenvalues"]), ": the origin is a saddle point."], [

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from convexproof.engine.exact import is_positive
 from convexproof.runtime.errors import ExerciseError
 from convexproof.render.mathtext import unicode as U
 from convexproof.steps import Answer, Equation, Paragraph, Section
@@ -46,7 +47,7 @@ def _positive_under(expr: sp.Expr, where) -> bool:
                                        nonnegative=True)
             if isinstance(r, (sp.StrictLessThan, sp.LessThan)) and r.rhs.is_Symbol and r.lhs == 0:
                 reps[r.rhs] = sp.Dummy(r.rhs.name, positive=isinstance(r, sp.StrictLessThan), nonnegative=True)
-    return bool(sp.expand(expr.subs(reps)).is_positive)
+    return is_positive(sp.expand(expr.subs(reps)))
 
 
 def _stationary(F: sp.Expr, w: sp.Symbol):

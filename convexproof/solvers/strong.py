@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from convexproof.engine.exact import is_positive
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 from convexproof.steps import Section
@@ -55,7 +56,7 @@ def solve_strong_convexity(ex) -> Solution:
     h = sp.Abs(x) - m / 2 * x ** 2
     a, b = sp.Integer(1), sp.Integer(3)
     gap = _chord_gap(h, x, a, b)
-    if not gap.is_positive:
+    if not is_positive(gap):
         raise ExerciseError("internal: no chord for |x| - (m/2)x^2")
     body.append(P("Strong convexity with modulus ", E(ms, named("m > 0", "m > 0")) if False else ms,
                   " would mean that ", E(fn_at("h", x), h.subs(m, ms)), " is convex. It is not, for any ",

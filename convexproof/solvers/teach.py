@@ -84,13 +84,6 @@ class _LazyContext:
         return self._ctx[name]
 
 
-def placed_figures(steps) -> set[int]:
-    """ids of the figures a step tree already places (documents do not repeat them at the end)."""
-    from convexproof.steps import walk
-
-    return {id(s.figure) for st in steps for s in walk(st) if isinstance(s, FigureStep)}
-
-
 # ------------------------------------------------------------ derivative steps
 _RULE_NAMES = {
     "AddRule": "sum rule", "ConstantTimesRule": "constant-multiple rule", "ChainRule": "chain rule",

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
-from convexproof.library import SOLVER_NAME_FIELDS as NAME_FIELDS, Exercise
+from convexproof.library.exercise import SOLVER_NAME_FIELDS as NAME_FIELDS, Exercise
 from convexproof.parse import as_sympy, symbol
 from convexproof.steps import Sentence, Step
 

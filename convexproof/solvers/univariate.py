@@ -23,7 +23,8 @@ import sympy as sp
 from convexproof.runtime.errors import ExerciseError
 from convexproof.steps import Equation, Section
 from convexproof.solvers import Figure, Solution, register
-from convexproof.engine.onevar import convexity_1d, nonneg_on
+from convexproof.engine.exact import is_negative, is_positive
+from convexproof.engine.onevar import concavity_1d, convexity_1d, zeros_on
 from convexproof.solvers.toolkit import E, P, fn_at, formula_of, hp, join_list, named, name_field, want
 
 
@@ -103,14 +104,15 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
         facts["f2_shown"] = d2
         if v.convex:
             if not v.d2.has(x):
-                rel = sp.Gt(d2, 0, evaluate=False) if v.d2.is_positive else sp.Ge(d2, 0, evaluate=False)
+                positive = is_positive(v.d2)
+                rel = sp.Gt(d2, 0, evaluate=False) if positive else sp.Ge(d2, 0, evaluate=False)
                 steps.append(P("So ", rel, *domain_text(dom, x), ", and ", S, " is ",
-                               "strictly convex (its second derivative is a positive constant)." if v.d2.is_positive
+                               "strictly convex (its second derivative is a positive constant)." if positive
                                else "convex."))
-                facts["strict"] = bool(v.d2.is_positive)
+                facts["strict"] = positive
             else:
                 why = _sign_reason(v.d2, x, dom)
-                zeros = sp.solveset(v.d2, x, dom)
+                zeros = zeros_on(v.d2, x, dom)
                 strict = zeros == sp.S.EmptySet or isinstance(zeros, sp.FiniteSet)
                 if strict and zeros == sp.S.EmptySet:
                     steps.append(P("Here ", sp.Gt(F2, 0, evaluate=False), *domain_text(dom, x), why,
@@ -133,7 +135,7 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
             shown = E(pt, val) if val.is_Rational else E(pt, approx(val), "≈")
             steps.append(P("The test fails at ", E(x, v.witness), ": ", shown,
                            " < 0, so the graph bends downwards there and ", S, " is not convex."))
-            conc = _concavity(v.d2, x, dom)
+            conc = concavity_1d(v.d2, x, dom)
             facts["concave"] = conc
             if conc:
                 steps.append(P("In fact ", sp.Le(F2, 0, evaluate=False), *domain_text(dom, x), ", so ", S, " is ",
@@ -151,7 +153,7 @@ def analyse_function(f, x, dom, label: str, fn: str = "f", state: dict | None = 
         raise ExerciseError(f"the engine could neither prove nor refute the convexity of {label}")
     # a convex function with exactly one stationary point: its global minimiser
     if facts["verdict"] == "convex":
-        stat = sp.solveset(sp.diff(f, x), x, dom) if v.d2 is not None else sp.S.EmptySet
+        stat = zeros_on(sp.diff(f, x), x, dom) if v.d2 is not None else sp.S.EmptySet
         if isinstance(stat, sp.FiniteSet) and len(stat) == 1:
             xs = next(iter(stat))
             fmin = sp.simplify(f.subs(x, xs))
@@ -189,15 +191,6 @@ def _sign_reason(d2, x, dom) -> str:
     if dom.left == 0 and dom.left_open:
         return f" (every factor is positive when {x} > 0)"
     return ""
-
-
-def _concavity(d2, x, dom):
-    """'strict' if f'' < 0 on the domain except at isolated points, True if f'' <= 0, else False."""
-    ok = nonneg_on(-d2, x, dom)
-    if not ok:
-        return False
-    zeros = sp.solveset(d2, x, dom)
-    return "strict" if zeros == sp.S.EmptySet or isinstance(zeros, sp.FiniteSet) else True
 
 
 def _piecewise_steps(steps, v, x, fn, state, facts):
@@ -251,7 +244,7 @@ def _piecewise_steps(steps, v, x, fn, state, facts):
                            " < 0, so ", S, " is not convex."))
             facts["lead"] = ["Not convex: ", E(fname(fn + "''", v.witness), v.witness_d2), " < 0"]
         else:
-            c, left, right = next(k for k in v.kinks if (k[2] - k[1]).is_negative)
+            c, left, right = next(k for k in v.kinks if is_negative(k[2] - k[1]))
             steps.append(P("At ", E(x, c), " the slope drops from ", left, " to ", right,
                            ", so the graph bends downwards there."))
             facts["lead"] = ["Not convex: the slope drops at ", E(x, c)]
