@@ -18,7 +18,7 @@ from typing import Any
 
 import sympy as sp
 
-from convexproof.render.mathtext import unicode as u
+from convexproof.steps import said
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.signs import exact_sign, prove_nonneg
 from convexproof.steps.proof import CvxLDL, CvxMinors, CvxSign
@@ -241,8 +241,11 @@ def ldl_step(H, cert: LDLCert) -> CvxLDL:
                 + ("; all are > 0, so it is positive definite" if cert.pd else
                    "; a zero pivot means H is singular (positive semidefinite, not definite)"))
         return CvxLDL(H, cert.L, cert.D, text)
-    return CvxLDL(H, None, [], f"elimination meets a negative curvature: v = {u(tuple(cert.direction))} "
-                               f"gives vᵀHv = {u(cert.value)} < 0")
+    n = len(cert.direction)
+    v, Hs = sp.MatrixSymbol("v", n, 1), sp.MatrixSymbol("H", n, n)
+    return CvxLDL(H, None, [], said("elimination meets a negative curvature: the direction ", sp.Symbol("v"), " = ",
+                                    tuple(cert.direction), " gives ",
+                                    sp.Eq(v.T * Hs * v, cert.value, evaluate=False), ", which is negative"))
 
 
 def matrix_at(H: sp.Matrix, point: dict) -> sp.Matrix:

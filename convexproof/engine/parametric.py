@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import sympy as sp
 
-from convexproof.render.mathtext import unicode as u
 from convexproof.engine.domain import REALS, Problem, symbol_set
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.multivariate import principal_minors
 from convexproof.engine.signs import NONNEG, POS, ZERO, SignOracle, infimum_1d, prove_nonneg
+from convexproof.steps import said
 from convexproof.steps.proof import CvxBound, CvxCondition, CvxMinors, CvxSign
+
+
+def _fpp_is(x, value):
+    """The equation f''(x) = value, unevaluated (a SymPy object: the templates typeset it)."""
+    return sp.Eq(sp.Derivative(sp.Function("f", real=True)(x), (x, 2)), value, evaluate=False)
+
+
+def _times(coeff, G):
+    """coeff·G kept as the product of its two factors (the factorisation the argument uses)."""
+    return coeff if G == 1 else sp.Mul(coeff, G, evaluate=False)
 
 
 def set_to_condition(S: sp.Set, p: sp.Symbol, box: sp.Interval):
@@ -93,16 +103,17 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
                 cond = rel(coeff, 0)
                 steps = [CvxSign(G, "> 0" if sgn > 0 else "< 0", "the factor that depends on the variable: "
                                  + (r.steps[0].reason if r.steps else ""), children=r.steps[0].children if r.steps else []),
-                         CvxCondition(cond, f"f'' = ({u(coeff)})·({u(G)}) ≥ 0 for every {x} if and only if "
-                                            f"{u(cond)}")]
+                         CvxCondition(cond, said("the second derivative ", _fpp_is(x, _times(coeff, G)),
+                                                 " is nonnegative for every ", x, " if and only if ", cond))]
                 return cond, steps
     # (1b) the same when G also depends on the parameters but is positive for all of them (x**(p - 2) on x > 0)
     if coeff.free_symbols & params and G.free_symbols & params:
         sg = SignOracle(problem.full_box()).sign(G)
         if sg.sign == POS:
             cond = sp.GreaterThan(coeff, 0)
-            return cond, [CvxSign(G, "> 0", sg.text), CvxCondition(cond, f"f'' = ({u(coeff)})·({u(G)}) ≥ 0 for every "
-                                                                          f"{x} if and only if {u(cond)}")]
+            return cond, [CvxSign(G, "> 0", sg.text),
+                          CvxCondition(cond, said("the second derivative ", _fpp_is(x, _times(coeff, G)),
+                                                  " is nonnegative for every ", x, " if and only if ", cond))]
     # (2) g = A(x) + C(params): C >= -inf A
     ge = sp.expand(g)
     A = sp.Integer(0)
@@ -122,11 +133,13 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
         if inf.value is not None:
             if inf.value == -sp.oo:
                 cond = sp.false
-                text = f"{u(A)} is unbounded below ({inf.why}), so no parameter value makes f'' ≥ 0"
+                text = said(A, f" is unbounded below ({inf.why}), so no parameter value makes the second derivative "
+                                "nonnegative")
             else:
                 cond = sp.GreaterThan(C + inf.value, 0)
-                text = (f"f'' = {u(A)} + ({u(C)}); the first part has infimum {u(inf.value)} on the domain "
-                        f"({inf.why}), so f'' ≥ 0 everywhere if and only if {u(C)} + ({u(inf.value)}) ≥ 0")
+                text = said("the second derivative ", _fpp_is(x, sp.Add(A, C, evaluate=False)),
+                            "; the first part has infimum ", inf.value, f" on the domain ({inf.why}), so the second "
+                            "derivative is nonnegative everywhere if and only if ", cond)
             return cond, [CvxBound(A, inf.value, inf.why), CvxCondition(cond, text)]
     # (3) a quadratic in x with parameter coefficients, on the whole line
     if I == REALS:
@@ -138,8 +151,12 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
             cs = [sp.Integer(0)] * (3 - len(P.all_coeffs())) + P.all_coeffs()
             a, b, c = cs
             cond = sp.Or(sp.And(a > 0, b**2 - 4 * a * c <= 0), sp.And(sp.Eq(a, 0), sp.Eq(b, 0), c >= 0))
-            text = (f"f'' = a·{x}² + b·{x} + c with a = {u(a)}, b = {u(b)}, c = {u(c)} is ≥ 0 for every real {x} "
-                    "if and only if (a > 0 and b² − 4ac ≤ 0) or (a = b = 0 and c ≥ 0)")
+            A_, B_, C_ = sp.symbols("alpha beta gamma", real=True)  # the coefficients' names in the rule
+            text = said("the second derivative ", _fpp_is(x, sp.Add(A_ * x**2, B_ * x, C_, evaluate=False)), " with ",
+                        sp.Eq(A_, a, evaluate=False), ", ", sp.Eq(B_, b, evaluate=False), ", ",
+                        sp.Eq(C_, c, evaluate=False), " is nonnegative for every real ", x, " if and only if (",
+                        sp.And(A_ > 0, B_**2 - 4 * A_ * C_ <= 0), ") or (", sp.And(sp.Eq(A_, 0), sp.Eq(B_, 0), C_ >= 0),
+                        ")")
             return cond, [CvxCondition(cond, text)]
     return None, []
 

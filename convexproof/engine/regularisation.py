@@ -6,6 +6,7 @@ import sympy as sp
 
 from convexproof.runtime.errors import AnalysisTimeout, ConvexproofError
 from convexproof.render.mathtext import unicode as u
+from convexproof.steps import said
 from convexproof.parse import parse_expr, symbol
 from convexproof.engine.domain import Problem, make_problem
 from convexproof.engine.prover import _preimport, analyse, domain_check, parametric_outcome
@@ -106,11 +107,11 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
     pres = analyse(problem.with_expr(P))
     if pres.convex is not True:
         res.verdict = "unknown"
-        res.steps.append(CvxConclusion("unknown", f"the penalty {u(P)} is not shown to be convex, so convexity for one "
-                                                  "λ need not persist for larger λ"))
+        res.steps.append(CvxConclusion("unknown", said("the penalty ", P, " is not shown to be convex, so convexity "
+                                                       "for one λ need not persist for larger λ")))
         return res
-    res.steps.append(CvxSign(P, "", f"the penalty direction {u(P)} is {pres.verdict}, so if f + λ·P is convex for "
-                                    "some λ it stays convex for every larger λ"))
+    res.steps.append(CvxSign(P, "", said("the penalty direction ", P, f" is {pres.verdict}, so if f + λ·P is convex "
+                                         "for some λ it stays convex for every larger λ")))
     fres = analyse(problem)
     res.proof = fres
     if fres.convex is True:
@@ -150,8 +151,8 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
         res.verdict = "unknown"
         why = domain_check(problem)
         res.steps.append(CvxConclusion("unknown", why if why is not None else (
-            f"the domain is not a box: every λ in {u(S)} works (shown on a larger box), but a smaller λ may work on "
-            "the domain itself")))
+            said("the domain is not a box: every λ in ", S, " works (shown on a larger box), but a smaller λ may work "
+                 "on the domain itself"))))
         return res
     if S.is_empty:
         res.found, res.lam_min = True, None
@@ -162,7 +163,8 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
     res.found, res.lam_min = True, lo
     res.attained = S.contains(lo) is sp.true
     res.verdict = f"lam_min = {sp.sstr(lo)}"
-    res.steps.append(CvxConclusion(res.verdict, f"the smallest λ is {u(lo)}"
-                                   + ("" if res.attained else f" (as an infimum: every λ > {u(lo)} works, λ = "
-                                                              f"{u(lo)} itself does not)")))
+    lam_ = sp.Symbol("lam")
+    res.steps.append(CvxConclusion(res.verdict, said("the smallest λ is ", lo, *(() if res.attained else (
+        " (as an infimum: every ", sp.StrictGreaterThan(lam_, lo, evaluate=False), " works, ",
+        sp.Eq(lam_, lo, evaluate=False), " itself does not)")))))
     return res

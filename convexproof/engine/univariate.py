@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from convexproof.render.mathtext import unicode as u
+from convexproof.steps import said
 from convexproof.engine.domain import Problem, interval_display, is_smooth
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.outcome import Outcome
@@ -58,8 +58,9 @@ def strong_modulus(g, x, I, strict_proved) -> tuple:
     if inf.value is not None and inf.value != -sp.oo:
         s = exact_sign(inf.value)
         if s == 1:
-            return inf.value, True, CvxModulus(inf.value, f"inf f'' = {u(inf.value)} > 0 ({inf.why}), so f is "
-                                               f"strongly convex with modulus μ = {u(inf.value)}")
+            return inf.value, True, CvxModulus(inf.value, said("the infimum of f'' is ", inf.value, f", which is "
+                                                                f"positive ({inf.why}), so f is strongly convex with "
+                                                                "modulus ", inf.value))
         return None, True, None
     if strict_proved:
         r = iv_eval(g, {x: I})
@@ -69,8 +70,9 @@ def strong_modulus(g, x, I, strict_proved) -> tuple:
             lo = Fraction(float(r.a)).limit_denominator(1000)
             q = sp.Rational(lo.numerator, lo.denominator)
             if q > 0 and q <= sp.Float(float(r.a)):
-                return q, False, CvxModulus(q, f"f'' ≥ {u(q)} > 0 on the domain (bounding each term), so f is "
-                                              f"strongly convex with modulus at least {u(q)}")
+                return q, False, CvxModulus(q, said("bounding each term, f'' is at least ", q, " on the domain, "
+                                                    "which is positive, so f is strongly convex with modulus at "
+                                                    "least ", q))
     return None, True, None
 
 
@@ -95,8 +97,9 @@ def smooth_1d(problem: Problem, f: sp.Expr | None = None, *, label: str = "f''(x
             p = _not_identically_zero(g, x, I)
             if p is not None:
                 out.strict = True
-                out.steps.append(CvxSign(shown, "≠ 0", f"f'' is analytic and not identically 0 (its value at "
-                                         f"{x} = {u(p)} is nonzero), so its zeros are isolated and f is strictly convex"))
+                out.steps.append(CvxSign(shown, "≠ 0", said("f'' is analytic and not identically 0 (its value at ",
+                                                            sp.Eq(x, p, evaluate=False), " is nonzero), so its zeros "
+                                                            "are isolated and f is strictly convex")))
         mu, tight, step = strong_modulus(g, x, I, r.strict)
         if mu is not None:
             out.modulus, out.modulus_tight = mu, tight
@@ -169,7 +172,7 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
                          accept=lambda pt: problem.satisfies(pt) and interior.contains(pt[x]) is sp.true)
         step = CvxPiece(e, interval_display(J, x), "")
         if r.status == "proved":
-            step.text = f"second derivative {u(tidy(g))} ≥ 0 on this interval"
+            step.text = said("second derivative ", sp.GreaterThan(tidy(g), 0, evaluate=False), " on this interval")
             step.children = r.steps
             if not r.strict and _not_identically_zero(g, x, interior) is None:
                 strict_all = False
@@ -183,7 +186,7 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
                     w["chord"] = ch
                 else:
                     w.pop("chord", None)
-                step.text = f"second derivative {u(tidy(g))} is negative at {x} = {u(r.point[x])}"
+                step.text = said("second derivative ", tidy(g), " is negative at ", sp.Eq(x, r.point[x], evaluate=False))
                 out.steps.append(step)
                 return Outcome(False, out.steps, witness=w, method="piecewise analysis")
             unknown = True
@@ -208,15 +211,19 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
         same = _equal(val, L)
         s_ = 0 if same else exact_sign(val - L)
         if s_ in (0, 1):
-            out.steps.append(CvxSign(val, "", f"at the closed end {x} = {u(p)} the value f({u(p)}) = {u(val)} "
-                                     + ("equals the limit from inside" if s_ == 0 else
-                                        f"is above the limit {u(L)} from inside, which convexity allows at an end")))
+            fp = sp.Eq(sp.Function("f", real=True)(p), val, evaluate=False)
+            out.steps.append(CvxSign(val, "", said("at the closed end ", sp.Eq(x, p, evaluate=False), " the value ", fp,
+                                                   *((" equals the limit from inside",) if s_ == 0 else
+                                                     (" is above the limit ", L, " from inside, which convexity allows "
+                                                      "at an end")))))
             continue
         if s_ == -1:
             w = jump_witness(f, x, p, problem)
             if w is not None:
-                out.steps.append(CvxSign(val, "", f"at the closed end {x} = {u(p)} the value f({u(p)}) = {u(val)} is "
-                                         f"below the limit {u(L)} from inside: the graph drops at the end"))
+                fp = sp.Eq(sp.Function("f", real=True)(p), val, evaluate=False)
+                out.steps.append(CvxSign(val, "", said("at the closed end ", sp.Eq(x, p, evaluate=False), " the value ",
+                                                       fp, " is below the limit ", L, " from inside: the graph drops "
+                                                       "at the end")))
                 return Outcome(False, out.steps, witness=w, method="piecewise analysis")
         unknown = True
     # breakpoints
@@ -235,11 +242,8 @@ def piecewise_1d(problem: Problem) -> Outcome | None:
         if slope_diff == 0:
             s = 0
         ok = bool(cont) and s in (0, 1)
-        text = (f"continuous at {x} = {u(b)} (both sides give {u(L)}); slope goes from {u(sl)} to {u(sr)}"
-                + (", which does not decrease" if ok else ", which decreases: a concave kink" if cont and s == -1 else ""))
-        if cont is False:
-            text = f"f jumps at {x} = {u(b)}: the left limit is {u(L)}, the right limit {u(R)}, the value {u(fb)}"
-        out.steps.append(CvxKink(b, L, R, sl, sr, ok, text))
+        out.steps.append(CvxKink(b, L, R, sl, sr, ok, var=x, value=fb, continuous=bool(cont),
+                                 decreasing=bool(cont) and s == -1))
         if cont and s == -1:
             ch = chord_near(f, [x], {x: b}, {x: sp.Integer(1)}, problem)
             if ch is not None:

@@ -41,16 +41,16 @@ _TEX_UNICODE = {
     "λ": r"$\lambda$", "μ": r"$\mu$", "θ": r"$\theta$", "η": r"$\eta$", "κ": r"$\kappa$",
     "σ": r"$\sigma$", "α": r"$\alpha$", "β": r"$\beta$", "ε": r"$\varepsilon$",
     "≤": r"$\leq$", "≥": r"$\geq$", "≠": r"$\neq$", "−": "$-$", "·": r"$\cdot$",
-    "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "⁴": r"\textsuperscript{4}",
+    "²": r"$^{2}$", "³": r"$^{3}$", "⁴": r"$^{4}$",
     "×": r"$\times$", "→": r"$\to$", "∞": r"$\infty$", "√": r"$\surd$", "′": "'", "″": "''",
-    "‖": r"$\|$", "∈": r"$\in$", "ᵀ": r"\textsuperscript{T}", "…": r"\ldots{}",
+    "‖": r"$\|$", "∈": r"$\in$", "ᵀ": r"$^{T}$", "…": r"\ldots{}",
     "“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "∂": r"$\partial$",
-    "∇": r"$\nabla$", "Σ": r"$\Sigma$", "≈": r"$\approx$", "⁻": r"\textsuperscript{-}",
-    "¹": r"\textsuperscript{1}", "½": r"$\frac12$",
+    "∇": r"$\nabla$", "Σ": r"$\Sigma$", "≈": r"$\approx$", "⁻": r"$^{-}$",
+    "¹": r"$^{1}$", "½": r"$\frac12$",
     # subscripts, hats and a few more symbols used in exercise prose (exercise library)
     "₀": "$_{0}$", "₁": "$_{1}$", "₂": "$_{2}$", "₃": "$_{3}$", "₄": "$_{4}$", "ᵢ": "$_{i}$", "ᵏ": "$^{k}$",
     "ℝ": r"$\mathbb{R}$", "ⁿ": r"$^{n}$", "ᵈ": r"$^{d}$",
-    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "ŷ": r"$\hat{y}$", "δ": r"$\delta$", "π": r"$\pi$",
+    "⁵": r"$^{5}$", "⁶": r"$^{6}$", "ŷ": r"$\hat{y}$", "δ": r"$\delta$", "π": r"$\pi$",
     "ℓ": r"$\ell$", "ρ": r"$\rho$", "↦": r"$\mapsto$", "⋆": r"$\star$",
 }
 _TEX_RE = re.compile("|".join(re.escape(k) for k in list(_TEX_ESCAPES) + list(_TEX_UNICODE)))
@@ -158,6 +158,58 @@ def _m_tex(obj: Any) -> Markup:
     return Markup(mathtext.latex(obj))
 
 
+def sentence_filter(fmt: str):
+    """The ``say`` filter: a :class:`~convexproof.steps.Sentence` (or plain prose) inline, in ``fmt``'s notation.
+
+    The engine's steps hold their explanations as sentences (prose and SymPy objects); the text format
+    writes their mathematics bare (``f'' = 12x² − 6 ≥ 0``), md as ``$…$`` and tex as ``$…$`` TeX."""
+    from convexproof.steps import Sentence
+
+    if fmt == "tex":
+        prose, math = tex_escape, lambda v: "$" + mathtext.latex(v) + "$"
+        eq = lambda v: "$" + mathtext.latex(v[0]) + " " + _op_tex(v[2]) + " " + mathtext.latex(v[1]) + "$"
+    elif fmt == "md":
+        prose, math = md_prose_escape, lambda v: "$" + mathtext.latex(v) + "$"
+        eq = lambda v: "$" + mathtext.latex(v[0]) + " " + _op_tex(v[2]) + " " + mathtext.latex(v[1]) + "$"
+    else:
+        prose, math = md_escape, mathtext.unicode
+        eq = lambda v: mathtext.unicode(v[0]) + " " + str(v[2]) + " " + mathtext.unicode(v[1])
+
+    def say(value: Any) -> Markup:
+        if value is None:
+            return Markup("")
+        if isinstance(value, Markup):
+            return value
+        if not isinstance(value, Sentence):
+            return Markup(prose(str(value)))
+        return Markup("".join(prose(v) if k == "text" else eq(v) if k == "eq" else math(v) for k, v in value.parts))
+
+    return say
+
+
+def number_filter(fmt: str):
+    """The ``num`` filter: an exact value as mathematics, with a decimal approximation when it is not a plain
+    rational (only the approximation when the exact form is long); delimiters included (none in text)."""
+    import sympy as sp
+
+    def num(v: Any) -> Markup:
+        v = sp.sympify(v)
+        approx = None
+        if not v.is_Rational:
+            try:
+                approx = f"{float(sp.N(v)):.6g}"
+            except (TypeError, ValueError):
+                approx = None
+        exact = v.is_Rational or approx is None or sp.count_ops(v) <= 12
+        if fmt == "text":
+            s = (mathtext.unicode(v) if exact else "") + ((" ≈ " if exact else "≈ ") + approx if approx else "")
+            return Markup(s)
+        body = (mathtext.latex(v) if exact else "") + ((r" \approx " if exact else r"\approx ") + approx if approx else "")
+        return Markup("$" + body + "$")
+
+    return num
+
+
 @lru_cache(maxsize=None)
 def environment(fmt: str) -> jinja2.Environment:
     """The Jinja environment of ``fmt`` (md, text or tex).
@@ -217,6 +269,8 @@ def environment(fmt: str) -> jinja2.Environment:
                            N={k: Markup(v[1]) for k, v in NOTATION.items()},
                            NR={k: Markup(v[1]) for k, v in NOTATION.items()})
     env.globals["fmt"] = fmt
+    env.filters["say"] = sentence_filter(fmt)
+    env.filters["num"] = number_filter(fmt)
     env.filters["u"] = mathtext.unicode
     env.bytecode_cache = _bytecode_cache()
     return env

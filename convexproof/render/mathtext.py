@@ -36,6 +36,9 @@ class _StrPrinter(StrPrinter):
     def _print_Abs(self, expr):
         return "|" + self._print(expr.args[0]) + "|"
 
+    def _print_Transpose(self, expr):
+        return self._print(expr.arg) + "ᵀ"
+
     def _print_Max(self, expr):
         return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
@@ -117,6 +120,9 @@ def unicode(obj) -> str:
         return "(" + ", ".join(unicode(o) for o in obj) + ")"
     if isinstance(obj, sp.logic.boolalg.And):
         return " and ".join(unicode(a) if isinstance(a, sp.Basic) else _chain_text(a, unicode) for a in _chain(obj))
+    if isinstance(obj, sp.logic.boolalg.Or):
+        return " or ".join(("(" + unicode(a) + ")") if isinstance(a, sp.logic.boolalg.And) else unicode(a)
+                           for a in sorted(obj.args, key=sp.default_sort_key))
     s = _sstr(obj)
     s = re.sub(r"\*\*(\d+)\b(?!\.)", lambda m: m.group(1).translate(_SUP), s)
     s = re.sub(r"\*\*\((-\d+)\)", lambda m: m.group(1).translate(_SUP), s)
@@ -175,6 +181,9 @@ def latex(obj) -> str:
     names = {s: _LATEX_NAMES[s.name] for s in getattr(obj, "free_symbols", ()) if s.name in _LATEX_NAMES}
     if isinstance(obj, sp.logic.boolalg.And):
         return r" \text{ and } ".join(latex(a) if isinstance(a, sp.Basic) else _chain_text(a, latex) for a in _chain(obj))
+    if isinstance(obj, sp.logic.boolalg.Or):
+        return r" \text{ or } ".join((r"\left(" + latex(a) + r"\right)") if isinstance(a, sp.logic.boolalg.And)
+                                     else latex(a) for a in sorted(obj.args, key=sp.default_sort_key))
     if isinstance(obj, (list, tuple)):
         return r"\left(" + ", ".join(latex(o) for o in obj) + r"\right)"
     settings = {"symbol_names": names}

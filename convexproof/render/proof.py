@@ -80,6 +80,16 @@ def render_proof(result, fmt: str = "md") -> str:
     return proof_document(result, fmt)
 
 
+def _math(result, name: str, data: dict):
+    """The result's SymPy value ``name`` for the templates to typeset, else its JSON text (or None)."""
+    import sympy as sp
+
+    v = getattr(result, name, None)
+    if isinstance(v, sp.Basic) and v is not sp.false:
+        return v
+    return data.get(name) or None
+
+
 def proof_document(result, fmt: str) -> str:
     """Render a ProofResult or RegularizeResult as text, md, latex or json."""
     from convexproof.render import render_document, render_steps
@@ -98,11 +108,11 @@ def proof_document(result, fmt: str) -> str:
         title=title,
         steps=Markup(body),
         verdict=data.get("verdict", "unknown"),
-        condition=data["condition"] if data.get("condition") else None,
-        modulus=data.get("modulus"),
+        condition=_math(result, "condition", data),
+        modulus=_math(result, "modulus", data),
         modulus_tight=data.get("modulus_tight"),
         witness=_witness_ctx(data.get("witness")),
-        lam_min=(data.get("lam_min") if is_reg and data.get("lam_min") is not None else
+        lam_min=(_math(result, "lam_min", data) if is_reg and data.get("lam_min") is not None else
                  ("none: no finite value works" if is_reg and data.get("verdict") == "no finite lam" else None)),
     )
     return render_document("proof.j2", tfmt, **ctx)

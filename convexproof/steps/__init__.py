@@ -57,6 +57,8 @@ def to_jsonable(v: Any) -> Any:
     """SymPy objects become SymPy-syntax strings; containers recurse."""
     import sympy as sp
 
+    if isinstance(v, Sentence):
+        return plain(v)  # a sentence inside a step's fields (the engine's explanations) is text in JSON
     if isinstance(v, Step):
         return v.to_dict()
     if isinstance(v, (list, tuple)):
@@ -89,6 +91,53 @@ class Sentence(Step):
     @property
     def segments(self) -> list:
         return self.parts
+
+
+def said(*pieces: Any) -> Sentence:
+    """A sentence from pieces: a ``str`` is prose, a :class:`Sentence` is spliced in, an ``("eq", (lhs, rhs, op))``
+    pair is kept, anything else is mathematics (SymPy objects; Python integers become SymPy integers).
+
+    The engine writes its explanations with it, so the notation is left to the templates:
+    ``said("f'' = ", g, " ≥ 0 on the domain")``.
+    """
+    import sympy as sp
+
+    parts: list = []
+    for p in pieces:
+        if p is None or p == "":
+            continue
+        if isinstance(p, str):
+            if parts and parts[-1][0] == "text":
+                parts[-1] = ("text", parts[-1][1] + p)
+            else:
+                parts.append(("text", p))
+        elif isinstance(p, Sentence):
+            for q in p.parts:
+                parts.extend(said(q[1]).parts if q[0] == "text" else [q])
+        elif isinstance(p, tuple) and len(p) == 2 and p[0] == "eq":
+            parts.append(p)
+        else:
+            parts.append(("math", sp.Integer(p) if isinstance(p, int) and not isinstance(p, bool) else p))
+    return Sentence(parts)
+
+
+def _plain_math(v: Any) -> str:
+    import sympy as sp
+
+    if isinstance(v, sp.Eq):
+        return f"{_plain_math(v.lhs)} = {_plain_math(v.rhs)}"
+    if isinstance(v, sp.Derivative) and len(v.variables) and all(x == v.variables[0] for x in v.variables) \
+            and isinstance(v.expr, sp.core.function.AppliedUndef) and v.expr.args == (v.variables[0],):
+        return f"{v.expr.func.__name__}{chr(39) * len(v.variables)}({v.variables[0]})"
+    return str(to_jsonable(v))
+
+
+def plain(value: Any) -> str:
+    """A sentence (or a string) as plain text, mathematics in SymPy syntax (JSON, logs)."""
+    if isinstance(value, Sentence):
+        return "".join(v if k == "text" else (f"{_plain_math(v[0])} {v[2]} {_plain_math(v[1])}" if k == "eq"
+                                              else _plain_math(v)) for k, v in value.parts)
+    return "" if value is None else str(value)
 
 
 def is_answer(step: Step) -> bool:

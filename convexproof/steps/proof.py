@@ -1,8 +1,10 @@
 """The engine's proof steps: one dataclass per rule (templates ``cvx_<rule>.j2``).
 
-Every step carries the mathematics as SymPy objects and a short sentence
-(``text``) saying what the step establishes, so the rendered proof can be
-followed without the code.
+Every step carries the mathematics as SymPy objects in structured fields and,
+where the rule alone does not say it, a short explanation (``text``, ``reason``):
+a :class:`~convexproof.steps.Sentence` made with :func:`~convexproof.steps.said`
+(prose pieces and SymPy objects, never string-built mathematics), or plain
+prose.  The templates (``templates/<fmt>/cvx_<rule>.j2``) choose the notation.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class CvxDerivative(Step):
     kind: ClassVar[str] = "cvx_derivative"
     label: str
     value: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -41,7 +43,7 @@ class CvxHessian(Step):
 
     kind: ClassVar[str] = "cvx_hessian"
     matrix: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -51,7 +53,7 @@ class CvxSign(Step):
     kind: ClassVar[str] = "cvx_sign"
     expr: Any
     relation: str  # ">= 0", "> 0", "< 0" ...
-    reason: str
+    reason: Any  # a Sentence or plain prose
 
 
 @dataclass
@@ -65,7 +67,7 @@ class CvxPolySign(Step):
     roots: int
     sample: Any
     value: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -75,7 +77,7 @@ class CvxSquare(Step):
     kind: ClassVar[str] = "cvx_square"
     expr: Any
     form: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -85,7 +87,7 @@ class CvxBound(Step):
     kind: ClassVar[str] = "cvx_bound"
     expr: Any
     lower: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -96,7 +98,7 @@ class CvxLDL(Step):
     matrix: Any
     lower: Any
     diagonal: list
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -106,7 +108,7 @@ class CvxMinors(Step):
     kind: ClassVar[str] = "cvx_minors"
     matrix: Any
     minors: list  # [(index label, minor expression)]
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -116,7 +118,7 @@ class CvxDCP(Step):
     kind: ClassVar[str] = "cvx_dcp"
     expr: Any
     curvature: str
-    reason: str
+    reason: Any
 
 
 @dataclass
@@ -126,7 +128,7 @@ class CvxPiece(Step):
     kind: ClassVar[str] = "cvx_piece"
     expr: Any
     interval: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -140,7 +142,11 @@ class CvxKink(Step):
     left_slope: Any
     right_slope: Any
     ok: bool
-    text: str = ""
+    text: Any = ""
+    var: Any = None  # the variable (the breakpoint is var = point)
+    value: Any = None  # f(point)
+    continuous: bool = True
+    decreasing: bool = False  # the slope is proved to decrease (a concave kink)
 
 
 @dataclass
@@ -148,12 +154,14 @@ class CvxWitness(Step):
     """A verified witness of non-convexity: negative curvature, a chord below the graph, or a domain that is not convex."""
 
     kind: ClassVar[str] = "cvx_witness"
-    point: Any = None
-    direction: Any = None
-    curvature: Any = None
-    chord: Any = None
-    params: Any = None
-    text: str = ""
+    point: Any = None  # {variable: value}
+    direction: Any = None  # {variable: value}
+    curvature: Any = None  # vᵀ∇²f(point)v, exact and negative
+    chord: Any = None  # {"a", "b", "t", "lhs", "rhs"}: lhs = f(t·a + (1−t)·b) > rhs = t·f(a) + (1−t)·f(b)
+    params: Any = None  # {parameter: value}
+    text: Any = ""
+    domain: Any = None  # {"a", "b", "m", "t"}: a and b in the domain, m = t·a + (1−t)·b not
+    verified: str = "exact"  # or "40 digits"
 
 
 @dataclass
@@ -162,7 +170,7 @@ class CvxCondition(Step):
 
     kind: ClassVar[str] = "cvx_condition"
     condition: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -171,7 +179,7 @@ class CvxModulus(Step):
 
     kind: ClassVar[str] = "cvx_modulus"
     modulus: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -181,7 +189,7 @@ class CvxNumericCheck(Step):
     kind: ClassVar[str] = "cvx_numeric_check"
     samples: int
     violations: int
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -190,7 +198,7 @@ class CvxConclusion(Step):
 
     kind: ClassVar[str] = "cvx_conclusion"
     verdict: str
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -204,7 +212,7 @@ class CvxVecTerm(Step):
     hessian: Any = None
     quadratic_form: Any = None
     curvature: str = ""
-    text: str = ""
+    text: Any = ""
     phi: Any = None  # the scalar loss phi(t) of a sum of phi(aᵢᵀw + bᵢ)
     phi2: Any = None  # its second derivative
 
@@ -215,7 +223,7 @@ class CvxVecGradient(Step):
 
     kind: ClassVar[str] = "cvx_vec_gradient"
     gradient: Any
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -225,7 +233,7 @@ class CvxVecHessian(Step):
     kind: ClassVar[str] = "cvx_vec_hessian"
     matrix: Any
     parts: list = field(default_factory=list)  # [{"term", "hessian", "form"}]
-    text: str = ""
+    text: Any = ""
 
 
 @dataclass
@@ -254,7 +262,7 @@ class CvxVecWitness(Step):
     direction: Any = None
     curvature: Any = None
     chord: Any = None
-    text: str = ""
+    text: Any = ""
 
 
 STEP_CLASSES = [CvxSetup, CvxDerivative, CvxHessian, CvxSign, CvxPolySign, CvxSquare, CvxBound, CvxLDL,
