@@ -17,6 +17,7 @@ likewise.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 import sympy as sp
 
@@ -477,3 +478,54 @@ def find_witness(expr, var_symbols, where=()) -> dict | None:
             if w is not None:
                 return w
     return search_witness(f, problem, smooth=is_smooth(f))
+
+
+# ------------------------------------------------------------------ simple points
+_SIMPLE_VALUES = (sp.Integer(1), sp.Integer(2), sp.Integer(-1), sp.Rational(1, 2), sp.Integer(3), sp.Rational(1, 3),
+                  sp.Integer(-2), sp.Rational(3, 4), sp.Rational(1, 4), sp.Integer(5), sp.Rational(-1, 2),
+                  sp.Integer(0))
+
+
+def simple_values(I: sp.Interval) -> tuple:
+    """Up to ten simple rationals of the interval I (1, 2, −1, 1/2, …, then fractions of a bounded I), never empty."""
+    return _simple_values(I)
+
+
+@lru_cache(maxsize=256)
+def _simple_values(I) -> tuple:
+    out = [c for c in _SIMPLE_VALUES if I.contains(c) is sp.true]
+    if I.inf.is_finite and I.sup.is_finite:
+        for k in (2, 3, 4, 5):
+            c = I.inf + (I.sup - I.inf) / k
+            if c.is_Rational and I.contains(c) is sp.true:
+                out.append(c)
+    return tuple(out[:10] or [sp.Integer(0)])
+
+
+def simple_point(g, box: dict, signs, *, syms=None, limit: int = 80) -> dict | None:
+    """The first point of a grid of simple rationals of the box where g has a certified sign in ``signs``, or None.
+
+    For readable counterexamples (g < 0 at x = 1/2: ``signs=(-1,)``) and
+    points where two expressions differ (``signs=(-1, 1)``).  ``box`` maps
+    symbols to Intervals (the whole line when absent); at most ``limit``
+    points are tried; every sign is :func:`convexproof.engine.exact.certified_sign`'s.
+    """
+    import itertools
+
+    from convexproof.engine.exact import certified_sign
+
+    syms = sorted(g.free_symbols, key=lambda s: s.name) if syms is None else list(syms)
+    if not syms:
+        return {} if certified_sign(g) in signs else None
+    grid = itertools.product(*[simple_values(box.get(s, sp.Interval(-sp.oo, sp.oo))) for s in syms])
+    for combo in itertools.islice(grid, limit):
+        pt = dict(zip(syms, combo))
+        try:
+            v = g.subs(pt)
+        except Exception:  # noqa: BLE001 - not defined there
+            continue
+        if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or v.free_symbols:
+            continue
+        if certified_sign(v) in signs:
+            return pt
+    return None

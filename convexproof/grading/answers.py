@@ -43,6 +43,13 @@ from convexproof.runtime.limits import check_deadline
 from convexproof.parse import parse_any, symbol
 from convexproof.parse import as_sympy
 
+
+def _sign(v, digits: int = 50) -> int | None:
+    """The certified sign of a value (-1, 0, 1, or None when undecided): the engine's one sign decision."""
+    from convexproof.engine.exact import certified_sign
+
+    return certified_sign(v, digits=digits)
+
 # --------------------------------------------------------------------------
 # Verdict words
 # --------------------------------------------------------------------------
@@ -251,12 +258,15 @@ class Domain:
             return
         name, op, v = b
         s = symbol(name)
-        if op in (">", ">="):
-            if s not in self.low or v > self.low[s][0]:
-                self.low[s] = (v, op == ">")
-        else:
-            if s not in self.high or v < self.high[s][0]:
-                self.high[s] = (v, op == "<")
+        bounds, tighter = (self.low, 1) if op in (">", ">=") else (self.high, -1)
+        if s not in bounds:
+            bounds[s] = (v, op in (">", "<"))
+            return
+        side = _sign(v - bounds[s][0])
+        if side == tighter or (side == 0 and op in (">", "<")):  # x ≥ 0 and x > 0: x > 0
+            bounds[s] = (v, op in (">", "<"))
+        elif side is None:
+            self.other.append(cond)  # which bound is tighter is undecided: both are kept
 
     def interval(self, s) -> tuple[float, float]:
         lo = float(self.low[s][0]) if s in self.low else None
@@ -270,29 +280,22 @@ class Domain:
         return lo, hi
 
     def contains(self, point: dict) -> bool:
-        for s, (v, strict) in self.low.items():
-            if s in point and (point[s] < v or (strict and point[s] == v)):
-                return False
-        for s, (v, strict) in self.high.items():
-            if s in point and (point[s] > v or (strict and point[s] == v)):
-                return False
-        for c in self.other:
-            try:
-                r = c.xreplace(point)
-            except Exception:
-                return False
-            if r is not sp.true:
-                if r is sp.false or not getattr(r, "free_symbols", {1}) == set():
-                    return False
-        return True
+        """True when the point certainly satisfies every condition (each bound by a certified sign)."""
+        for bounds, inside in ((self.low, 1), (self.high, -1)):
+            for s, (v, strict) in bounds.items():
+                if s in point:
+                    side = _sign(point[s] - v)
+                    if side is None or side == -inside or (strict and side == 0):
+                        return False
+        return all(_truth(c, point) is True for c in self.other)
 
     def nonnegative(self) -> set:
-        return {s for s, (v, _) in self.low.items() if v >= 0}
+        return {s for s, (v, _) in self.low.items() if _sign(v) in (0, 1)}
 
     def assumed_symbols(self) -> dict:
         """Symbols bounded below by 0 as SymPy symbols that know it: positive if > 0, else nonnegative."""
-        return {s: sp.Dummy(s.name, positive=True) if (v > 0 or strict) else sp.Dummy(s.name, nonnegative=True)
-                for s, (v, strict) in self.low.items() if v >= 0}
+        return {s: sp.Dummy(s.name, positive=True) if (_sign(v) == 1 or strict) else sp.Dummy(s.name, nonnegative=True)
+                for s, (v, strict) in self.low.items() if _sign(v) in (0, 1)}
 
 
 _NICE = [sp.Rational(n, d) for n, d in ((1, 2), (1, 1), (2, 1), (1, 3), (1, 4), (3, 4), (3, 2), (2, 3),
@@ -621,10 +624,9 @@ def decide(cond) -> bool | None:
         return None if v is None else not v
     if isinstance(cond, sp.core.relational.Relational):
         d = sp.expand(cond.lhs - cond.rhs)
-        sg = 1 if d.is_positive else -1 if d.is_negative else 0 if d.is_zero else None
+        sg = _sign(d)
         if sg is None:
-            d = sp.factor(d)
-            sg = 1 if d.is_positive else -1 if d.is_negative else 0 if d.is_zero else None
+            sg = _sign(sp.factor(d))
         if sg is None:
             return None
         return {"<": sg < 0, "<=": sg <= 0, ">": sg > 0, ">=": sg >= 0, "==": sg == 0, "!=": sg != 0}[cond.rel_op]
@@ -665,14 +667,10 @@ def breakpoints(exprs, v) -> list | None:
         return None
 
     def cmp(p, q):
-        d = sp.simplify(p - q)
-        if d.is_positive:
-            return 1
-        if d.is_negative:
-            return -1
-        if d.is_zero:
-            return 0
-        raise ValueError("order unknown")
+        s = _sign(sp.simplify(p - q))
+        if s is None:
+            raise ValueError("order unknown")
+        return s
 
     try:
         return sorted(roots, key=functools.cmp_to_key(cmp))
@@ -710,8 +708,6 @@ def same_number(a, b, rtol: float, *, tolerance: bool = True) -> bool | None:
     """True when a = b (exactly, or within ``rtol`` relative when ``tolerance``), False when they
     certainly differ, None when it cannot be decided.  Decided exactly or in certified precision:
     an overflow or an undefined value is never "equal"."""
-    from convexproof.engine.exact import certified_sign
-
     d = a - b
     if d == 0:
         return True
@@ -721,15 +717,16 @@ def same_number(a, b, rtol: float, *, tolerance: bool = True) -> bool | None:
             return None
         if va.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or vb.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
             return None
-        scale = max(sp.Integer(1), abs(va), abs(vb))
-        margin = sp.Rational(rtol) * scale - abs(va - vb)
-        s = certified_sign(margin, digits=60)
+        # the allowed difference is rtol times a scale read from the 60-digit values; the difference itself
+        # is the exact a − b, so |a − b| against it is decided by a certified sign
+        allowed = sp.Rational(rtol) * sp.Rational(max(sp.Integer(1), abs(va), abs(vb)))
+        s = _sign(allowed - sp.Abs(d), digits=60)
         if s == 1:
             return True
         if s == -1:
             return False
         return None
-    s = certified_sign(d, digits=60)
+    s = _sign(d, digits=60)
     if s in (1, -1):
         return False
     try:
@@ -744,8 +741,6 @@ def same_number(a, b, rtol: float, *, tolerance: bool = True) -> bool | None:
 
 def differs_at(a, b, point: dict) -> bool | None:
     """True when a and b certainly differ at ``point``, False when certainly equal there, None otherwise."""
-    from convexproof.engine.exact import certified_sign
-
     try:
         va = a.xreplace(point) if point else a
         vb = b.xreplace(point) if point else b
@@ -754,7 +749,7 @@ def differs_at(a, b, point: dict) -> bool | None:
         ra, rb = value_at(a, point), value_at(b, point)
         if ra is None or rb is None or ra[1] != 0 or rb[1] != 0:
             return None  # undefined or not real at this point: not comparable
-        s = certified_sign(va - vb, digits=50)
+        s = _sign(va - vb, digits=50)
     except (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError, RecursionError):
         return None
     if s is None:
@@ -921,8 +916,6 @@ def _boundary_points(student, correct, syms, vals, rng) -> list[dict]:
 
 def _truth(cond, pt):
     """The truth of a condition at a point, every relation decided exactly or by a certified sign; None if unsure."""
-    from convexproof.engine.exact import certified_sign
-
     if cond is sp.true or cond is True:
         return True
     if cond is sp.false or cond is False:
@@ -944,7 +937,7 @@ def _truth(cond, pt):
             d = (cond.lhs - cond.rhs).xreplace(pt)
             if d.free_symbols or d.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
                 return None
-            sg = certified_sign(d, digits=50)
+            sg = _sign(d, digits=50)
         except (ValueError, TypeError, ZeroDivisionError, OverflowError, ArithmeticError, RecursionError):
             return None
         if sg is None:

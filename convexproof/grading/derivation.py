@@ -1706,10 +1706,12 @@ def _simplify_num(v):
 
 def _positive_version(e, box):
     """e with variables known positive on the box made positive symbols (for simplification only)."""
+    from convexproof.engine.exact import certified_sign
+
     reps = {}
     for v, I in box.items():
-        if isinstance(I, sp.Interval) and I.inf >= 0 and v in e.free_symbols:
-            if I.inf > 0 or I.left_open:
+        if isinstance(I, sp.Interval) and certified_sign(I.inf) in (0, 1) and v in e.free_symbols:
+            if certified_sign(I.inf) == 1 or I.left_open:
                 reps[v] = sp.Symbol(v.name, positive=True)
             else:
                 reps[v] = sp.Symbol(v.name, nonnegative=True)
@@ -1751,83 +1753,36 @@ def _same(a, b, box) -> bool | None:
     return False if pt is not None else None
 
 
-_CANDIDATES = [sp.Integer(1), sp.Integer(2), sp.Integer(-1), sp.Rational(1, 2), sp.Integer(3), sp.Rational(1, 3),
-               sp.Integer(-2), sp.Rational(3, 4), sp.Rational(1, 4), sp.Integer(5), sp.Rational(-1, 2), sp.Integer(0)]
-
-
-def _box_candidates(I) -> list:
-    return list(_box_candidates_cached(_as_interval(I) if I is not None else REALS))
-
-
-@lru_cache(maxsize=256)
-def _box_candidates_cached(I) -> tuple:
-    out = [c for c in _CANDIDATES if I.contains(c) is sp.true]
-    if I.inf.is_finite and I.sup.is_finite:
-        for k in (2, 3, 4, 5):
-            c = I.inf + (I.sup - I.inf) / k
-            if c.is_Rational and I.contains(c) is sp.true:
-                out.append(c)
-    return tuple(out[:10] or [sp.Integer(0)])
-
-
 def _differ_point(d, box, syms) -> dict | None:
-    """A point of the box (rationals) where d is certainly nonzero, or None."""
-    import itertools
+    """A simple point of the box (rationals) where d is certainly nonzero, or None (the engine's search)."""
+    from convexproof.engine.witness import simple_point
 
-    from convexproof.engine.exact import certified_sign
-
-    if not syms:
-        s = certified_sign(d)
-        return {} if s in (1, -1) else None
-    cands = [_box_candidates(box.get(s, REALS)) for s in syms]
-    tried = 0
-    for combo in itertools.product(*cands):
-        tried += 1
-        if tried > 60:
-            break
-        pt = dict(zip(syms, combo))
-        try:
-            v = d.subs(pt)
-        except Exception:  # noqa: BLE001
-            continue
-        if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) or v.free_symbols:
-            continue
-        if certified_sign(v) in (1, -1):
-            return pt
-    return None
+    return simple_point(d, _boxed(box, syms), (-1, 1), syms=syms, limit=60)
 
 
 def _negative_point(g, box, strict: bool) -> dict | None:
-    """A simple rational point of the box where g < 0 (or = 0 when strict), exactly; else None."""
-    import itertools
-
-    from convexproof.engine.exact import certified_sign
+    """A simple rational point of the box where g < 0 (or = 0 when strict), certified; else None."""
+    from convexproof.engine.witness import simple_point
 
     syms = sorted(g.free_symbols, key=lambda s: s.name)
     if len(syms) > 3:
         return None
-    for combo in itertools.islice(itertools.product(*[_box_candidates(box.get(s, REALS)) for s in syms]), 80):
-        pt = dict(zip(syms, combo))
-        try:
-            v = g.subs(pt)
-        except Exception:  # noqa: BLE001
-            continue
-        if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or v.free_symbols:
-            continue
-        sgn = certified_sign(v)
-        if sgn == -1 or (strict and sgn == 0 and v == 0):
-            return pt
-    return None
+    return simple_point(g, _boxed(box, syms), (-1, 0) if strict else (-1,), syms=syms, limit=80)
 
 
 def _zero_point(g, box) -> dict | None:
+    """A simple point of the box where g (of one variable) is 0, certified; else None."""
+    from convexproof.engine.witness import simple_point
+
     syms = sorted(g.free_symbols, key=lambda s: s.name)
     if len(syms) != 1:
         return None
-    for c in _box_candidates(box.get(syms[0], REALS)):
-        if g.subs(syms[0], c) == 0:
-            return {syms[0]: c}
-    return None
+    return simple_point(g, _boxed(box, syms), (0,), syms=syms)
+
+
+def _boxed(box, syms) -> dict:
+    """The box's sets as Intervals for the engine (their convex hulls)."""
+    return {s: REALS if box.get(s) is None else _as_interval(box[s]) for s in syms}
 
 
 def _compare(A: Truth, B: Truth, conn: str, lam) -> tuple[str, str, str, dict | None]:
