@@ -1585,11 +1585,10 @@ def _relop(r) -> str:
 
 
 def _fails(r, pt) -> bool:
-    try:
-        v = r.subs(pt)
-        return v is sp.false
-    except Exception:  # noqa: BLE001
-        return False
+    """True when the relation r certainly fails at pt (decided by a certified sign)."""
+    from convexproof.grading.answers import _truth
+
+    return _truth(r, pt) is False
 
 
 def _pt(pt: dict) -> str:
