@@ -313,7 +313,7 @@ def _kinks(f, x, pieces, params, conds, steps):
         else:
             return None
         steps.append(CvxKink(b, L, R, sl, sr, True, "f is continuous here for every parameter value; the slope "
-                                                    "must not decrease", var=x, value=V))
+                                                    "must not decrease"))
     return True
 
 
