@@ -1,8 +1,10 @@
-"""CVXPY-style curvature analysis: a table of local facts per function, one composition rule.
+"""CVXPY-style curvature analysis: the registry's facts per function, one composition rule.
 
-Each atom states its curvature, its monotonicity in each argument (which may
-depend on the sign of the argument, as for |t| or t²) and the sign of its
-value.  :func:`compose` is the single rule that combines them:
+Each atom's record (:mod:`convexproof.engine.registry`) states its curvature,
+its monotonicity in each argument (which may depend on the sign of the
+argument, as for |t| or t²) and the sign of its value.  :func:`compose` is
+the single rule that combines them (sums and constant factors are affine
+atoms, so they go through it too):
 
     f(g₁, …, gₖ) is convex if f is convex and, for every i, gᵢ is affine, or
     f is nondecreasing in argument i and gᵢ is convex, or f is nonincreasing
@@ -15,115 +17,24 @@ incomplete; anything it cannot classify is "unknown".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import sympy as sp
 
 from convexproof.render.mathtext import unicode as u
 from convexproof.runtime.limits import check_deadline
+from convexproof.engine.registry import (AFFINE, ATOMS, CONCAVE, CONST, CONVEX, DECR, INCR, NONE, UNKNOWN, Curv,
+                                         compose, lookup, opposite, scale_atom)
+from convexproof.engine.registry import _NONNEG
 from convexproof.engine.signs import NEG, NONNEG, NONPOS, POS, ZERO, SignOracle
 from convexproof.steps.proof import CvxDCP
 
-CONST, AFFINE, CONVEX, CONCAVE, UNKNOWN = "constant", "affine", "convex", "concave", "unknown"
-INCR, DECR, NONE = "nondecreasing", "nonincreasing", "not monotone"
+Atom = Curv  # the curvature facts of one atom (the registry's record)
 
-_NONNEG = (POS, NONNEG, ZERO)
-_NONPOS = (NEG, NONPOS, ZERO)
+__all__ = ["AFFINE", "ATOMS", "CONCAVE", "CONST", "CONVEX", "DCP", "DECR", "INCR", "NONE", "UNKNOWN", "Atom",
+           "compose", "NEG", "NONNEG", "NONPOS", "POS", "ZERO"]
 
-
-def _by_sign(s: str | None) -> str:
-    """Monotonicity of |t|, t², cosh(t): nondecreasing for t >= 0, nonincreasing for t <= 0."""
-    if s in _NONNEG:
-        return INCR
-    if s in _NONPOS:
-        return DECR
-    return NONE
-
-
-@dataclass(frozen=True)
-class Atom:
-    name: str
-    curvature: str  # CONVEX or CONCAVE
-    monotone: Callable[[str | None], str]  # argument sign -> monotonicity
-    text: str  # the local fact, in words
-    needs: str | None = None  # sign the argument must have (domain), e.g. NONNEG
-
-
-ATOMS: dict[str, Atom] = {
-    "exp": Atom("exp", CONVEX, lambda s: INCR, "exp is convex and increasing"),
-    "log": Atom("log", CONCAVE, lambda s: INCR, "log is concave and increasing", needs=POS),
-    "abs": Atom("abs", CONVEX, _by_sign, "|t| is convex; nondecreasing for t ≥ 0, nonincreasing for t ≤ 0"),
-    "max": Atom("max", CONVEX, lambda s: INCR, "max is convex and nondecreasing in each argument"),
-    "min": Atom("min", CONCAVE, lambda s: INCR, "min is concave and nondecreasing in each argument"),
-    "cosh": Atom("cosh", CONVEX, _by_sign, "cosh is convex; increasing for t ≥ 0, decreasing for t ≤ 0"),
-    "even_power": Atom("even_power", CONVEX, _by_sign,
-                       "t^(2k) is convex; nondecreasing for t ≥ 0, nonincreasing for t ≤ 0"),
-    "power_ge1": Atom("power_ge1", CONVEX, lambda s: INCR, "t^p (p ≥ 1) is convex and increasing on t ≥ 0",
-                      needs=NONNEG),
-    "power_01": Atom("power_01", CONCAVE, lambda s: INCR, "t^p (0 < p < 1) is concave and increasing on t ≥ 0",
-                     needs=NONNEG),
-    "power_neg": Atom("power_neg", CONVEX, lambda s: DECR, "t^p (p < 0) is convex and decreasing on t > 0",
-                      needs=POS),
-    "power_neg_even_negarg": Atom("power_neg_even_negarg", CONVEX, lambda s: INCR,
-                                  "t^p (p < 0 even) is convex and increasing on t < 0", needs=NEG),
-    "power_odd_negarg": Atom("power_odd_negarg", CONCAVE, lambda s: INCR,
-                             "t^p (p ≥ 3 odd) is concave and increasing on t ≤ 0", needs=NONPOS),
-    "power_neg_odd_negarg": Atom("power_neg_odd_negarg", CONCAVE, lambda s: DECR,
-                                 "t^p (p < 0 odd) is concave and decreasing on t < 0", needs=NEG),
-    "log_sum_exp": Atom("log_sum_exp", CONVEX, lambda s: INCR,
-                        "log(c₀ + Σ cᵢ·exp(tᵢ)) with cᵢ > 0, c₀ ≥ 0 (log-sum-exp, softplus) is convex and "
-                        "increasing in each tᵢ"),
-    "norm2": Atom("norm2", CONVEX, lambda s: NONE,
-                  "√(Σ cᵢ·tᵢ² + c₀) with cᵢ > 0, c₀ ≥ 0 is a Euclidean norm: convex in the tᵢ"),
-    "xlogx": Atom("xlogx", CONVEX, lambda s: NONE, "t·log(t) is convex on t > 0", needs=POS),
-}
-
-
-def compose(atom: Atom, arg_curvatures: list[str], arg_signs: list[str | None]) -> tuple[str, str]:
-    """The one composition rule; returns (curvature, explanation)."""
-    if all(c == CONST for c in arg_curvatures):
-        return CONST, "all arguments are constant"
-    for c, s in zip(arg_curvatures, arg_signs):
-        if atom.needs == POS and s != POS:
-            return UNKNOWN, "the argument is not shown to be > 0"
-        if atom.needs == NONNEG and s not in _NONNEG:
-            return UNKNOWN, "the argument is not shown to be ≥ 0"
-        if atom.needs == NEG and s != NEG:
-            return UNKNOWN, "the argument is not shown to be < 0"
-        if atom.needs == NONPOS and s not in _NONPOS:
-            return UNKNOWN, "the argument is not shown to be ≤ 0"
-    want = atom.curvature
-    reasons = []
-    for c, s in zip(arg_curvatures, arg_signs):
-        mono = atom.monotone(s)
-        if c in (CONST, AFFINE):
-            reasons.append(f"an {c} argument" if c == AFFINE else "a constant argument")
-            continue
-        good = (mono == INCR and c == want) or (mono == DECR and c == _opposite(want))
-        if not good:
-            return UNKNOWN, (f"a {c} argument inside a function that is {mono} there: "
-                             "the composition rule does not apply")
-        reasons.append(f"a {c} argument in a {mono} position")
-    return want, "; ".join(dict.fromkeys(reasons))
-
-
-def _opposite(c: str) -> str:
-    return {CONVEX: CONCAVE, CONCAVE: CONVEX}.get(c, c)
-
-
-def _sum(cs: list[str]) -> str:
-    if all(c == CONST for c in cs):
-        return CONST
-    if all(c in (CONST, AFFINE) for c in cs):
-        return AFFINE
-    if UNKNOWN in cs:
-        return UNKNOWN
-    if all(c in (CONST, AFFINE, CONVEX) for c in cs):
-        return CONVEX
-    if all(c in (CONST, AFFINE, CONCAVE) for c in cs):
-        return CONCAVE
-    return UNKNOWN
+_SUM_RULE = {CONVEX: "a sum of convex and affine terms is convex",
+             CONCAVE: "a sum of concave and affine terms is concave",
+             AFFINE: "a sum of affine terms is affine"}
 
 
 class DCP:
@@ -142,33 +53,23 @@ class DCP:
             return CvxDCP(e, CONST, "it does not depend on the variables")
         if e.is_Symbol:
             return CvxDCP(e, AFFINE, "a variable is affine")
-        if isinstance(e, sp.Add):
+        if isinstance(e, sp.Add):  # the sum atom (affine, nondecreasing in each term) in the composition rule
             kids = [self.analyse(a) for a in e.args]
-            c = _sum([k.curvature for k in kids])
-            rule = ("a sum of convex and affine terms is convex" if c == CONVEX else
-                    "a sum of concave and affine terms is concave" if c == CONCAVE else
-                    "a sum of affine terms is affine" if c == AFFINE else
-                    "a sum mixing convex and concave (or unknown) terms: no conclusion")
+            c, _ = compose(ATOMS["sum"], [k.curvature for k in kids], [None] * len(kids))
+            rule = _SUM_RULE.get(c, "a sum mixing convex and concave (or unknown) terms: no conclusion")
             return CvxDCP(e, c, rule, children=kids)
         if isinstance(e, sp.Mul):
             return self._mul(e)
         if isinstance(e, sp.Pow):
             return self._pow(e)
-        if isinstance(e, sp.exp):
-            return self._atom(e, ATOMS["exp"], [e.args[0]])
         if isinstance(e, sp.log):
             lse = self._log_sum_exp(e)
             if lse is not None:
                 return lse
-            return self._atom(e, ATOMS["log"], [e.args[0]])
-        if isinstance(e, sp.Abs):
-            return self._atom(e, ATOMS["abs"], [e.args[0]])
-        if isinstance(e, sp.Max):
-            return self._atom(e, ATOMS["max"], list(e.args))
-        if isinstance(e, sp.Min):
-            return self._atom(e, ATOMS["min"], list(e.args))
-        if isinstance(e, sp.cosh):
-            return self._atom(e, ATOMS["cosh"], [e.args[0]])
+        rec = lookup(e)  # an atom: its curvature facts from the registry
+        found = rec.curvature(e, self.sign) if rec is not None and rec.curvature is not None else None
+        if found is not None:
+            return self._atom(e, *found)
         return CvxDCP(e, UNKNOWN, f"{type(e).__name__} of a non-constant argument has no curvature rule")
 
     def _atom(self, e, atom: Atom, args) -> CvxDCP:
@@ -180,27 +81,14 @@ class DCP:
     def _mul(self, e) -> CvxDCP:
         coeff, rest = e.as_independent(*self.vars, as_Add=False)
         var_factors = sp.Mul.make_args(rest)
-        if coeff != 1:
+        if coeff != 1:  # c·t: the scaling atom (affine; monotone by the sign of c) in the composition rule
             inner = self.analyse(rest)
             s = self.sign(coeff)
             c = inner.curvature
-            if c in (CONST, AFFINE):
-                out = c
-            elif s in (POS,):
-                out = c
-            elif s in (NEG,):
-                out = _opposite(c)
-            elif s == ZERO:
-                out = CONST
-            elif s == NONNEG and c in (CONVEX, CONCAVE):
-                out = c
-            elif s == NONPOS and c in (CONVEX, CONCAVE):
-                out = _opposite(c)
-            else:
-                out = UNKNOWN
+            out = CONST if s == ZERO and c not in (CONST, AFFINE) else compose(scale_atom(s), [c], [None])[0]
             rule = (f"the factor {u(coeff)} is {'≥ 0' if s in (POS, NONNEG) else '≤ 0' if s in (NEG, NONPOS) else 'of unknown sign'}"
                     + (", which keeps the curvature" if out == c and c not in (CONST, AFFINE) else
-                       ", which flips convex and concave" if out == _opposite(c) and c != out else ""))
+                       ", which flips convex and concave" if out == opposite(c) and c != out else ""))
             return CvxDCP(e, out, rule, children=[inner])
         # t*log(t) with t affine
         if len(var_factors) == 2:
@@ -224,21 +112,9 @@ class DCP:
             norm = self._norm(e)
             if norm is not None:
                 return norm
-        s = self.sign(b)
-        if p.is_Integer and p > 0 and p % 2 == 0:
-            return self._atom(e, ATOMS["even_power"], [b])
-        if p.is_Integer and p > 0:  # odd
-            if s in _NONPOS and s != ZERO:
-                return self._atom(e, ATOMS["power_odd_negarg"], [b])
-            return self._atom(e, ATOMS["power_ge1"], [b])
-        if p > 1:
-            return self._atom(e, ATOMS["power_ge1"], [b])
-        if 0 < p < 1:
-            return self._atom(e, ATOMS["power_01"], [b])
-        if p < 0:
-            if s == NEG and p.is_Integer:
-                return self._atom(e, ATOMS["power_neg_even_negarg" if p % 2 == 0 else "power_neg_odd_negarg"], [b])
-            return self._atom(e, ATOMS["power_neg"], [b])
+        found = lookup(e).curvature(e, self.sign)  # the member of the t**p family (registry)
+        if found is not None:
+            return self._atom(e, *found)
         return CvxDCP(e, UNKNOWN, "no curvature rule for this power")
 
     def _log_sum_exp(self, e) -> CvxDCP | None:

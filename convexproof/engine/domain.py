@@ -21,10 +21,10 @@ from typing import Any
 import sympy as sp
 
 from convexproof.runtime.errors import ConvexproofError
+from convexproof.engine.registry import NONSMOOTH  # the types with kinks (their registry records say where)
 from convexproof.parse import parse_condition, parse_expr, parse_name, symbol
 
 REALS = sp.Interval(-sp.oo, sp.oo)
-NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
 
 
 @dataclass

@@ -24,6 +24,7 @@ GRACE = DEFAULTS["grace"]  # the hard kill comes this long after the time limit
 from convexproof.engine.multivariate import direction_at, ldl_psd, ldl_step, matrix_at, min_eigenvalue, prove_minors
 from convexproof.engine.outcome import Outcome
 from convexproof.engine.parametric import cond_to_set, condition_1d, condition_nd, simplify_condition
+from convexproof.engine.registry import requirements
 from convexproof.engine.result import ProofResult
 from convexproof.engine.signs import NEG, POS, NONNEG, SignOracle, exact_sign, prove_nonneg
 from convexproof.steps.proof import (CvxConclusion, CvxCondition, CvxHessian, CvxModulus, CvxNumericCheck, CvxSetup, CvxSign,
@@ -34,24 +35,8 @@ from convexproof.engine.witness import (curvature_witness, domain_witness, exact
 
 # ------------------------------------------------------------------ definedness
 def _requirements(f: sp.Expr):
-    """(expression, sign required, reason) for every sub-expression that restricts the domain."""
-    out = []
-    for e in sp.preorder_traversal(f):
-        if isinstance(e, sp.log):
-            out.append((e.args[0], POS, f"log needs {u(e.args[0])} > 0"))
-        elif isinstance(e, sp.Pow) and e.exp.is_number and e.base != sp.E:
-            ex = e.exp
-            if ex.is_Rational and not ex.is_Integer:
-                out.append((e.base, POS if ex < 0 else NONNEG, f"{u(e)} needs {u(e.base)} {'>' if ex < 0 else '≥'} 0"))
-            elif ex.is_Integer and ex < 0:
-                out.append((e.base, "nonzero", f"{u(e)} needs {u(e.base)} ≠ 0"))
-        elif isinstance(e, (sp.tan, sp.sec)):
-            out.append((sp.cos(e.args[0]), "nonzero", f"{type(e).__name__}({u(e.args[0])}) needs cos({u(e.args[0])}) ≠ 0"))
-        elif isinstance(e, (sp.cot, sp.csc)):
-            out.append((sp.sin(e.args[0]), "nonzero", f"{type(e).__name__}({u(e.args[0])}) needs sin({u(e.args[0])}) ≠ 0"))
-        elif isinstance(e, (sp.asin, sp.acos)):
-            out.append((e, "finite", f"{type(e).__name__} is not defined everywhere"))
-    return out
+    """(expression, sign required, reason) for every sub-expression that restricts the domain (the registry)."""
+    return requirements(f)
 
 
 def slack_facts(problem: Problem) -> list[sp.Expr]:

@@ -31,8 +31,8 @@ from convexproof.engine.domain import REALS, interval_display
 from convexproof.runtime.limits import check_deadline
 from convexproof.steps.proof import CvxPolySign, CvxSign, CvxSquare
 
-POS, NONNEG, ZERO, NONPOS, NEG = "pos", "nonneg", "zero", "nonpos", "neg"
-_REL = {POS: "> 0", NONNEG: "≥ 0", ZERO: "= 0", NONPOS: "≤ 0", NEG: "< 0"}
+from convexproof.engine.registry import NEG, NONNEG, NONPOS, POS, ZERO, enclosure, lookup
+from convexproof.engine.registry import REL as _REL
 
 
 # ----------------------------------------------------------------- exact signs
@@ -101,145 +101,9 @@ def _range_sign(I: sp.Interval) -> str | None:
 
 
 # ------------------------------------------------------------ interval arithmetic
-def _iv():
-    from mpmath import iv
-
-    iv.prec = 80
-    return iv
-
-
-def _ivnum(iv, v):
-    if v == sp.oo:
-        return iv.mpf("inf")
-    if v == -sp.oo:
-        return iv.mpf("-inf")
-    if v.is_Rational:
-        return iv.mpf(int(v.p)) / iv.mpf(int(v.q))
-    return iv.mpf(str(sp.N(v, 30)))  # rounded; widened below
-
-
 def iv_eval(e: sp.Expr, box: dict):
-    """A rigorous enclosure of e over the box (mpmath interval), or None if unsupported."""
-    iv = _iv()
-    cache: dict = {}
-
-    def widen(x):
-        w = iv.mpf([-1, 1]) * (abs(x) * iv.mpf("1e-20") + iv.mpf("1e-40"))
-        return x + w
-
-    def mono(fn, I, increasing=True):
-        a, b = I.a, I.b
-        fa = fn(a) if a != iv.mpf("-inf") else None
-        fb = fn(b) if b != iv.mpf("inf") else None
-        return fa, fb
-
-    def rec(x):
-        if x in cache:
-            return cache[x]
-        r = _rec(x)
-        cache[x] = r
-        return r
-
-    def _rec(x):
-        if x.is_Symbol:
-            I = box.get(x, REALS)
-            return iv.mpf([_ivnum(iv, I.inf).a, _ivnum(iv, I.sup).b])
-        if x.is_number:
-            if x.is_Rational:
-                return _ivnum(iv, x)
-            if x.is_real is False:
-                raise ValueError
-            return widen(iv.mpf(str(sp.N(x, 30))))
-        args = [rec(a) for a in x.args] if not isinstance(x, sp.Pow) else None
-        if isinstance(x, sp.Add):
-            s = args[0]
-            for a in args[1:]:
-                s = s + a
-            return s
-        if isinstance(x, sp.Mul):
-            s = args[0]
-            for a in args[1:]:
-                s = s * a
-            return s
-        if isinstance(x, sp.Pow):
-            b, ex = x.args
-            B = rec(b)
-            if ex.is_Integer:
-                n = int(ex)
-                if n >= 0:
-                    return B ** n
-                if B.a <= 0 <= B.b:
-                    raise ValueError  # may divide by zero
-                return 1 / (B ** (-n))
-            if ex.is_Rational:
-                if B.a < 0:
-                    raise ValueError
-                if ex > 0:
-                    return iv.exp(iv.log(B) * _ivnum(iv, ex)) if B.a > 0 else _pow_nonneg(iv, B, ex)
-                if B.a <= 0:
-                    raise ValueError
-                return iv.exp(iv.log(B) * _ivnum(iv, ex))
-            E = rec(ex)
-            if b == sp.E:
-                return iv.exp(E)
-            raise ValueError
-        f = type(x)
-        A = args[0] if args else None
-        if f is sp.exp:
-            return iv.exp(A)
-        if f is sp.log:
-            if A.a <= 0:
-                raise ValueError
-            return iv.log(A)
-        if f in (sp.sin, sp.cos):
-            return (iv.sin if f is sp.sin else iv.cos)(A)
-        if f is sp.Abs:
-            lo = 0 if A.a <= 0 <= A.b else min(abs(A.a), abs(A.b))
-            hi = max(abs(A.a), abs(A.b))
-            return iv.mpf([lo, hi])
-        if f is sp.Max:
-            lo = max(a.a for a in args)
-            hi = max(a.b for a in args)
-            return iv.mpf([lo, hi])
-        if f is sp.Min:
-            return iv.mpf([min(a.a for a in args), min(a.b for a in args)])
-        if f is sp.cosh:
-            ea, eb = iv.exp(A), iv.exp(-A)
-            enc = (ea + eb) / 2
-            lo = 1 if A.a <= 0 <= A.b else enc.a
-            return iv.mpf([max(lo, 1), enc.b])
-        if f is sp.sinh:
-            return (iv.exp(A) - iv.exp(-A)) / 2  # monotone; the enclosure is sound
-        if f in (sp.tanh, sp.atan):
-            import mpmath
-
-            g = mpmath.tanh if f is sp.tanh else mpmath.atan
-            cap = 1 if f is sp.tanh else float(mpmath.pi / 2) + 1e-9
-            with mpmath.workprec(80):
-                lo = g(A.a) if A.a != iv.mpf("-inf") else -cap
-                hi = g(A.b) if A.b != iv.mpf("inf") else cap
-            return widen(iv.mpf([lo, hi]))
-        if f is sp.Piecewise:
-            parts = [rec(p.expr) for p in x.args]
-            return iv.mpf([min(p.a for p in parts), max(p.b for p in parts)])
-        raise ValueError
-
-    try:
-        r = rec(e)
-    except (ValueError, ZeroDivisionError, TypeError, OverflowError, AttributeError):
-        return None
-    try:
-        if math.isnan(float(r.a)) or math.isnan(float(r.b)):
-            return None
-    except (TypeError, ValueError):
-        return None
-    return r
-
-
-def _pow_nonneg(iv, B, ex):
-    lo = 0 if B.a == 0 else iv.exp(iv.log(iv.mpf(B.a)) * _ivnum(iv, ex)).a
-    hi = iv.exp(iv.log(iv.mpf(B.b)) * _ivnum(iv, ex)).b if B.b > 0 else 0
-    return iv.mpf([lo, hi])
+    """A rigorous enclosure of e over the box (mpmath interval), or None if unsupported (see the registry)."""
+    return enclosure(e, box, REALS)
 
 
 def _iv_sign(e, box) -> tuple[str | None, Any]:
@@ -337,44 +201,6 @@ class SignOracle:
             if s:
                 return Sgn(s, lambda: f"{u(e)} is affine and takes values in {interval_text(rng)} on the domain")
             return self._poly1(e) or Sgn(None, "")
-        if isinstance(e, sp.exp):
-            return Sgn(POS, "the exponential is positive")
-        if isinstance(e, sp.cosh):
-            return Sgn(POS, "cosh ≥ 1")
-        if isinstance(e, sp.Abs):
-            a = self.sign(e.args[0])
-            return Sgn(POS if a.sign in (POS, NEG) else NONNEG, "an absolute value")
-        if isinstance(e, sp.Pow):
-            b, ex = e.args
-            if b == sp.E:
-                return Sgn(POS, "the exponential is positive")
-            if ex.is_Integer and ex % 2 == 0:
-                bs = self.sign(b)
-                if ex < 0:
-                    return Sgn(POS, "an even power of a nonzero quantity")
-                if bs.sign in (POS, NEG):
-                    return Sgn(POS, lambda: f"an even power of a quantity that is {_REL[bs.sign]}")
-                return Sgn(NONNEG, "a square (even power)")
-            bs = self.sign(b)
-            if bs.sign == POS and not ex.is_Integer and ex.is_real is not False:
-                # b**a = exp(a·log b) > 0 for b > 0 and any real exponent a (x**p on x > 0)
-                return Sgn(POS, lambda: f"a real power of a positive quantity ({u(b)} > 0)")
-            if ex.is_Integer:
-                if bs.sign is None:
-                    return self._fallback(e)
-                s = bs.sign
-                if ex < 0 and s in (NONNEG, NONPOS):
-                    s = POS if s == NONNEG else NEG  # f is defined, so the base is not 0
-                return Sgn(s, lambda: f"an odd power of a quantity that is {_REL[bs.sign]}")
-            if ex.is_Rational:
-                if bs.sign in (POS,):
-                    return Sgn(POS, "a power of a positive quantity")
-                if ex < 0:
-                    return Sgn(POS, "a negative power of a positive quantity")
-                return Sgn(NONNEG, "a root (fractional power) is ≥ 0")
-            if b.is_number and exact_sign(b) == 1:
-                return Sgn(POS, "a power of a positive number")
-            return self._fallback(e)
         if isinstance(e, sp.Mul):
             parts = [self.sign(a) for a in e.args]
             s = _mul_signs([p.sign for p in parts])
@@ -396,18 +222,15 @@ class SignOracle:
                            lambda e=e, parts=parts: [CvxSign(a, _REL[p.sign], p.text, children=p.kids)
                                                      for a, p in zip(e.args, parts)])
             return self._fallback(e)
-        if isinstance(e, sp.Max):
-            parts = [self.sign(a) for a in e.args]
-            if any(p.sign == POS for p in parts):
-                return Sgn(POS, "a maximum with a positive argument")
-            if any(p.sign in (POS, NONNEG, ZERO) for p in parts):
-                return Sgn(NONNEG, "a maximum with a nonnegative argument")
-        if isinstance(e, sp.log):
-            a = e.args[0]
-            d = self.sign(sp.expand(a - 1)) if a.is_Add or a.is_Symbol else Sgn(None, "")
-            if d.sign in (POS, NONNEG, ZERO, NEG, NONPOS):
-                return Sgn(d.sign, lambda: f"log(t) has the sign of t − 1, and {u(a)} − 1 {_REL[d.sign]}")
+        rec = lookup(e)  # an atom: its value sign from its arguments' signs (the registry)
+        if rec is not None and rec.sign is not None:
+            r = rec.sign(e, self._word)
+            if r is not None:
+                return Sgn(*r)
         return self._fallback(e)
+
+    def _word(self, e: sp.Expr) -> str | None:
+        return self.sign(e).sign
 
     def _poly1(self, e: sp.Expr) -> Sgn | None:
         syms = e.free_symbols

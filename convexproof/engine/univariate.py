@@ -6,6 +6,7 @@ import sympy as sp
 
 from convexproof.steps import said
 from convexproof.engine.domain import Problem, interval_display, is_smooth
+from convexproof.engine.registry import NONSMOOTH, lookup
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.outcome import Outcome
 from convexproof.engine.signs import exact_sign, infimum_1d, iv_eval, prove_nonneg
@@ -284,34 +285,17 @@ class Uncovered(Exception):
 def _first_nonsmooth(e):
     """An innermost non-smooth sub-expression (its arguments are smooth)."""
     for a in sp.postorder_traversal(e):
-        if isinstance(a, NONSMOOTH_TYPES):
+        if isinstance(a, NONSMOOTH):
             return a
     return None
 
 
-NONSMOOTH_TYPES = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
-
-
 def _branches(a, x):
-    """[(replacement, condition)] for one non-smooth sub-expression."""
-    if isinstance(a, sp.Abs):
-        u_ = a.args[0]
-        return [(u_, u_ >= 0), (-u_, u_ < 0)]
-    if isinstance(a, (sp.Max, sp.Min)):
-        first, rest = a.args[0], a.func(*a.args[1:])
-        if isinstance(a, sp.Max):
-            return [(first, first >= rest), (rest, first < rest)]
-        return [(first, first <= rest), (rest, first > rest)]
-    if isinstance(a, sp.sign):
-        u_ = a.args[0]
-        return [(sp.Integer(1), u_ > 0), (sp.Integer(0), sp.Eq(u_, 0)), (sp.Integer(-1), u_ < 0)]
-    if isinstance(a, sp.Heaviside):
-        u_ = a.args[0]
-        h0 = a.args[1] if len(a.args) > 1 else sp.Rational(1, 2)
-        return [(sp.Integer(1), u_ > 0), (h0, sp.Eq(u_, 0)), (sp.Integer(0), u_ < 0)]
-    if isinstance(a, sp.Piecewise):
-        return [(e, c) for e, c in a.args]
-    raise _NoSplit
+    """[(replacement, condition)] for one non-smooth sub-expression (the registry's record)."""
+    rec = lookup(a)
+    if rec is None or rec.branches is None:
+        raise _NoSplit
+    return rec.branches(a)
 
 
 def _set_of(c, x, I):
