@@ -78,6 +78,27 @@ def test_every_note_code_the_checker_uses_is_registered_with_an_example():
         assert n.meaning and n.example, n.code
 
 
+def _notes_set_in(path: Path, call: str) -> set[str]:
+    """The string constants passed as the note (third argument) of every call to ``call`` in a module."""
+    import ast
+
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == call:
+            if len(node.args) > 2 and isinstance(node.args[2], ast.Constant) and isinstance(node.args[2].value, str):
+                out.add(node.args[2].value)
+    return out
+
+
+def test_every_note_the_checkers_set_is_registered():
+    """Single-word codes too (differs, undecided), and those of the vector checker that a part passes on."""
+    root = Path(__file__).parent.parent / "convexproof"
+    used = _notes_set_in(root / "grading" / "checkers.py", "set") | _notes_set_in(
+        root / "engine" / "vector_check.py", "MatrixCheck")
+    assert {"differs", "undecided", "wrong-verdict", "wrong-shape"} <= used  # the scan finds them
+    assert sorted(used - set(NOTES)) == []
+
+
 def test_every_part_type_has_a_checker():
     from convexproof.grading.checkers import CHECKERS
     from convexproof.library import PART_TYPES
