@@ -26,13 +26,12 @@ import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
-from convexproof.steps import Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector, leading_minors as principal_minors
 from convexproof.engine.onevar import jensen_witness
 from convexproof.solvers.toolkit import (
-    E, P, answer_steps, fn_at, formula, formula_of, join_list, named, names_field, want
+    E, P, fn_at, formula, formula_of, join_list, named, names_field, want
 )
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.solvers.univariate import _split_label, _table, plot_range

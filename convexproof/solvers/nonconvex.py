@@ -17,13 +17,12 @@ import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
-from convexproof.steps import Section
 from convexproof.solvers import Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector
 from convexproof.engine.onevar import jensen_witness
 from convexproof.solvers.toolkit import (
-    E, P, answer_steps, approx_value, fn_at, formula, join_list, named, names_field, want
+    E, P, approx_value, fn_at, formula, join_list, named, names_field, want
 )
 from convexproof.solvers.hessian import contour_figure
 from convexproof.solvers.teach import figure, lead, part

@@ -19,7 +19,7 @@ import sympy as sp
 from convexproof.engine.exact import is_positive
 from convexproof.runtime.errors import ExerciseError
 from convexproof.render.mathtext import unicode as U
-from convexproof.steps import Answer, Equation, Paragraph, Section
+from convexproof.steps import Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.solvers.common import Cases, Prose
 from convexproof.solvers.toolkit import inputs, numeric

@@ -26,10 +26,9 @@ import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
-from convexproof.steps import Section
 from convexproof.solvers import Solution, register
 from convexproof.engine.matrices import definiteness
-from convexproof.solvers.toolkit import E, P, T, answer_steps, fn_at, formula, join_list, named, names_field, want
+from convexproof.solvers.toolkit import E, P, T, fn_at, formula, join_list, named, names_field, want
 from convexproof.solvers.hessian import contour_figure
 from convexproof.solvers.teach import FigureStep, figure, lead, part, summary_lead
 

@@ -19,11 +19,10 @@ import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
-from convexproof.steps import Section
 from convexproof.solvers import Solution, register
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.engine.matrices import definiteness
-from convexproof.solvers.toolkit import E, P, answer_steps, fn_at, formula, join_list, named, names_field, want
+from convexproof.solvers.toolkit import E, P, fn_at, formula, join_list, named, names_field, want
 
 
 def _data(ex, n_vars):

@@ -22,10 +22,9 @@ import sympy as sp
 from convexproof.engine.exact import is_positive
 from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
-from convexproof.steps import Section
 from convexproof.solvers import Solution, register
 from convexproof.engine.matrices import definiteness
-from convexproof.solvers.toolkit import E, P, answer_steps, fn_at, formula, join_list, named, want
+from convexproof.solvers.toolkit import E, P, fn_at, formula, join_list, named, want
 from convexproof.solvers import Figure
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.solvers.univariate import analyse_function

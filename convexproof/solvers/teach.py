@@ -12,26 +12,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sympy as sp
 
 from convexproof.steps import Section, Step, is_answer
-from convexproof.solvers.toolkit import Sentence, _seg, fn_at
+from convexproof.solvers.toolkit import Sentence, fn_at, segments
 from convexproof.solvers.forms import sigma, teacher_form
 
 
 def lead(*pieces) -> Sentence:
     """The one-line answer; a leading lower-case word is capitalised."""
-    from convexproof.solvers.toolkit import prose_vars
-
-    segs = []
-    for p in pieces:
-        if isinstance(p, str):
-            segs += prose_vars(p)
-        else:
-            segs.append(_seg(p))
+    segs = segments(*pieces)
     if segs and segs[0][0] == "text" and "a" <= segs[0][1][:1] <= "z":
         segs[0] = ("text", segs[0][1][:1].upper() + segs[0][1][1:])
     return Sentence(segs, role="answer")
