@@ -106,15 +106,20 @@ def prose_vars(text: str) -> list:
     return out
 
 
-def P(*pieces) -> Sentence:
-    """``P("The minimum is ", value, ".")``: strings are prose, everything else is maths."""
+def segments(*pieces) -> list:
+    """Sentence segments from pieces: strings are prose (one-letter variables as maths), everything else maths."""
     segs = []
     for p in pieces:
         if isinstance(p, str):
             segs += prose_vars(p)
         else:
             segs.append(_seg(p))
-    return Sentence(segs)
+    return segs
+
+
+def P(*pieces) -> Sentence:
+    """``P("The minimum is ", value, ".")``: strings are prose, everything else is maths."""
+    return Sentence(segments(*pieces))
 
 
 def T(header: list[str], rows: list[list]) -> Table:
@@ -146,16 +151,21 @@ def formula_of(ex: Exercise, text: Any, where: str):
     return ex.formula(text, where=where)
 
 
-def name_field(ex: Exercise, key: str, default: str | None = None) -> sp.Symbol:
+def name_text(ex: Exercise, key: str, default: str | None = None) -> str:
+    """A name field of the solver table (a variable or function name), read by the whitelist parser."""
     from convexproof.parse import parse_name
 
     text = ex.solver.get(key, default)
     if not isinstance(text, str):
-        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a variable name")
+        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a name")
     try:
-        return symbol(parse_name(text))
+        return parse_name(text)
     except Exception as exc:  # ParseError
         raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': {exc}") from None
+
+
+def name_field(ex: Exercise, key: str, default: str | None = None) -> sp.Symbol:
+    return symbol(name_text(ex, key, default))
 
 
 def names_field(ex: Exercise, key: str, default: list[str] | None = None) -> list[sp.Symbol]:
@@ -168,13 +178,6 @@ def names_field(ex: Exercise, key: str, default: list[str] | None = None) -> lis
         return [symbol(parse_name(s)) for s in v]
     except Exception as exc:
         raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': {exc}") from None
-
-
-def items_field(ex: Exercise, key: str) -> list[dict]:
-    v = ex.solver.get(key)
-    if not isinstance(v, list) or not v or not all(isinstance(t, dict) for t in v):
-        raise ExerciseError(f"{ex.path.name}: field 'solver.{key}': must be a list of tables")
-    return v
 
 
 def want(ex: Exercise, answers: dict) -> dict:
@@ -218,7 +221,6 @@ def inputs(ex, *names: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
     return out
 
 
-
 def rational(v) -> sp.Rational:
     """An exact rational from a Fraction, int or float (floats by their decimal text), never by parsing."""
     from fractions import Fraction
@@ -246,15 +248,8 @@ def relation(expr, sign: str):
 
 
 def function_name(ex, default: str = "f") -> str:
-    from convexproof.parse import parse_name
-
-    raw = ex.solver.get("name", default)
-    if not isinstance(raw, str):
-        raise ExerciseError(f"{ex.path.name}: field 'solver.name': must be a name")
-    try:
-        return parse_name(raw)
-    except Exception as exc:  # ParseError
-        raise ExerciseError(f"{ex.path.name}: field 'solver.name': {exc}") from None
+    """The function's letter (``solver.name``, default ``f``), read by the whitelist parser."""
+    return name_text(ex, "name", default)
 
 
 def fn(name: str, var):
@@ -284,14 +279,6 @@ def hp(value) -> sp.Float:
     return v
 
 
-def point(*coords) -> sp.Tuple:
-    return sp.Tuple(*[sp.nsimplify(c) if isinstance(c, float) else c for c in coords])
-
-
-def curve(label: str, expr, var) -> dict:
-    return {"label": label, "expr": expr, "var": var}
-
-
 def answer_steps(answers: dict) -> list[Step]:
     """One ``Answer`` step per part (verdict words become the answer's text)."""
     from convexproof.steps import Answer
@@ -315,9 +302,6 @@ def named(text: str, tex: str):
         cls = type("Named", (sp.Symbol,), {"_latex": lambda self, printer, _t=tex: _t})
         _NAMED[key] = cls(text)
     return _NAMED[key]
-
-
-VHV = ("vᵀHv", r"v^{\top} H v")
 
 
 # ---------------------------------------------------------------- contour figures
