@@ -39,6 +39,7 @@ from typing import Any
 
 import sympy as sp
 
+from convexproof.grading.base import DEFAULT_TIMEOUT, CheckResult, _context, _invalid_on_error, unusable
 from convexproof.runtime.errors import ConvexproofError, ParseError
 from convexproof.parse import LIMITS, parse_any, parse_condition, parse_expr, symbol
 
@@ -1934,31 +1935,25 @@ def check_derivation_text(ex, part, text: str) -> DerivationResult:
     return checker.run(text)
 
 
-@lru_cache(maxsize=None)
-def _check_result_class():
-    from convexproof.grading.base import CheckResult
+class DerivationCheckResult(CheckResult):
+    """A CheckResult (for grade and the API) that carries the line-by-line result."""
 
-    class DerivationCheckResult(CheckResult):
-        """A CheckResult (for grade and the API) that carries the line-by-line result."""
+    def __init__(self, exercise, part, answer, status, score, feedback, note=None, method=None,
+                 derivation: DerivationResult | None = None):
+        super().__init__(exercise, part, answer, status, score, feedback, note, method)
+        self.derivation = derivation
 
-        def __init__(self, exercise, part, answer, status, score, feedback, note=None, method=None,
-                     derivation: DerivationResult | None = None):
-            super().__init__(exercise, part, answer, status, score, feedback, note, method)
-            self.derivation = derivation
+    def to_dict(self) -> dict[str, Any]:
+        if self.derivation is None:
+            return {**super().to_dict(), "lines": [], "first_error": None}
+        d = self.derivation.to_dict()
+        d["status"] = self.status
+        return d
 
-        def to_dict(self) -> dict[str, Any]:
-            if self.derivation is None:
-                return {**super().to_dict(), "lines": [], "first_error": None}
-            d = self.derivation.to_dict()
-            d["status"] = self.status
-            return d
-
-        def to_text(self) -> str:
-            if self.derivation is None:
-                return super().to_text()
-            return self.derivation.to_text()
-
-    return DerivationCheckResult
+    def to_text(self) -> str:
+        if self.derivation is None:
+            return super().to_text()
+        return self.derivation.to_text()
 
 
 def derivation_part(ex, part: str | None):
@@ -1986,13 +1981,11 @@ def check_derivation(exercise: str, text, part: str | None = None, seed: int | N
     derivation's score.  Checked in a child process under the time limit
     unless ``isolate=False``.
     """
-    from convexproof.grading.base import DEFAULT_TIMEOUT, _context, _invalid_on_error, unusable
     from convexproof.runtime.limits import run_limited
 
     ctx = _context(exercise, seed, exercises_dir)
     p = derivation_part(ctx.ex, part)
-    cls = _check_result_class()
-    result = cls(ctx.ex.id, p.name, text if isinstance(text, str) else "", "invalid", 0.0, "")
+    result = DerivationCheckResult(ctx.ex.id, p.name, text if isinstance(text, str) else "", "invalid", 0.0, "")
     result.feedback = unusable(text, "derivation") or ""
     if result.feedback:
         return result
@@ -2012,7 +2005,6 @@ def check_derivation(exercise: str, text, part: str | None = None, seed: int | N
 
 def _derivation_limited(exercise, seed, exercises_dir, part, text, timeout) -> DerivationResult:
     """The check proper (in the child process, under the cooperative deadline)."""
-    from convexproof.grading.base import _context
     from convexproof.runtime.limits import deadline
 
     ctx = _context(exercise, seed, exercises_dir)
