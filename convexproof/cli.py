@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import click
 
 from convexproof.runtime.errors import ConvexproofError
-from convexproof.runtime.limits import DEFAULT_TIMEOUT, PDF_TIMEOUT, TIMEOUT_RANGE, process_elapsed
+from convexproof.runtime.limits import DEFAULT_TIMEOUT, TIMEOUT_RANGE, process_elapsed
 
 EXERCISES_OPT = click.option(
     "--exercises", "exercises_dir", type=click.Path(file_okay=False), default=None,
@@ -160,7 +158,7 @@ def cli() -> None:
 @EXERCISES_OPT
 def list_cmd(fmt: str, exercises_dir: str | None) -> None:
     """List the exercises, one line each (id and title)."""
-    from convexproof.library import list_exercises
+    from convexproof.api import list_exercises
 
     bad: list[str] = []  # files that cannot be read: one line each on stderr, the rest is listed, exit 2
     exs = list_exercises(exercises_dir, errors=bad)
@@ -200,33 +198,9 @@ FORMAT_HELP = ("text: Unicode mathematics for a terminal (the default); md: Mark
 @EXERCISES_OPT
 def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -> None:
     """Show an exercise's statement and hints, without the solution."""
-    from convexproof.runtime.limits import run_limited, solve_timeout
+    from convexproof.api import statement_document
 
-    text = run_limited(_statement_text, exercise, fmt, seed, exercises_dir, timeout=solve_timeout(),
-                       what=f"showing {exercise}")
-    click.echo(text, nl=False)
-
-
-def _statement_text(exercise, fmt, seed, exercises_dir) -> str:  # runs in a time-limited child process
-    from convexproof.render.documents import statement_document
-    from convexproof.library import load_exercise
-
-    return statement_document(load_exercise(exercise, seed=seed, exercises_dir=exercises_dir), fmt)
-
-
-def _solution_text(exercise, fmt, seed, exercises_dir, figures_prefix=None):  # runs in a time-limited child
-    from convexproof.render.documents import solution_document
-    from convexproof.library import load_exercise
-    from convexproof.solvers import solve as run_solver
-
-    ex = load_exercise(exercise, seed=seed, exercises_dir=exercises_dir)
-    sol = run_solver(ex)
-    if figures_prefix:  # Markdown written to FILE.md: its figures as SVG files beside it
-        from convexproof.render.documents import solution_figures
-
-        files = solution_figures(sol, figures_prefix)
-        return solution_document(ex, sol, fmt), files
-    return solution_document(ex, sol, fmt)
+    click.echo(statement_document(exercise, fmt, seed, exercises_dir), nl=False)
 
 
 @cli.command()
@@ -238,19 +212,11 @@ def _solution_text(exercise, fmt, seed, exercises_dir, figures_prefix=None):  # 
 @EXERCISES_OPT
 def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercises_dir: str | None) -> None:
     """Print the worked solution of EXERCISE (every result computed by the engine)."""
-    from convexproof.runtime.limits import run_limited, solve_timeout
+    from convexproof.api import solution_document
 
-    from pathlib import Path
-
-    prefix = None
-    if fmt in ("md", "text") and output and str(output).endswith(".md") and Path(output).stem:
-        prefix = Path(output).stem
-    text = run_limited(_solution_text, exercise, fmt, seed, exercises_dir, prefix, timeout=solve_timeout(),
-                       what=f"solving {exercise}")
-    if isinstance(text, tuple):
-        text, files = text
-        for name, svg in files.items():  # the same rules as -o itself (safeio)
-            write_output(svg, str(Path(output).parent / name))
+    text, figures = solution_document(exercise, fmt, seed, exercises_dir, output=output)
+    for path, svg in figures.items():  # -o FILE.md: its figures as SVG files beside it, by the rules of -o
+        write_output(svg, path)
     write_output(text, output)
 
 
@@ -279,30 +245,11 @@ def solve(exercise: str, fmt: str, seed: int | None, output: str | None, exercis
 def handout(exercises, all_, solutions, key, fmt, seed, title, roster, hints, exam, points, allow_canonical, output,
             exercises_dir) -> None:
     """Build a handout of EXERCISES (numbered), optionally with solutions."""
-    from convexproof.render.handout import handout_document
-    from convexproof.runtime.limits import run_limited, solve_timeout
+    from convexproof.api import handout_document
 
-    if solutions is None:  # a notebook is for students: no solutions unless asked for
-        solutions = fmt != "ipynb"
-    # time limit: SOLVE_TIMEOUT per exercise variant (and pdflatex's own limit)
-    n = len(exercises) or (len(_exercise_files(exercises_dir)) if all_ else 1)
-    if roster:  # read once, with its size cap (a pipe can be read only once; /dev/zero never ends)
-        from convexproof.render.handout import read_roster
-
-        roster = read_roster(roster)
-        n *= 1 + len(roster)
-    extra = {} if fmt == "ipynb" else {"hints": hints, "exam": exam, "points": points,
-                                       "allow_canonical": allow_canonical}
-    data = run_limited(handout_document, list(exercises), all_=all_, solutions=solutions, key=key, fmt=fmt,
-                       seed=seed, title=title, roster=roster, exercises_dir=exercises_dir, **extra,
-                       timeout=solve_timeout() * max(n, 1) + (PDF_TIMEOUT if fmt == "pdf" else 0), what="the handout")
-    write_output(data, output)
-
-
-def _exercise_files(exercises_dir):
-    from convexproof.library import exercise_files
-
-    return exercise_files(exercises_dir)
+    write_output(handout_document(exercises, all_=all_, solutions=solutions, key=key, fmt=fmt, seed=seed,
+                                  title=title, roster=roster, hints=hints, exam=exam, points=points,
+                                  allow_canonical=allow_canonical, exercises_dir=exercises_dir), output)
 
 
 @cli.command()
@@ -321,12 +268,10 @@ def _exercise_files(exercises_dir):
 @EXERCISES_OPT
 def export(exercises, target, seed, roster, visibility, server_files, output, exercises_dir) -> None:
     """Export EXERCISES: Moodle XML, a Gradescope autograder zip or PrairieLearn questions."""
-    from convexproof.runtime.limits import run_limited, solve_timeout
-    from convexproof.platforms import export_for
+    from convexproof.api import export as run_export
 
-    data = run_limited(export_for, target, list(exercises), seed=seed, roster=roster, visibility=visibility,
-                       server_files=server_files, output=output, exercises_dir=exercises_dir,
-                       timeout=solve_timeout() * max(len(exercises), 1), what="the export")
+    data = run_export(target, exercises, seed=seed, roster=roster, visibility=visibility, server_files=server_files,
+                      output=output, exercises_dir=exercises_dir)
     if data is not None:
         write_output(data, output)
 
@@ -377,19 +322,18 @@ def _split_names(values) -> list[str] | None:
 @OUTPUT_OPT
 def prove(expr, wrt, where, fmt, timeout, shapes, output) -> None:
     """Decide whether EXPR is convex: a proof, a verified witness, or 'unknown'."""
-    from convexproof.render.proof import report_command
+    _emit(*_proof_document("prove", expr, wrt, where, None, shapes, fmt, timeout), output)
 
-    if shapes:  # issue #11: a vector formula, decided for every value of the data
-        from convexproof.engine.vector import report_vector
 
-        _emit(*report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
-                             timeout=timeout), output)
-        return
-    # parsing, analysis and rendering all run in one child under the time limit and memory cap
+def _proof_document(kind, expr, wrt, where, penalty, shapes, fmt, timeout) -> tuple[str, str | None]:
+    """prove and regularize: parsing, analysis and rendering run in one child under the time limit and
+    memory cap (with --shape: issue #11, a vector formula decided for every value of the data)."""
+    from convexproof.api import proof_document
+
     global _FAST_EXIT
-    _FAST_EXIT = True
-    _emit(*report_command("prove", expr, wrt=_split_names(wrt), where=list(where), fmt=fmt, timeout=timeout,
-                          spent=_spent()), output)
+    _FAST_EXIT = not shapes
+    return proof_document(kind, expr, wrt=_split_names(wrt), where=list(where), penalty=penalty,
+                          shapes=list(shapes), fmt=fmt, timeout=timeout, spent=_spent())
 
 
 def _emit(text: str, note: str | None, output) -> None:
@@ -414,22 +358,9 @@ def _emit(text: str, note: str | None, output) -> None:
 @OUTPUT_OPT
 def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
     """The smallest lam >= 0 making EXPR + penalty convex, with the steps."""
-    from convexproof.render.proof import report_command
-
-    if shapes:  # issue #11: the minimal L2 shift in vector form
-        from convexproof.engine.vector import report_vector
-
-        if penalty is not None:
-            raise click.UsageError("--penalty is not available with --shape (the penalty is lam*norm(w)**2)")
-        _emit(*report_vector(expr, wrt=_split_names(wrt), where=list(where), shapes=list(shapes), fmt=fmt,
-                             timeout=timeout, kind="regularize"), output)
-        return
-
-    # the penalty's simplify, the analysis and rendering all run in one child under the limits
-    global _FAST_EXIT
-    _FAST_EXIT = True
-    _emit(*report_command("regularize", expr, wrt=_split_names(wrt), where=list(where), penalty=penalty, fmt=fmt,
-                          timeout=timeout, spent=_spent()), output)
+    if shapes and penalty is not None:
+        raise click.UsageError("--penalty is not available with --shape (the penalty is lam*norm(w)**2)")
+    _emit(*_proof_document("regularize", expr, wrt, where, penalty, shapes, fmt, timeout), output)
 
 
 # ------------------------------------------------------------------ grading
@@ -446,7 +377,7 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
 @EXERCISES_OPT
 def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_dir) -> None:
     """Check one answer. Exit 0 correct, 1 incorrect or undecided (a teacher reviews it), 2 invalid."""
-    from convexproof.grading.checking import check as run_check
+    from convexproof.api import check as run_check
 
     if derivation_file is not None or answer is None:
         from convexproof.grading.derivation import cli_check
@@ -482,15 +413,15 @@ def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_
 @EXERCISES_OPT
 def grade(answers_file, fmt, summary, jobs, output, exercises_dir) -> None:
     """Grade a CSV of answers; bad rows are reported as invalid, never abort."""
-    from convexproof.grading.grade import grade_file
+    from convexproof.api import grade_document
 
     fmt = fmt or ("text" if summary else "csv")
     if not summary and fmt in ("text", "latex", "pdf"):
         raise click.UsageError(f"--format {fmt} is for --summary; the rows are csv, json or md")
     if summary and fmt == "csv":
         raise click.UsageError("--summary is text, md, json, latex or pdf")
-    write_output(grade_file(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir, summary=summary,
-                            on_summary=lambda text: click.echo(text, err=True)), output)
+    write_output(grade_document(answers_file, fmt=fmt, jobs=jobs, exercises_dir=exercises_dir, summary=summary,
+                                on_summary=lambda text: click.echo(text, err=True)), output)
 
 
 # --------------------------------------------------------------------- main

@@ -719,11 +719,11 @@ def timed_out_result(problem: Problem | None, expr, wrt, message: str) -> ProofR
     return res
 
 
-def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT, shapes=None) -> ProofResult:
+def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT) -> ProofResult:
     """Decide whether ``expr`` is convex in ``wrt`` on the domain given by ``where``.
 
-    With ``shapes`` (e.g. ``{"X": ("n", "d"), "w": ("d",)}``) the formula is a vector formula, decided for
-    every value of the data by :mod:`convexproof.engine.vector`.
+    (A vector formula with ``shapes`` is :func:`convexproof.engine.vector.prove_isolated`;
+    :func:`convexproof.api.prove` chooses between the two.)
 
     Returns a :class:`ProofResult`; never raises for mathematical reasons (bad
     input raises :class:`ConvexproofError`).  Everything, reading the problem
@@ -734,10 +734,6 @@ def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT, shapes=Non
     timeout = float(timeout)
     if not (timeout > 0):
         raise ConvexproofError("the timeout must be a positive number of seconds")
-    if shapes:  # issue #11: vectors and matrices, data as symbols
-        from convexproof.engine.vector import prove_isolated
-
-        return prove_isolated(expr, wrt, where, shapes, timeout)
     _preimport()
     try:
         return run_isolated(_prove_child, (expr, wrt, where, timeout), timeout=timeout, grace=GRACE)

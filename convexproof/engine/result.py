@@ -7,6 +7,7 @@ from typing import Any
 
 import sympy as sp
 
+from convexproof.runtime.display import Displayable
 from convexproof.steps import Step, to_jsonable
 
 
@@ -39,7 +40,7 @@ def witness_to_dict(w: dict | None) -> dict | None:
 
 
 @dataclass
-class ProofResult:
+class ProofResult(Displayable):  # shown in Jupyter as its proof document (convexproof.api)
     expr: sp.Expr
     variables: tuple
     parameters: tuple = ()
@@ -93,7 +94,7 @@ class ProofResult:
 
 
 @dataclass
-class RegularizeResult:
+class RegularizeResult(Displayable):
     expr: sp.Expr
     penalty: sp.Expr
     variables: tuple

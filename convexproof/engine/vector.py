@@ -1188,10 +1188,10 @@ def _witness_step(w: dict, text_: str):
 def _search(an: Analysis, f, var, shp, problem, res: VectorProofResult, terms) -> None:
     """Not proved convex: look for a verified witness on small instances."""
     wit = find_instance_witness(an, f, var, shp, problem)
-    from convexproof.engine.vector_check import _params_of
+    from convexproof.engine.vector_expr import params_of
 
     curved = [t for t in terms if t.kind != "affine"]
-    depends = any(_params_of(t.node) & set(problem.parameters) for t in curved)
+    depends = any(params_of(t.node) & set(problem.parameters) for t in curved)
     if wit is not None and wit.get("params") and depends:
         # a counterexample for some parameter values says nothing about the others: no verdict
         from convexproof.render.mathtext import unicode as u
@@ -1367,7 +1367,8 @@ class VectorRegularizeResult(RegularizeResult):
 
         number = self.lam_min is not None and not isinstance(self.lam_min, Node)
         return to_jsonable({
-            "expr": text(self.expr), "penalty": text(self.penalty),
+            "expr": text(self.expr) if isinstance(self.expr, Node) else str(self.expr),
+            "penalty": None if self.penalty is None else text(self.penalty),
             "variables": [str(v) for v in self.variables], "domain": [sp.sstr(c) for c in self.domain],
             "lam_min": None if self.lam_min is None else (sp.sstr(self.lam_min) if number else str(self.lam_min)),
             "lam_min_approx": float(sp.N(self.lam_min)) if number else None,
@@ -1392,7 +1393,8 @@ __all__ = ["prove_vector", "regularize_vector", "VectorProofResult", "scalarise"
 
 
 # =================================================================== limited runs
-def _timed_out(expr, wrt, shapes, message: str) -> VectorProofResult:
+def timed_out_vector(expr, wrt, shapes, message: str) -> VectorProofResult:
+    """The "unknown" result of a vector analysis stopped at its time limit."""
     res = VectorProofResult(expr=str(expr), variables=tuple(str(v) for v in ([wrt] if isinstance(wrt, str) else
                                                                               list(wrt or []))), timed_out=True)
     res.steps = [CvxConclusion("unknown", f"{message}; no verdict")]
@@ -1408,34 +1410,17 @@ def prove_isolated(expr, wrt, where, shapes, timeout: float) -> VectorProofResul
         return run_isolated(prove_vector, (expr, wrt, where, shapes, max(timeout * 0.9 - 0.05, 0.05)),
                             timeout=timeout, grace=DEFAULTS["grace"])
     except AnalysisTimeout as exc:
-        return _timed_out(expr, wrt, shapes, str(exc))
+        return timed_out_vector(expr, wrt, shapes, str(exc))
 
 
-def _report_child(expr, wrt, where, shapes, fmt, timeout, kind="prove") -> str:
-    from convexproof.runtime.limits import DEFAULTS
-    from convexproof.render.proof import proof_document
+def regularize_isolated(expr, wrt, where, shapes, timeout: float):
+    """:func:`regularize_vector` in a child process killed at the time limit (the result is then "unknown")."""
+    from convexproof.runtime.limits import DEFAULTS, run_isolated
 
-    if kind == "regularize":
-        result = regularize_vector(expr, wrt, where, shapes, timeout * DEFAULTS["analysis_share"])
-    else:
-        result = prove_vector(expr, wrt, where, shapes, timeout * DEFAULTS["analysis_share"])
-    return proof_document(result, fmt)
-
-
-def report_vector(expr, *, wrt=None, where=(), shapes=None, fmt: str = "md", timeout: float | None = None,
-                  kind: str = "prove"):
-    """``convexproof prove --shape ...``: (document, note for stderr or None), all in one limited child."""
-    from convexproof.runtime.limits import DEFAULT_TIMEOUT, DEFAULTS
-    from convexproof.runtime.limits import run_isolated
-    from convexproof.render.proof import proof_document
-
-    if fmt not in ("md", "text", "latex", "tex", "json"):
-        raise ConvexproofError(f"unknown format {fmt!r}; use text, md, latex or json")
-    timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
-    if not timeout > 0:
-        raise ConvexproofError("the timeout must be a positive number of seconds")
     try:
-        return run_isolated(_report_child, (expr, wrt, where, shapes, fmt, timeout, kind), timeout=timeout,
-                            grace=DEFAULTS["grace"]), None
+        return run_isolated(regularize_vector, (expr, wrt, where, shapes, max(timeout * 0.9 - 0.05, 0.05)),
+                            timeout=timeout, grace=DEFAULTS["grace"])
     except AnalysisTimeout as exc:
-        return proof_document(_timed_out(expr, wrt, shapes, str(exc)), fmt), "the analysis ran over its time limit"
+        unknown = timed_out_vector(expr, wrt, shapes, str(exc))  # the formula was not read: no penalty node
+        return VectorRegularizeResult(expr=unknown.expr, penalty=None, variables=unknown.variables, timed_out=True,
+                                      steps=unknown.steps)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from convexproof.runtime.errors import ParseError
-from convexproof.engine.vector_expr import Add, Const, Eye, MatMul, Node, Scale, Sym, Tr, read_shapes, read_vector, text
+from convexproof.engine.vector_expr import (Add, Const, Eye, MatMul, Node, Scale, Sym, Tr, params_of, read_shapes, read_vector,
+                                            text)
 
 
 class _Opaque(Exception):
@@ -99,7 +100,7 @@ def check_matrix_expression(answer: str, correct: Node, shapes, wrt: str, subs: 
         pass
     rng = random.Random(5)
     dims = dimension_symbols(shp)
-    pnames = sorted({s for s in params} | {str(s) for s in _params_of(correct)})
+    pnames = sorted({s for s in params} | {str(s) for s in params_of(correct)})
     for trial in range(6):
         sizes = {s: 1 + (trial + i) % 3 for i, s in enumerate(dims)}
         data = random_data(shp, wrt, sizes, rng)
@@ -130,24 +131,6 @@ def check_matrix_expression(answer: str, correct: Node, shapes, wrt: str, subs: 
 def _same(a: dict, b: dict) -> bool:
     keys = set(a) | set(b)
     return all(sp.simplify(sp.sympify(a.get(k, 0)) - sp.sympify(b.get(k, 0))) == 0 for k in keys)
-
-
-def _params_of(n: Node) -> set:
-    out = set()
-    stack = [n]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, Const):
-            out |= x.value.free_symbols
-        if isinstance(x, Scale):
-            out |= sp.sympify(x.c).free_symbols
-        for name in ("a", "b"):
-            v = getattr(x, name, None)
-            if isinstance(v, Node):
-                stack.append(v)
-        if isinstance(x, Add):
-            stack.extend(x.terms)
-    return out
 
 
 def substitute_params(n: Node, subs: dict) -> Node:

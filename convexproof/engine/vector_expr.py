@@ -283,6 +283,25 @@ def children(n: Node) -> list:
     return out
 
 
+def params_of(n: Node) -> set:
+    """The parameters (free symbols of constants and scale factors) a node tree depends on."""
+    out = set()
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Const):
+            out |= x.value.free_symbols
+        if isinstance(x, Scale):
+            out |= sp.sympify(x.c).free_symbols
+        for name in ("a", "b"):
+            v = getattr(x, name, None)
+            if isinstance(v, Node):
+                stack.append(v)
+        if isinstance(x, Add):
+            stack.extend(x.terms)
+    return out
+
+
 def scale(c, a: Node) -> Node:
     c = sp.sympify(c)
     if c == 0:

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from convexproof.runtime.display import Displayable
 from convexproof.runtime.errors import AnalysisTimeout, ConvexproofError, ExerciseError
 from convexproof.runtime.limits import CHECK_TIMEOUT as DEFAULT_TIMEOUT  # seconds for one answer (limits.DEFAULTS)
 
 
 @dataclass
-class CheckResult:
+class CheckResult(Displayable):  # shown in Jupyter as its feedback (convexproof.api)
     exercise: str
     part: str
     answer: str

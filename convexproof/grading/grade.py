@@ -454,7 +454,7 @@ def _worker_init(parent_pid: int) -> None:
 def _parallel(keys: list[tuple], jobs: int, exercises_dir, timeout: float) -> dict[tuple, dict]:
     import multiprocessing as mp
 
-    from convexproof import check as _check_module  # noqa: F401 - imported once here, inherited by forked workers
+    from convexproof.grading import checking as _check_module  # noqa: F401 - imported once here, inherited by forked workers
     from convexproof.solvers import known_kinds
 
     known_kinds()  # the solver modules too

@@ -14,155 +14,18 @@ import os
 import random
 import re
 import tomllib
-from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
+from convexproof.library.exercise import (  # noqa: F401 - the exercise's data types, re-exported
+    _REF_RE, PART_TYPES, SOLVER_NAME_FIELDS, Exercise, Mistake, Param, Part, SelfTest, _parse_any_cached,
+)
 from convexproof.runtime.errors import ConvexproofError, ExerciseError
 from convexproof.runtime.resources import data_dir
 
-PART_TYPES = ("number", "expression", "verdict", "condition", "point", "matrix", "text", "derivation",
-              "matrix_expression")
 MAX_FILE_BYTES = 200_000
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_REF_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-@dataclass
-class Part:
-    name: str
-    type: str
-    default: bool = False
-    tolerance: float = 1e-9
-    accept: list[str] = field(default_factory=list)  # verdict words accepted as correct
-    reject: list[str] = field(default_factory=list)  # verdict words known to be wrong
-    accept_condition: bool = False  # "minimal λ" parts: "λ ≥ 3" also correct
-    variables: list[str] = field(default_factory=list)  # names an answer may use
-    assume: list[str] = field(default_factory=list)  # domain, e.g. "0 < p < 1"
-    description: str = ""
-    # derivation parts (see convexproof/derivation.py and docs/exercise-format.md)
-    functions: list[str] = field(default_factory=list)  # the functions a derivation may define
-    parameter: str | None = None  # the parameter a derivation's conditions are about (lam)
-    extremum: str = "min"  # "λ* = v" is the smallest (min) or largest (max) value allowed
-    carry_forward: float = 0.5  # credit for a step that follows from an earlier wrong line
-    points: float = 1.0  # the part's weight in a total (grade, Gradescope, PrairieLearn)
-    follows: str = ""  # the part this one is computed from: judged against the student's own answer there (ECF)
-    model: str = ""  # the model derivation (selftest checks that it has no wrong line)
-
-
-@dataclass
-class Mistake:
-    part: str
-    answer: str  # formula (may use parameters) or verdict word
-    note: str  # short code, e.g. "slip-f2-at-0"
-    feedback: str  # prose; {name} refers to math entries and parameters
-    score: float = 0.0  # partial credit for this mistake, a fraction of the part's points (WeBWorK AnswerHints)
-
-
-@dataclass
-class SelfTest:
-    part: str
-    answer: str
-    expect: str  # "correct" | "incorrect" | "invalid"
-    note: str | None = None
-
-
-@dataclass
-class Param:
-    name: str
-    default: Fraction
-    choices: list[Fraction]
-
-
-@dataclass
-class Exercise:
-    """An exercise file, validated.  ``values`` holds the parameters of this variant."""
-
-    id: str
-    title: str
-    path: Path
-    tags: list[str]
-    statement: str
-    hints: list[str]
-    solver: dict[str, Any]
-    params: dict[str, Param]
-    parts: dict[str, Part]
-    mistakes: list[Mistake]
-    selftests: list[SelfTest]
-    math: dict[str, str]
-    seed: int | None = None
-    values: dict[str, Fraction] = field(default_factory=dict)
-
-    @property
-    def default_part(self) -> Part:
-        for p in self.parts.values():
-            if p.default:
-                return p
-        return next(iter(self.parts.values()))
-
-    def part(self, name: str | None) -> Part:
-        if name is None:
-            return self.default_part
-        if name not in self.parts:
-            raise ExerciseError(f"exercise {self.id} has no part {name!r}; parts: {', '.join(self.parts)}")
-        return self.parts[name]
-
-    def subs(self) -> dict:
-        """SymPy substitution mapping parameter symbols to this variant's values."""
-        import sympy as sp
-
-        from convexproof.parse import symbol
-
-        return {symbol(k): sp.Rational(v.numerator, v.denominator) for k, v in self.values.items()}
-
-    def formula(self, text: str, *, where: str = "formula"):
-        """Parse a formula of this exercise file and substitute the parameters."""
-        try:
-            value = _parse_any_cached(text)
-        except ConvexproofError as exc:
-            raise ExerciseError(f"{self.path.name}: {where}: {exc}") from None
-        if not self.values:
-            return value
-        from convexproof.parse.substitute import substitute  # the parser's caps hold for the parameter values put in
-
-        try:
-            return substitute(value, self.subs())
-        except ConvexproofError as exc:
-            raise ExerciseError(f"{self.path.name}: {where}: {exc}") from None
-
-    def math_entry(self, name: str):
-        if name in self.math:
-            return self.formula(self.math[name], where=f"math.{name}")
-        if name in self.values:
-            import sympy as sp
-
-            v = self.values[name]
-            return sp.Rational(v.numerator, v.denominator)
-        raise ExerciseError(f"{self.path.name}: unknown reference {{{name}}}")
-
-    def prose_segments(self, text: str) -> list[tuple[str, Any]]:
-        """Split prose at ``{name}`` references: [("text", str) | ("math", sympy)]."""
-        out: list[tuple[str, Any]] = []
-        pos = 0
-        for m in _REF_RE.finditer(text):
-            if m.start() > pos:
-                out.append(("text", text[pos:m.start()]))
-            out.append(("math", self.math_entry(m.group(1))))
-            pos = m.end()
-        if pos < len(text):
-            out.append(("text", text[pos:]))
-        return out
-
-
-@lru_cache(maxsize=2048)
-def _parse_any_cached(text: str):
-    """parse_any for exercise-file formulas; SymPy objects are immutable, so sharing them is safe."""
-    from convexproof.parse import parse_any
-
-    return parse_any(text)
 
 
 # --------------------------------------------------------------------------
@@ -351,8 +214,6 @@ def _bounded(r: _Reader, v: float, fld: str, lo: float, hi: float) -> float:
     return float(v)
 
 
-# [solver] inputs holding a variable or parameter name rather than a formula
-SOLVER_NAME_FIELDS = ("variable", "var", "parameter", "data", "name")
 
 
 def _check_solver_input(r: _Reader, fld: str, v, *, is_name: bool = False, depth: int = 0) -> None:

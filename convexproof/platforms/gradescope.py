@@ -62,7 +62,7 @@ def _exercises(exercise_ids, exercises_dir) -> list:
 
 def answers_template(exercises) -> str:
     """The answers file a student fills in: one table per exercise, one entry per part (no answers in it)."""
-    from convexproof.platforms import MULTILINE_TYPES, prose_text
+    from convexproof.platforms.common import MULTILINE_TYPES, prose_text
 
     out = ["# convexproof answers file: fill in every `answer`, keep the rest as it is, and upload this file",
            "# (named answers.toml) to Gradescope.  Type formulas as in `convexproof check`: 3/2, 12x^2 - 6 + 2lam,",
@@ -87,8 +87,8 @@ def _one_line(text: str) -> str:
 
 
 def _config(exercises, seed, students, visibility) -> dict[str, Any]:
-    from convexproof import __version__
-    from convexproof.platforms import part_points
+    from convexproof.runtime.resources import VERSION as __version__
+    from convexproof.platforms.common import part_points
 
     return {
         "format": 1,
@@ -120,8 +120,8 @@ def _fallback_results(config: dict) -> dict[str, Any]:
 
 
 def _dist_pyproject() -> str:
-    from convexproof import __version__
-    from convexproof.platforms import runtime_requirements
+    from convexproof.runtime.resources import VERSION as __version__
+    from convexproof.platforms.common import runtime_requirements
 
     deps = ", ".join(json.dumps(r) for r in runtime_requirements())
     return (_TEMPLATES / "dist_pyproject.toml").read_text(encoding="utf-8").replace(
@@ -131,9 +131,9 @@ def _dist_pyproject() -> str:
 def build_autograder(exercise_ids, seed: int | None = None, roster=None, visibility: str = "visible",
                      exercises_dir=None) -> bytes:
     """The autograder zip (bytes) for ``exercise_ids``; see the module docstring."""
-    from convexproof.render.handout import read_roster
+    from convexproof.library.roster import read_roster
     from convexproof.library import instantiate
-    from convexproof.platforms import ensure_solvable, exercise_file, package_files, runtime_requirements
+    from convexproof.platforms.common import ensure_solvable, exercise_file, package_files, runtime_requirements
 
     if visibility not in VISIBILITIES:
         raise ConvexproofError(f"unknown visibility {str(visibility)[:30]!r}; use one of {', '.join(VISIBILITIES)}")
@@ -277,7 +277,7 @@ def _entries(data: dict, config: dict) -> tuple[dict, list[str]]:
 
 def _student_seed(root: Path, students: list[str]) -> tuple[int | None, str | None]:
     """The roster seed of the submitter (Gradescope's submission_metadata.json), else a message."""
-    from convexproof.render.handout import roster_seed
+    from convexproof.library.roster import roster_seed
 
     try:
         meta = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
@@ -299,7 +299,7 @@ def _student_seed(root: Path, students: list[str]) -> tuple[int | None, str | No
 def grade_submission(root: Path, config: dict) -> dict[str, Any]:
     """results.json for the submission under ``root`` (never raises for a bad submission)."""
     from convexproof.library import load_exercise
-    from convexproof.platforms import feedback_text, grade_part
+    from convexproof.platforms.common import feedback_text, grade_part
 
     source = root / "source"
     exercises_dir = source / "exercises" if (source / "exercises").is_dir() else None

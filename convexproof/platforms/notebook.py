@@ -41,7 +41,7 @@ def _md_prose(ex, text: str) -> str:
 
 def feedback_markdown(result) -> str:
     """The feedback of a :class:`~convexproof.grading.checking.CheckResult` as Markdown with math (for a notebook)."""
-    from convexproof.platforms import read_as_latex
+    from convexproof.platforms.common import read_as_latex
 
     status = getattr(result, "status", "invalid")
     head = {"correct": "**correct** ✓", "incorrect": "**incorrect**", "invalid": "**could not read your answer**",
@@ -61,6 +61,31 @@ def feedback_markdown(result) -> str:
     elif result.feedback:
         lines.append(md_escape(result.feedback))
     return "\n\n".join(lines)
+
+
+def feedback_latex(result) -> str:
+    """The same feedback as :func:`feedback_markdown`, as a LaTeX body (no preamble): Jupyter's
+    ``_repr_latex_`` of a check result, and what nbconvert puts in a PDF."""
+    from convexproof.platforms.common import read_as_latex
+    from convexproof.render import tex_escape
+
+    status = getattr(result, "status", "invalid")
+    head = {"correct": "correct", "incorrect": "incorrect", "invalid": "could not read your answer",
+            "undecided": "undecided: this answer could not be decided automatically; your teacher will review it"
+            }.get(status, str(status))
+    note = getattr(result, "note", None)
+    lines = [f"{tex_escape(result.exercise)}, part \\texttt{{{tex_escape(result.part)}}}: \\textbf{{{tex_escape(head)}}}"
+             + (f" (\\texttt{{{tex_escape(note)}}})" if note else "")]
+    derivation = getattr(result, "derivation", None)
+    if status != "invalid" and derivation is None:
+        shown = read_as_latex(result.answer)
+        if shown:
+            lines.append(f"Your answer, read as: ${shown}$")
+    if result.feedback:
+        lines.append(tex_escape(result.feedback))
+    if derivation is not None and hasattr(derivation, "to_text"):  # line by line, as the checker marked it
+        lines.append("\\\\\n".join(tex_escape(line) for line in derivation.to_text().strip().splitlines()))
+    return "\n\n".join(lines) + "\n"
 
 
 def _cell_meta(role: str, exercise: str | None = None, part: str | None = None) -> dict:
@@ -86,7 +111,7 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
     except ImportError:
         raise ConvexproofError("writing notebooks needs nbformat: pip install nbformat") from None
     from convexproof.library import exercise_files, load_exercise
-    from convexproof.platforms import MULTILINE_TYPES
+    from convexproof.platforms.common import MULTILINE_TYPES
 
     if roster is not None:
         raise ConvexproofError("--roster is not available for notebooks; use --seed for one variant")

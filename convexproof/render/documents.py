@@ -12,6 +12,7 @@ compiled as a template.
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -249,18 +250,13 @@ def sp_symbol(name: str):
 
 def solution_figures(solution, prefix: str) -> dict[str, str]:
     """Name the figures a solution places (``prefix-fig1.svg`` ...) and return their SVG files."""
-    from convexproof.solvers.teach import FigureStep
-    from convexproof.steps import walk
-
     files: dict[str, str] = {}
-    for st in solution.steps:
-        for s in walk(st):
-            if isinstance(s, FigureStep):
-                name = f"{prefix}-fig{len(files) + 1}.svg"
-                svg = figure_svg(s.figure)
-                if svg:
-                    s.figure.svg_name = name
-                    files[name] = svg
+    for s in figure_steps(solution.steps):
+        name = f"{prefix}-fig{len(files) + 1}.svg"
+        svg = figure_svg(s.figure)
+        if svg:
+            s.figure.svg_name = name
+            files[name] = svg
     return files
 
 
@@ -290,10 +286,56 @@ def trailing_figures(solution) -> list:
     """The solution's figures that its steps do not already place where they are discussed."""
     if not solution.figures:
         return []
-    from convexproof.solvers.teach import placed_figures
-
-    placed = placed_figures(solution.steps)
+    placed = {id(s.figure) for s in figure_steps(solution.steps)}
     return [f for f in solution.figures if id(f) not in placed]
+
+
+def figure_steps(steps) -> list:
+    """The steps of a tree that place a figure (kind ``figure_step``, :class:`convexproof.solvers.teach.FigureStep`)
+    where the text discusses it; documents do not repeat those figures at the end."""
+    from convexproof.steps import walk
+
+    return [s for st in steps for s in walk(st) if s.kind == "figure_step"]
+
+
+def latex_body(document: str) -> str:
+    """The body of a standalone LaTeX document (between ``\\begin{document}`` and ``\\end{document}``,
+    without ``\\maketitle``): what Jupyter's ``_repr_latex_`` and nbconvert take, no preamble."""
+    start, end = document.find("\\begin{document}"), document.rfind("\\end{document}")
+    if start < 0 or end < start:
+        return document
+    body = document[start + len("\\begin{document}"):end].replace("\\maketitle", "")
+    for name, n_args, definition in _NEWCOMMAND.findall(document[:start]):  # the preamble's own macros, expanded
+        body = _expand_macro(body, name, int(n_args or 0), definition)
+    return body.strip() + "\n"
+
+
+_NEWCOMMAND = re.compile(r"\\newcommand\{(\\[A-Za-z]+)\}(?:\[([01])\])?\{((?:[^{}]|\{[^{}]*\})*)\}")
+
+
+def _expand_macro(body: str, name: str, n_args: int, definition: str) -> str:
+    """``\\name{arg}`` (one argument in balanced braces, or none) replaced by its definition."""
+    out, pos = [], 0
+    pattern = re.compile(re.escape(name) + r"(?![A-Za-z])")
+    while (m := pattern.search(body, pos)) is not None:
+        out.append(body[pos:m.start()])
+        pos = m.end()
+        if n_args == 0:
+            out.append(definition)
+            continue
+        if pos >= len(body) or body[pos] != "{":
+            out.append(m.group())
+            continue
+        depth, i = 0, pos
+        while i < len(body):
+            depth += {"{": 1, "}": -1}.get(body[i], 0) if body[i - 1:i] != "\\" else 0
+            if depth == 0:
+                break
+            i += 1
+        out.append(definition.replace("#1", body[pos + 1:i]))
+        pos = i + 1
+    out.append(body[pos:])
+    return "".join(out)
 
 
 def tidy_markdown(text: str) -> str:

@@ -279,3 +279,31 @@ def _short_document(kind: str, info: dict, message: str, fmt: str) -> str:
                            condition=info.get("condition"), modulus=info.get("modulus"),
                            modulus_tight=info.get("modulus_tight"), witness=_witness_ctx(info.get("witness")),
                            lam_min=lam_min)
+
+
+# ------------------------------------------------- the vector command, limited
+def _vector_child(expr, wrt, where, shapes, fmt, timeout, kind="prove") -> str:  # runs in the limited child
+    from convexproof.engine.vector import prove_vector, regularize_vector
+    from convexproof.runtime.limits import DEFAULTS
+
+    analyse = regularize_vector if kind == "regularize" else prove_vector
+    return proof_document(analyse(expr, wrt, where, shapes, timeout * DEFAULTS["analysis_share"]), fmt)
+
+
+def report_vector(expr, *, wrt=None, where=(), shapes=None, fmt: str = "md", timeout: float | None = None,
+                  kind: str = "prove") -> tuple[str, str | None]:
+    """``convexproof prove --shape ...``: (document, note for stderr or None), all in one limited child."""
+    from convexproof.engine.vector import timed_out_vector
+    from convexproof.runtime.limits import DEFAULT_TIMEOUT, DEFAULTS, run_isolated
+
+    if fmt not in ("json", *_TFMT):
+        raise ConvexproofError(f"unknown format {fmt!r}; use text, md, latex or json")
+    timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
+    if not timeout > 0:
+        raise ConvexproofError("the timeout must be a positive number of seconds")
+    try:
+        return run_isolated(_vector_child, (expr, wrt, where, shapes, fmt, timeout, kind), timeout=timeout,
+                            grace=DEFAULTS["grace"]), None
+    except AnalysisTimeout as exc:
+        return (proof_document(timed_out_vector(expr, wrt, shapes, str(exc)), fmt),
+                "the analysis ran over its time limit")

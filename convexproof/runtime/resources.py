@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+VERSION = "0.1.0"  # convexproof.__version__ (and pyproject.toml's version); here so that any layer can read it
+
 _HERE = Path(__file__).resolve().parent.parent  # the convexproof package
 
 
