@@ -71,6 +71,18 @@ def _param_free_curvature(problem: Problem, hessian_outcome) -> Outcome | None:
         out.steps.append(CvxSign(sp.Tuple(*problem.parameters), "", "the curvature does not involve the "
                                  "parameters, so the conclusion holds for every value of them"))
     elif out.convex is False and out.witness is not None:
+        from convexproof.engine.domain import sample_point
+        from convexproof.engine.witness import chord_gap
+
+        # the witness at one parameter value (any value works): its chord values are then numbers
+        pv = {p: sample_point(problem.interval(p)) for p in problem.parameters}
+        w = dict(out.witness)
+        w["params"] = pv
+        if w.get("chord"):
+            ch = dict(w["chord"])
+            ch["lhs"], ch["rhs"] = chord_gap(problem.expr.xreplace(pv), vs, ch["a"], ch["b"], ch["t"])
+            w["chord"] = ch
+        out.witness = w
         out.steps.append(CvxSign(sp.Tuple(*problem.parameters), "", "the curvature does not involve the "
                                  "parameters, so the witness works for every value of them"))
     return out
