@@ -276,6 +276,11 @@ class VerdictChecker(PartChecker):
             if f.free_symbols <= set(xs):
                 return f, [x for x in xs if x in f.free_symbols] or xs
             return None, ()
+        own = self.facts.get("functions")  # the solver's part -> function table (solvers.toolkit.subjects)
+        xs = list(self.facts.get("variables") or [])
+        if isinstance(own, dict) and isinstance(own.get(self.part.name), sp.Expr) and xs \
+                and set(xs) & own[self.part.name].free_symbols:
+            return own[self.part.name], xs  # other symbols are the exercise's parameters (where/assume)
         f = self.facts.get("function")
         xs = self.facts.get("variables") or ([self.facts["variable"]] if "variable" in self.facts else [])
         if isinstance(f, sp.Expr) and xs and len(verdict_parts) == 1 and set(xs) & f.free_symbols:
@@ -294,6 +299,9 @@ class VerdictChecker(PartChecker):
                 return [parse_condition(table[key])]
             except ConvexproofError:
                 return []
+        own = self.facts.get("domains")  # the solver's part -> conditions table (solvers.toolkit.subjects)
+        if isinstance(own, dict) and isinstance(own.get(self.part.name), (list, tuple)):
+            return [c for c in own[self.part.name] if isinstance(c, sp.Basic)]
         return []
 
     def verdict_feedback(self, word: str) -> str:

@@ -25,12 +25,13 @@ import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
 from convexproof.render.mathtext import unicode as U
-from convexproof.steps import Answer, Claim, Equation, Paragraph, Section
+from convexproof.steps import Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.onevar import box, can_vanish, factor_sign
 from convexproof.solvers.common import CurvatureWitness, Minimum, Prose, SignArgument
-from convexproof.solvers.toolkit import chord_witness, deriv, fn, function_name, inputs, numeric, relation
+from convexproof.solvers.toolkit import (
+    chord_witness, deriv, fn, function_name, inputs, numeric, relation, subjects)
 
 _SIGN_PRODUCT = {("pos", "pos"): "pos", ("pos", "nonneg"): "nonneg", ("nonneg", "nonneg"): "nonneg",
                  ("pos", "neg"): "neg", ("pos", "nonpos"): "nonpos", ("neg", "neg"): "pos",
@@ -215,7 +216,7 @@ def second_derivative_convexity(ex) -> Solution:
                    *([", for every label with "] + [c for c in where][1:2] if len(where) > 1 else []), ".")
     steps.insert(0, top)
     facts = {"function": f, "variable": x, "first_derivative": d1, "second_derivative": d2,
-             "where": where, "verdict": verdict}
+             "where": where, "verdict": verdict, **subjects({"verdict": f}, [x], {"verdict": where})}
     return Solution(ex, steps, answers, [], facts)
 
 

@@ -31,7 +31,7 @@ from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector, leading_minors as principal_minors
 from convexproof.engine.onevar import jensen_witness
 from convexproof.solvers.toolkit import (
-    E, P, fn_at, formula, formula_of, join_list, named, names_field, want
+    E, P, fn_at, formula, formula_of, join_list, named, names_field, subjects, want
 )
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.solvers.univariate import _split_label, _table, plot_range
@@ -139,6 +139,7 @@ def solve_hessian_test(ex) -> Solution:
     names = _table(ex, "names_text")
     steps, answers, figures = [], {}, []
     summary: list = []
+    own = {}  # each verdict part's function, for computed feedback
     for name, text in functions.items():
         f = formula_of(ex, text, f"solver.functions.{name}")
         if f.free_symbols - set(xs):
@@ -160,6 +161,7 @@ def solve_hessian_test(ex) -> Solution:
         steps.append(part(tag, title, facts["lead"], body))
         summary += (["; "] if summary else []) + ([f"({tag}) "] if tag else []) + facts["short"]
         answers[f"verdict_{name}"] = facts["verdict"]
+        own[f"verdict_{name}"] = f
         answers[f"hessian_{name}"] = facts["H"]
         answers[f"eigenvalues_{name}"] = eig_point(facts["eigenvalues"])
         answers[f"min_eigenvalue_{name}"] = facts["eigenvalues"][0]
@@ -172,7 +174,8 @@ def solve_hessian_test(ex) -> Solution:
             if tag and p.endswith("_" + name):
                 part_sections[p] = f"({tag})"
     return Solution(ex, [lead(*summary, "."), *steps], ans, facts={"figures_in_place": figures,
-                                                                    "part_sections": part_sections})
+                                                                    "part_sections": part_sections,
+                                                                    **subjects(own, xs)})
 
 
 @register("matrix_definiteness")

@@ -22,7 +22,7 @@ from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector
 from convexproof.engine.onevar import jensen_witness
 from convexproof.solvers.toolkit import (
-    E, P, approx_value, fn_at, formula, join_list, named, names_field, want
+    E, P, approx_value, fn_at, formula, join_list, named, names_field, subjects, want
 )
 from convexproof.solvers.hessian import contour_figure
 from convexproof.solvers.teach import figure, lead, part
@@ -120,7 +120,7 @@ def solve_separable_regularization(ex) -> Solution:
                E(named("λ⋆", r"\lambda^{*}"), lam_min), ".") if answers.get("verdict") == "not convex" else \
         lead(E(named("λ⋆", r"\lambda^{*}"), lam_min), ".")
     return Solution(ex, [top, *steps], ans, facts={"part_sections": {
-        "verdict": "(a)", "min_curvature": "(a)", "lambda_min": "(b)"}})
+        "verdict": "(a)", "min_curvature": "(a)", "lambda_min": "(b)"}, **subjects({"verdict": f}, xs)})
 
 
 @register("two_weight_network")
@@ -178,7 +178,8 @@ def solve_two_weight_network(ex) -> Solution:
     top = lead("the origin is a saddle (eigenvalues ", *join_list(d["eigenvalues"]), "); f is not convex, as a chord "
                "and the non-convex set of minimisers both show.")
     return Solution(ex, [top, *steps], ans, facts={"part_sections": {
-        "hessian_origin": "(a)", "min_eigenvalue": "(a)", "verdict": "(b)", "midpoint_value": "(c)"}})
+        "hessian_origin": "(a)", "min_eigenvalue": "(a)", "verdict": "(b)", "midpoint_value": "(c)"},
+        **subjects({"verdict": f}, [w1, w2])})
 
 
 def _chord_line(f, w1, w2, v, a, b):

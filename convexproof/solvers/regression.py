@@ -22,7 +22,7 @@ from convexproof.parse import symbol
 from convexproof.solvers import Solution, register
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.engine.matrices import definiteness
-from convexproof.solvers.toolkit import E, P, fn_at, formula, join_list, named, names_field, want
+from convexproof.solvers.toolkit import E, P, fn_at, formula, join_list, named, names_field, subjects, want
 
 
 def _data(ex, n_vars):
@@ -94,7 +94,7 @@ def solve_least_squares(ex) -> Solution:
         top += ["; ", E(named("w⋆", "w^{*}"), sp.Tuple(*wstar)), " with loss ", lmin]
     ans = want(ex, answers)
     return Solution(ex, [lead(*top, "."), *steps], ans, facts={"part_sections": {
-        "hessian": "(a)", "verdict": "(b)", "minimizer": "(c)", "min_value": "(c)"}})
+        "hessian": "(a)", "verdict": "(b)", "minimizer": "(c)", "min_value": "(c)"}, **subjects({"verdict": loss}, ws)})
 
 
 def _fit_figure(X, y, w):
@@ -196,4 +196,4 @@ def solve_logistic(ex) -> Solution:
                named("Σᵢ σ(zᵢ)(1 − σ(zᵢ)) xᵢxᵢᵀ", r"\sum_i \sigma(z_i)(1-\sigma(z_i))\, x_i x_i^{\top}"),
                " is PSD, so L is convex; ", E(named("∇²L(0)", r"\nabla^2 L(0)"), H0), ".")
     return Solution(ex, [top, *steps], ans, facts={"part_sections": {
-        "f2_sample": "(a)", "verdict": "(b)", "hessian_at_zero": "(c)"}})
+        "f2_sample": "(a)", "verdict": "(b)", "hessian_at_zero": "(c)"}, **subjects({"verdict": loss}, ws)})

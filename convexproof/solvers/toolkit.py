@@ -270,6 +270,19 @@ def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries:
     return None if w is None else ChordWitness(name=name, var=var, **w)
 
 
+def subjects(functions: dict, variables, domains: dict | None = None) -> dict:
+    """Facts for computed feedback on a wrong verdict: each part's own function (part name -> SymPy
+    expression), the variables, and each part's domain (part name -> list of conditions).
+
+    ``grading.checking`` reads them (``facts["functions"]``, ``facts["variables"]``, ``facts["domains"]``)
+    to give a verified witness or the engine's reason for any solver kind.
+    """
+    out: dict = {"functions": dict(functions), "variables": list(variables)}
+    if domains:
+        out["domains"] = {k: list(v) for k, v in domains.items() if v}
+    return out
+
+
 # ---------------------------------------------------------------- numbers
 def hp(value) -> sp.Float:
     """A real number in 50-digit arithmetic (raises if it is not real)."""

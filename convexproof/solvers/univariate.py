@@ -25,7 +25,7 @@ from convexproof.steps import Equation, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.onevar import concavity_1d, convexity_1d, zeros_on
-from convexproof.solvers.toolkit import E, P, fn_at, formula_of, hp, join_list, named, name_field, want
+from convexproof.solvers.toolkit import E, P, fn_at, formula_of, hp, join_list, named, name_field, subjects, want
 
 
 def fname(name: str, var):
@@ -336,6 +336,7 @@ def solve_second_derivative_test(ex) -> Solution:
     state: dict = {}
     summary = []
     done: dict = {}
+    own, own_domains = {}, {}  # each verdict part's function and domain, for computed feedback
     for name, text in functions.items():
         where = f"solver.functions.{name}"
         label = labels.get(name, name)
@@ -360,6 +361,8 @@ def solve_second_derivative_test(ex) -> Solution:
         steps.append(part(tag, title, facts["lead"] + ["."], body))
         summary.append(([f"({tag}) "] if tag else []) + _short(facts))
         answers[f"verdict_{name}"] = facts["verdict"]
+        own[f"verdict_{name}"] = f
+        own_domains[f"verdict_{name}"] = [] if domain_rel(dom, x) is None else [domain_rel(dom, x)]
         done[name] = (f, fn, dom, facts, plot)
         facts["tag"] = tag
         if "f2" in facts:
@@ -388,7 +391,7 @@ def solve_second_derivative_test(ex) -> Solution:
     part_sections = {p: f"({tags[p.split('_', 1)[1]]})" for p in ans
                      if "_" in p and p.split("_", 1)[1] in tags and tags[p.split("_", 1)[1]]}
     return Solution(ex, [lead(*top, "."), *steps], ans, figures=[],
-                    facts={"figures_in_place": figures, "part_sections": part_sections})
+                    facts={"figures_in_place": figures, "part_sections": part_sections, **subjects(own, [x], own_domains)})
 
 
 def _short(facts) -> list:
