@@ -300,9 +300,15 @@ _MEMORY_ERROR = pickle.dumps(("err", MemoryError()))  # ready-made: sent when no
 
 def _frames(data: bytes) -> list:
     """The complete frames in ``data`` (a killed child may leave a partial one at the end)."""
-    out, i = [], 0
+    out: list = []
+    _read_frames(data, 0, out)
+    return out
+
+
+def _read_frames(data, i: int, out: list) -> int:
+    """Append the complete frames of ``data`` from offset ``i`` to ``out``; the offset after the last one."""
     while i + 8 <= len(data):
-        (n,) = struct.unpack("!Q", data[i:i + 8])
+        (n,) = struct.unpack_from("!Q", data, i)
         if i + 8 + n > len(data):
             break
         try:
@@ -310,7 +316,7 @@ def _frames(data: bytes) -> list:
         except Exception:  # noqa: BLE001 - an unreadable frame is dropped
             pass
         i += 8 + n
-    return out
+    return i
 
 
 def _run_forked(fn, args, kwargs, limit, memory_mb=None):
@@ -342,7 +348,9 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
         finally:
             os._exit(code)
     os.close(w)
-    chunks: list[bytes] = []
+    buf = bytearray()
+    frames: list = []
+    pos = 0
     end = time.monotonic() + limit
     done = False
     try:
@@ -357,7 +365,13 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
             if not data:
                 done = True
                 break
-            chunks.append(data)
+            buf += data
+            pos = _read_frames(buf, pos, frames)
+            if frames and frames[-1][0] != "partial":
+                # the answer is complete: do not wait for the end of file, which comes only once the child's
+                # address space is torn down (milliseconds for a large parent, paid on every call)
+                done = True
+                break
     finally:
         os.close(r)
         if not done:
@@ -366,7 +380,6 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
             except ProcessLookupError:
                 pass
             _reap_later(pid)  # the kernel frees a large child's memory slowly: do not wait for it
-    frames = _frames(b"".join(chunks))
     if not done:
         exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
         exc.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
