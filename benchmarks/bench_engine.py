@@ -1,29 +1,40 @@
 """Benchmark of the convexity engine (a plain script; prints figures).
 
-1. The labelled corpus (tests/data/convexity.toml) in one process: time and
-   correctness per function for ``prove`` (as users call it: in a child
-   process with a time limit) side by side with SymPy's ``is_convex`` on the
-   cases it supports (one variable, no parameters for SymPy; a multivariate
-   call uses the Hessian's ``is_positive_semidefinite``, ignoring the domain).
+1. The labelled corpora (tests/data/convexity.toml, the round-1 cases, and
+   tests/data/round2.toml) in ONE process at the default limit: ``prove`` as
+   users call it (a child process with the time limit) side by side with
+   SymPy's ``is_convex`` on the cases where it applies (no parameters; the
+   domain is the box, so SymPy sees the same domain; one variable gets its
+   interval, several variables the whole space).  Each verdict is judged
+   against its label by ``tests/test_corpus_round2.judge`` (right / WRONG /
+   undecided); per system: correct, wrong, undecided, total time, median,
+   slowest; then the 10 slowest cases and the count decided per class.
 2. A PSD proof of a dense n-variable quadratic form xᵀAx (A = BBᵀ + I with
    small random integers) for n = 5, 10, 20, 40: the whole ``prove`` call and
    the exact LDLᵀ certificate alone.
 
-Run:  python3 benchmarks/bench_engine.py [--quick]
+Run:  python3 benchmarks/bench_engine.py [--quick] [--no-forms] [--only round2] [--profile FILE]
+
+``--profile FILE`` runs the corpus in process (CONVEXPROOF_NO_FORK=1, so the
+analysis is visible to cProfile; only the cooperative deadline applies) and
+writes the cProfile statistics to FILE (and the top 25 by cumulative time).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import statistics
 import sys
 import time
 import tomllib
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import sympy as sp  # noqa: E402
 
@@ -31,21 +42,18 @@ from convexproof.engine import prove  # noqa: E402
 from convexproof.engine.domain import make_problem  # noqa: E402
 from convexproof.engine.multivariate import ldl_psd  # noqa: E402
 from convexproof.engine.witness import hessian  # noqa: E402
-from convexproof.parse import parse_condition, symbol  # noqa: E402
+from convexproof.parse import symbol  # noqa: E402
+from test_corpus_round2 import RIGHT, UNDECIDED, WRONG, judge  # noqa: E402
 
 
-def ours_correct(r, expect, problem) -> bool:
-    if expect == "convex":
-        return r.convex is True
-    if expect == "nonconvex":
-        return r.convex is False
-    if r.condition is None:
-        return False
-    want = parse_condition(expect)
-    p = sorted(want.free_symbols | r.condition.free_symbols, key=lambda s: s.name)[0]
-    vals = [sp.Rational(k, 4) for k in range(-40, 41)]
-    return all(bool(r.condition.subs(p, v)) == bool(want.subs(p, v)) for v in vals
-               if problem.interval(p).contains(v) is sp.true)
+def load_cases(only: str | None = None) -> list[dict]:
+    out = []
+    for name, default_class in (("convexity.toml", "round1"), ("round2.toml", None)):
+        if only and only not in name:
+            continue
+        for c in tomllib.loads((ROOT / "tests" / "data" / name).read_text())["case"]:
+            out.append({**c, "class": c.get("class", default_class)})
+    return out
 
 
 class _Timeout(Exception):
@@ -53,13 +61,15 @@ class _Timeout(Exception):
 
 
 def sympy_is_convex(problem, limit=10):
-    """(verdict, seconds): True/False/None, 'error', 'unsupported' or 'timeout'."""
+    """(verdict, seconds): True/False/None, 'error', 'n/a' or 'timeout'."""
     from sympy.calculus.util import is_convex
 
-    if problem.parameters:
-        return "unsupported", 0.0
+    if problem.parameters or not problem.exact_box or problem.nonconvex:
+        return "n/a", 0.0
     vs = problem.variables
     dom = problem.interval(vs[0]) if len(vs) == 1 else sp.S.Reals
+    if len(vs) > 1 and any(problem.interval(v) != sp.S.Reals for v in vs):
+        return "n/a", 0.0  # SymPy's multivariate test has no domain
 
     def handler(signum, frame):
         raise _Timeout
@@ -72,7 +82,7 @@ def sympy_is_convex(problem, limit=10):
     except _Timeout:
         v = "timeout"
     except NotImplementedError:
-        v = "unsupported"
+        v = "n/a"
     except Exception as exc:  # noqa: BLE001
         v = f"error ({type(exc).__name__})"
     finally:
@@ -81,45 +91,81 @@ def sympy_is_convex(problem, limit=10):
     return v, time.perf_counter() - t
 
 
-def corpus() -> None:
-    cases = tomllib.loads((ROOT / "tests" / "data" / "convexity.toml").read_text())["case"]
+def sympy_status(v, expect) -> str:
+    if not isinstance(v, bool):
+        return UNDECIDED
+    if expect not in ("convex", "nonconvex"):
+        return UNDECIDED
+    return RIGHT if v == (expect == "convex") else WRONG
+
+
+def _system_line(name, rows) -> str:
+    if not rows:
+        return f"{name:12} (no cases)"
+    st = Counter(r["status"] for r in rows)
+    ts = [r["t"] for r in rows]
+    return (f"{name:12} {len(rows):>5} {st[RIGHT]:>7} {st[WRONG]:>5} {st[UNDECIDED]:>9} {sum(ts):>9.2f} "
+            f"{statistics.median(ts) * 1000:>9.1f} {max(ts) * 1000:>9.1f}")
+
+
+def corpus(only: str | None = None, verbose: bool = False, with_sympy: bool = True) -> list[dict]:
+    cases = load_cases(only)
     prove("x**2"), prove("x**2")  # warm up imports and caches (the 2nd call warms the parent once)
-    rows, times = [], []
+    rows = []
+    t_all = time.perf_counter()
     for c in cases:
         problem = make_problem(c["expr"], wrt=c["wrt"], where=c["where"])
         t = time.perf_counter()
         r = prove(c["expr"], wrt=c["wrt"], where=c["where"])
         dt = time.perf_counter() - t
-        times.append(dt)
-        ok = ours_correct(r, c["expect"], problem)
-        sv, st = sympy_is_convex(problem)
-        if isinstance(sv, bool) or sv is None:
-            s_ok = ("right" if (sv is True and c["expect"] == "convex") or (sv is False and c["expect"] == "nonconvex")
-                    else "WRONG" if sv is not None and c["expect"] in ("convex", "nonconvex") else "undecided")
-        else:
-            s_ok = "n/a"
-        rows.append((c["expr"], r.verdict, ok, dt, sv, s_ok, st))
-    total = sum(times)
-    print("== Corpus: convexproof.prove vs sympy.is_convex ==")
-    print(f"{'function':44} {'ours':24} {'ok':>3} {'ms':>7}   {'sympy':14} {'':9} {'ms':>7}")
-    for expr, v, ok, dt, sv, s_ok, st in rows:
-        print(f"{expr[:44]:44} {v[:24]:24} {'✓' if ok else '✗':>3} {dt * 1000:7.1f}   {str(sv)[:14]:14} {s_ok:9} "
-              f"{st * 1000:7.1f}")
-    ours_right = sum(r[2] for r in rows)
-    s_rows = [r for r in rows if r[5] != "n/a"]
-    s_right = sum(r[5] == "right" for r in s_rows)
-    s_wrong = sum(r[5] == "WRONG" for r in s_rows)
+        status, why = judge(c, r, problem)
+        sv, st = sympy_is_convex(problem) if with_sympy else ("n/a", 0.0)
+        rows.append({"case": c, "verdict": r.verdict, "method": r.method, "timed_out": r.timed_out, "t": dt,
+                     "status": status, "why": why, "sympy": sv, "sympy_t": st,
+                     "sympy_status": None if sv == "n/a" else sympy_status(sv, c["expect"])})
+        if verbose:
+            print(f"  {dt * 1000:8.1f} ms  {status:9} {c['expr'][:50]:50} {r.verdict}", flush=True)
+    wall = time.perf_counter() - t_all
+    print(f"== Corpus: {len(rows)} functions in one process, default limit; wall {wall:.1f} s "
+          "(SymPy's is_convex included) ==")
+    print(f"{'system':12} {'cases':>5} {'correct':>7} {'wrong':>5} {'undecided':>9} {'total s':>9} "
+          f"{'median ms':>9} {'max ms':>9}")
+    print(_system_line("convexproof", rows))
+    sup = [r for r in rows if r["sympy_status"] is not None]
+    print(_system_line("sympy", [{"status": r["sympy_status"], "t": r["sympy_t"]} for r in sup]))
+    print(_system_line("convexproof*", [r for r in sup]) + "   (* on the cases SymPy applies to)")
     print()
-    print(f"ours : {ours_right}/{len(rows)} correct, {len(rows) - ours_right} wrong or undecided; "
-          f"median {statistics.median(times) * 1000:.1f} ms, total {total:.2f} s, max {max(times) * 1000:.1f} ms")
-    s_times = [r[6] for r in s_rows]
-    if s_rows:
-        print(f"sympy: supports {len(s_rows)}/{len(rows)}; {s_right} right, {s_wrong} WRONG, "
-              f"{len(s_rows) - s_right - s_wrong} undecided; median {statistics.median(s_times) * 1000:.1f} ms, "
-              f"total {sum(s_times):.2f} s")
-    sup = [r for r in rows if r[5] != "n/a"]
-    print(f"on the {len(sup)} cases SymPy supports: ours {sum(r[2] for r in sup)} right, "
-          f"median {statistics.median([r[3] for r in sup]) * 1000:.1f} ms")
+    print("slowest 10 (convexproof):")
+    for r in sorted(rows, key=lambda r: -r["t"])[:10]:
+        print(f"  {r['t'] * 1000:8.1f} ms  [{r['case']['class']}] {r['case']['expr'][:56]:56} -> {r['verdict']}"
+              f"{' (timed out)' if r['timed_out'] else ''}")
+    print()
+    print("decided per class (convexproof; sympy where it applies):")
+    by = defaultdict(list)
+    for r in rows:
+        by[r["case"]["class"]].append(r)
+    for cls in sorted(by):
+        rs = by[cls]
+        s = [r for r in rs if r["sympy_status"] is not None]
+        print(f"  {cls:7} {sum(r['status'] == RIGHT for r in rs):>3}/{len(rs):<3} decided right, "
+              f"{sum(r['status'] == WRONG for r in rs)} wrong, median {statistics.median([r['t'] for r in rs]) * 1000:.0f} ms"
+              f"   | sympy {sum(r['sympy_status'] == RIGHT for r in s)}/{len(s)} right, "
+              f"{sum(r['sympy_status'] == WRONG for r in s)} WRONG")
+    wrong = [r for r in rows if r["status"] == WRONG]
+    swrong = [r for r in rows if r["sympy_status"] == WRONG]
+    if wrong:
+        print("\nconvexproof WRONG:")
+        for r in wrong:
+            print(f"  {r['case']['expr']} {r['case']['where']}: {r['why']}")
+    if swrong:
+        print("\nsympy WRONG:")
+        for r in swrong:
+            print(f"  {r['case']['expr']} {r['case']['where']}: said {r['sympy']}, label {r['case']['expect']}")
+    ts = sorted(r["t"] for r in rows)
+    per100 = sum(ts) / len(ts) * 100
+    print(f"\ntargets: median {statistics.median(ts) * 1000:.1f} ms (<= 50), slowest {ts[-1]:.2f} s (<= 2), "
+          f"100 functions {per100:.1f} s (<= 5)")
+    return rows
 
 
 def quadratic_forms(ns=(5, 10, 20, 40)) -> None:
@@ -144,6 +190,25 @@ def quadratic_forms(ns=(5, 10, 20, 40)) -> None:
         print(f"{n:>4} {len(f.args):>6} {t_prove:>10.3f} {t_ldl:>13.4f} {r.verdict:>16}")
 
 
+def _arg(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
 if __name__ == "__main__":
-    corpus()
-    quadratic_forms((5, 10) if "--quick" in sys.argv else (5, 10, 20, 40))
+    only = _arg("--only")
+    prof = _arg("--profile")
+    if prof:
+        import cProfile
+        import pstats
+
+        os.environ["CONVEXPROOF_NO_FORK"] = "1"
+        pr = cProfile.Profile()
+        pr.enable()
+        corpus(only, with_sympy=False)
+        pr.disable()
+        pr.dump_stats(prof)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    else:
+        corpus(only, verbose="-v" in sys.argv)
+        if "--no-forms" not in sys.argv:
+            quadratic_forms((5, 10) if "--quick" in sys.argv else (5, 10, 20, 40))

@@ -164,6 +164,8 @@ def check_case(case, rng):
             if not all(bool(c.subs(allv)) for c in conds_p):
                 continue
             e = expr.subs(allv)
+            if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):  # e.g. a parameter value that divides by zero
+                continue
             cx = [rel_fun(c.subs(allv), variables) for c in conds_x]
             hess = None
             if smooth:
