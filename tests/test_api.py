@@ -110,3 +110,36 @@ def test_import_is_lazy():
             "'convexproof.engine', 'convexproof.api', 'jinja2'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("answer,status", [("3", "correct"), ("3/2", "incorrect"), ("x +", "invalid")])
+def test_grade_a_csv(tmp_path, answer, status):
+    path = tmp_path / "answers.csv"
+    path.write_text(f"student,exercise,part,answer\nada,exercise3,lambda_min,{answer}\n", encoding="utf-8")
+    report = convexproof.grade(str(path), jobs=1)
+    assert [r["status"] for r in report.rows] == [status]
+
+
+@pytest.mark.parametrize("kind,expr,verdict", [("prove", "x**2", "strongly convex"), ("regularize", "x**4 - 3*x**2", None)])
+def test_cli_documents_come_from_the_api(kind, expr, verdict):
+    """The CLI prints what convexproof.api returns: the same document, computed once in a limited child."""
+    from convexproof.api import proof_document
+
+    text, note = proof_document(kind, expr, fmt="json")
+    assert note is None
+    import json
+
+    data = json.loads(text)
+    if verdict:
+        assert data["verdict"] == verdict
+    else:
+        assert data["lam_min"] == "3"
+
+
+def test_solution_document_figures_beside_the_output(tmp_path):
+    from convexproof.api import solution_document
+
+    text, figures = solution_document("exercise3", "md", output=str(tmp_path / "sol.md"))
+    assert "$" in text
+    assert sorted(figures) == [str(tmp_path / "sol-fig1.svg"), str(tmp_path / "sol-fig2.svg")]  # f and f'' figures
+    assert all(svg.startswith("<svg") and path.rsplit("/", 1)[1] in text for path, svg in figures.items())
