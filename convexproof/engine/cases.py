@@ -114,21 +114,90 @@ def _golden(fn, a: float, b: float, iters: int = 80) -> float:
 
 
 def _exact_guesses(v: float) -> list:
+    """Simple exact numbers near v: rationals with small denominators, rational multiples of π, nsimplify's."""
     out = []
-    for consts in ([sp.pi], [sp.E], []):
+    for k in (1, 2, 3, 4, 6, 8, 12):
+        for unit in (sp.Integer(1), sp.pi):
+            q = sp.Rational(round(v * k / float(unit)), k) * unit
+            if abs(float(q) - v) < 1e-6 * max(1.0, abs(v)) and q not in out:
+                out.append(q)
+    for consts in ([sp.pi], [sp.E]):
         try:
-            q = sp.nsimplify(v, consts, tolerance=1e-7, rational=not consts)
+            q = sp.nsimplify(v, consts, tolerance=1e-9)
         except Exception:  # noqa: BLE001
             continue
-        if q not in out and q.is_number and abs(float(q) - v) < 1e-6 * max(1.0, abs(v)):
+        if q not in out and q.is_number and sp.count_ops(q) < 12 and abs(float(q) - v) < 1e-6 * max(1.0, abs(v)):
             out.append(q)
     return out
 
 
+def _finite(v) -> bool:
+    return bool(v.is_number) and v.is_real is not False and not v.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I)
+
+
+def _proved_nonneg(e: sp.Expr, x: sp.Symbol, I: sp.Interval, xs: list[float]):
+    """prove_nonneg of e on I within a short budget, after a numeric look on the grid (None when unproved)."""
+    from convexproof.runtime.errors import AnalysisTimeout
+    from convexproof.runtime.limits import deadline, remaining
+
+    try:
+        fn = sp.lambdify(x, e, "math")
+        for t in xs[:: max(1, len(xs) // 400)]:
+            try:
+                if fn(t) < -1e-9:
+                    return None
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                continue
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        with deadline(min(max(remaining(10.0) * 0.3, 0.05), BOUND_BUDGET)):
+            r = prove_nonneg(e, {x: I}, search=False)
+    except AnalysisTimeout:
+        check_deadline()  # the outer limit, if that one has passed
+        return None
+    if r.status == "proved":
+        return r
+    return _monotone_nonneg(e, x, I)
+
+
+def _monotone_nonneg(e: sp.Expr, x: sp.Symbol, I: sp.Interval):
+    """e ≥ 0 on I from monotonicity: e' ≤ 0 on I and e ≥ 0 at the (finite) right end, or e' ≥ 0 and e ≥ 0 at
+    the left end (e is smooth and finite there, so continuous up to the end)."""
+    from convexproof.runtime.errors import AnalysisTimeout
+    from convexproof.runtime.limits import deadline, remaining
+
+    if not is_smooth(e):
+        return None
+    d = sp.diff(e, x)
+    for end, sgn in ((I.sup, -1), (I.inf, 1)):
+        if end in (sp.oo, -sp.oo):
+            continue
+        v = e.subs(x, end)
+        if not _finite(v) or (v != 0 and exact_sign(v) != 1):
+            continue
+        try:
+            with deadline(min(max(remaining(10.0) * 0.3, 0.05), BOUND_BUDGET)):
+                r = prove_nonneg(sgn * d, {x: I}, search=False)
+        except AnalysisTimeout:
+            check_deadline()
+            continue
+        if r.status == "proved":
+            word = "nonincreasing" if sgn < 0 else "nondecreasing"
+            r.steps = [CvxSign(e, "≥ 0", f"it is {word} on the interval (its derivative has that sign, below) "
+                                         "and ≥ 0 at the end it moves towards", children=r.steps)]
+            return r
+    return None
+
+
+BOUND_BUDGET = 2.0  # seconds to prove f'' >= 0 at one candidate bound of the parameter
+
+
 def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: int):
-    """For side = +1: (L, x₀) with B(x₀) > 0, A(x₀) + L·B(x₀) = 0 exactly and A + L·B ≥ 0 proved on I, i.e.
-    L = max of −A/B over {B > 0}; for side = −1 the same with B(x₀) < 0 (L = min of −A/B over {B < 0}).
-    ("none", proof) when B never has that sign on I (proved); None when no such bound is found."""
+    """For side = +1: (L, x₀, proof) with A + L·B ≥ 0 proved on I and, at x₀, B(x₀) > 0 and A(x₀) + L·B(x₀) = 0
+    exactly, so that every c < L makes f'' = A + c·B negative at x₀ (or, when x₀ is an end of I where A and B are
+    finite, or ±∞ where they have finite limits, at points of I near x₀).  side = −1: the same with B(x₀) < 0
+    (an upper bound).  ("none", proof) when B never has that sign on I (proved); None when nothing is found."""
     check_deadline()
     try:
         fa = sp.lambdify(x, A, "math")
@@ -147,24 +216,40 @@ def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: i
     vals = [ratio(t) for t in xs]
     ok = [i for i, v in enumerate(vals) if math.isfinite(v)]
     if not ok:
-        r = prove_nonneg(-side * B, {x: I}, search=False)
-        return ("none", r) if r.status == "proved" else None
+        r = _proved_nonneg(-side * B, x, I, xs)
+        return ("none", r) if r is not None else None
     best = max(ok, key=lambda i: side * vals[i])
     lo_, hi_ = xs[max(best - 1, 0)], xs[min(best + 1, len(xs) - 1)]
     x0 = _golden(lambda t: side * ratio(t), lo_, hi_)
-    interior = sp.Interval.open(I.inf, I.sup)
-    for q in _exact_guesses(x0) + _exact_guesses(xs[best]):
+    cands = _exact_guesses(x0) + _exact_guesses(xs[best])
+    for end, edge in ((I.inf, ok[0]), (I.sup, ok[-1])):  # the bound may be approached at an end of the interval
+        if end not in (sp.oo, -sp.oo) and (best == edge or abs(float(end) - x0) < 1e-3 * max(1.0, abs(x0))):
+            cands.insert(0, end)
+        elif end in (sp.oo, -sp.oo) and best == edge:
+            cands.append(end)
+    closure = sp.Interval(I.inf, I.sup)
+    for q in cands:
         check_deadline()
-        if interior.contains(q) is not sp.true:
+        if q in (sp.oo, -sp.oo):
+            try:
+                aq, bq = sp.limit(A, x, q), sp.limit(B, x, q)
+                far = 1e4 if q == sp.oo else -1e4  # a numeric look at the limits SymPy found
+                if not (_finite(aq) and _finite(bq)) or abs(fa(far) - float(aq)) > 1e-2 * (1 + abs(float(aq))) or \
+                        abs(fb(far) - float(bq)) > 1e-2 * (1 + abs(float(bq))):
+                    continue
+            except Exception:  # noqa: BLE001
+                continue
+        else:
+            if closure.contains(q) is not sp.true:
+                continue
+            aq, bq = A.subs(x, q), B.subs(x, q)
+        if not (_finite(aq) and _finite(bq)) or exact_sign(bq) != side:
             continue
-        bq = B.subs(x, q)
-        if exact_sign(bq) != side:
+        L = sp.nsimplify(sp.simplify(-aq / bq)) if sp.count_ops(aq / bq) < 40 else sp.simplify(-aq / bq)
+        if not _finite(L) or sp.simplify(aq + L * bq) != 0:
             continue
-        L = sp.nsimplify(sp.simplify(-A.subs(x, q) / bq))
-        if not L.is_number or L.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or sp.simplify(A.subs(x, q) + L * bq) != 0:
-            continue
-        r = prove_nonneg(sp.expand(A + L * B), {x: I}, search=False)
-        if r.status == "proved":
+        r = _proved_nonneg(sp.expand(A + L * B), x, I, xs)
+        if r is not None:
             return L, q, r
     return None
 
@@ -173,7 +258,7 @@ def affine_parameter_condition(g: sp.Expr, x: sp.Symbol, I: sp.Interval, c: sp.S
     """(condition, steps) with g ≥ 0 on I ⇔ condition, for g = A(x) + c·B(x); or (None, [])."""
     ge = sp.expand(g)
     B = sp.expand(sp.diff(ge, c))
-    if B.has(c) or not B.has(x):
+    if B.has(c) or B == 0:
         return None, []
     A = sp.expand(ge - c * B)
     if A.has(c):
@@ -193,10 +278,11 @@ def affine_parameter_condition(g: sp.Expr, x: sp.Symbol, I: sp.Interval, c: sp.S
             continue
         L, q, r = bound
         parts.append(rel(c, L))
-        steps.append(CvxCondition(rel(c, L), f"the {word} bound is attained at the point {q} (B ≠ 0 there and "
-                                             "A + c·B = 0 for this c), so a parameter beyond it makes f'' negative "
-                                             "there; at the bound itself f'' ≥ 0 is proved",
-                                  ))
+        steps.append(CvxCondition(rel(c, L), f"the {word} bound is attained (at the point below, or approached at "
+                                             "an end of the domain): B ≠ 0 there and A + c·B = 0 for this c, so a "
+                                             "parameter beyond it makes f'' negative there; at the bound itself "
+                                             "f'' ≥ 0 is proved"))
+        r.steps.insert(0, CvxSign(sp.Eq(x, q, evaluate=False), "", "where the bound is attained"))
         steps[-1].children = r.steps
     if not parts:
         return None, []
@@ -252,13 +338,19 @@ def _piecewise_parameters_1d(problem: Problem) -> Outcome | None:
         pairs = split_pieces(f, x, I)
     except (_NoSplit, Uncovered):
         return None
-    pieces = []
+    pieces, points = [], []
     for e, S in pairs:
         for J in _intervals(S):
+            if isinstance(J, sp.FiniteSet):
+                points.extend(J)  # a value of its own at a point: the continuity check below reads f there
+                continue
             if not isinstance(J, sp.Interval) or J.measure == 0 or not is_smooth(e):
                 return None
             pieces.append((e, J))
     pieces.sort(key=lambda t: float(t[1].inf) if t[1].inf != -sp.oo else -math.inf)
+    breaks = {J1.sup for (_, J1), (_, J2) in zip(pieces, pieces[1:]) if J1.sup == J2.inf}
+    if any(q not in breaks for q in points):
+        return None
     conds, steps = [], []
     box = problem.full_box()
     for e, J in pieces:
