@@ -141,5 +141,5 @@ def test_solution_document_figures_beside_the_output(tmp_path):
 
     text, figures = solution_document("exercise3", "md", output=str(tmp_path / "sol.md"))
     assert "$" in text
-    assert sorted(figures) == [str(tmp_path / "sol-fig1.svg"), str(tmp_path / "sol-fig2.svg")]  # f and f'' figures
+    assert sorted(figures) == [str(tmp_path / "sol-fig1.svg"), str(tmp_path / "sol-fig2.svg")]  # f'' and the chord
     assert all(svg.startswith("<svg") and path.rsplit("/", 1)[1] in text for path, svg in figures.items())
