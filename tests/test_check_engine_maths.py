@@ -86,3 +86,16 @@ def test_same_number_decides_the_exact_difference(a, b, rtol, tolerance, same):
 ])
 def test_engine_simple_point(g, box, signs, point):
     assert simple_point(g, box, signs) == point
+
+
+@pytest.mark.parametrize("mine, correct, paired", [
+    ([3, 1], [1, 3], [1, 3]),
+    ([2, 3], [2, 2], [2, 3]),  # one 2 matched, the 3 faces the other 2 (and is wrong there)
+    ([sp.sqrt(2), 1 - sp.sqrt(2)], [1 - sp.sqrt(2), sp.sqrt(2)], [1 - sp.sqrt(2), sp.sqrt(2)]),
+    ([sp.Integer(10)**40 + 1, sp.Integer(10)**40], [sp.Integer(10)**40, sp.Integer(10)**40 + 1],
+     [sp.Integer(10)**40, sp.Integer(10)**40 + 1]),  # equal as floats: pairing by float order used to be blind to it
+])
+def test_eigenvalues_in_any_order_are_paired_by_proved_equality(mine, correct, paired):
+    from convexproof.grading.checkers import _paired
+
+    assert _paired([sp.sympify(v) for v in mine], [sp.sympify(v) for v in correct]) == paired

@@ -622,9 +622,7 @@ class PointChecker(PartChecker):
         mine = ans.value
         unordered = "eigen" in (self.part.name + " " + self.part.description).lower()
         if unordered and all(_is_number(v) for v in [*mine, *correct]):
-            # eigenvalues: a list in any order (the order only pairs entries; each pair is still compared exactly)
-            mine = sorted(mine, key=lambda v: float(v))
-            correct = sorted((_as_expr(v) for v in correct), key=lambda v: float(v))
+            mine = _paired(mine, [_as_expr(v) for v in correct])  # eigenvalues: a list in any order
         wrong = self.grade_entries(mine, correct, lambda mv: len(_as_list(mv)) == len(ans.value)
                                    and self.wrong_entries(ans.value, _as_list(mv)) == [])
         if wrong:
@@ -751,6 +749,16 @@ def _as_list(v) -> list:
     if isinstance(v, (sp.Tuple, list, tuple)):
         return list(v)
     return [v]
+
+
+def _paired(mine: list, correct: list) -> list:
+    """``mine`` reordered so that each entry of ``correct`` faces an equal entry where there is one (proved equal)."""
+    rest, out = list(mine), [None] * len(correct)
+    for i, c in enumerate(correct):
+        j = next((j for j, v in enumerate(rest) if A.same_number(v, c, 0, tolerance=False) is True), None)
+        if j is not None:
+            out[i] = rest.pop(j)
+    return [v if v is not None else rest.pop(0) for v in out]
 
 
 def _vector_node(text, shapes, wrt, subs):
