@@ -99,3 +99,29 @@ def test_eigenvalues_in_any_order_are_paired_by_proved_equality(mine, correct, p
     from convexproof.grading.checkers import _paired
 
     assert _paired([sp.sympify(v) for v in mine], [sp.sympify(v) for v in correct]) == paired
+
+
+FLAT_OFF_THE_DOMAIN = '''id = "fxflat"
+title = "Flat off the domain"
+statement = "Is max(x, 1)^2 convex on x > 0?"
+
+[solver]
+kind = "second_derivative_test"
+var = "x"
+functions = { flat = "Max(x, 1)**2" }
+domains = { flat = "x > 0" }
+
+[[parts]]
+name = "verdict_flat"
+type = "verdict"
+default = true
+'''
+
+
+def test_not_strictly_convex_is_never_shown_by_a_flat_piece_outside_the_domain(tmp_path):
+    """max(x, 1)² on x > 0: the engine's flat chord on [−2, −1] lies outside the domain (it used to be the feedback)."""
+    (tmp_path / "fxflat.toml").write_text(FLAT_OFF_THE_DOMAIN)
+    r = check("fxflat", "strictly convex", exercises_dir=str(tmp_path), isolate=False)
+    assert "−2" not in r.feedback and "-2" not in r.feedback
+    assert (r.status, r.note) == ("undecided", "stronger-claim")
+    assert check("fxflat", "convex", exercises_dir=str(tmp_path), isolate=False).status == "correct"

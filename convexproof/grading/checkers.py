@@ -218,21 +218,25 @@ class VerdictChecker(PartChecker):
         """'strictly/strongly convex' where the part asks for 'convex': right exactly when it is true."""
         strong = word in A.verdict_group("strongly convex")
         f, xs = self.subject()
-        verdict = None
+        verdict, where = None, self.where_conditions() + self.subject_domain()
         if f is not None:
             try:
                 from convexproof.engine import prove
 
-                verdict = prove(f, wrt=list(xs), where=self.where_conditions(), timeout=8.0).verdict
+                verdict = prove(f, wrt=list(xs), where=where, timeout=8.0).verdict
             except ConvexproofError:
                 verdict = None
         if verdict == "strongly convex" or (verdict == "strictly convex" and not strong):
             self.set("correct", "", None, "engine")
             return
         if verdict == "convex" and len(xs) == 1:
+            from convexproof.engine.domain import make_problem
             from convexproof.engine.witness import flat_chord
 
-            ch = flat_chord(f, xs[0])
+            try:  # both ends in the function's domain: a flat piece outside it says nothing
+                ch = flat_chord(f, xs[0], accept=make_problem(f, wrt=list(xs), where=where).satisfies)
+            except ConvexproofError:
+                ch = None
             if ch is not None:
                 x, a, b = xs[0], ch["a"][xs[0]], ch["b"][xs[0]]
                 self.set("incorrect", f"It is convex, but not {word}: it is affine between {u(x)} = {u(a)} and "
