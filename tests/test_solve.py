@@ -86,16 +86,19 @@ def test_exercise3_slip_value_fails_with_verified_witnesses(seed):
     a_value = sp.Rational(ex.values["a"].numerator, ex.values["a"].denominator)
     slip = a_value / 2
     f_slip = sol.facts["function"].subs(lam, slip)
-    curv = [s for s in _steps(sol) if s.kind == "curvature_witness"]
-    chord = [s for s in _steps(sol) if s.kind == "chord_witness"]
+    witnesses = [s for s in _steps(sol) if s.kind == "witness"]
+    curv = [s.witness for s in witnesses if s.witness.point is not None]
+    chord = [s.witness for s in witnesses if s.witness.chord]
     assert curv and chord
+    assert all(s.verify() for s in witnesses)  # the engine's checker, again
     # re-check independently, exactly
-    assert sp.diff(f_slip, x, 2).subs(x, curv[0].point) == curv[0].value < 0
-    c = chord[0]
+    assert sp.diff(f_slip, x, 2).subs(x, curv[0].point[x]) == curv[0].curvature < 0
+    c = chord[0].chord
+    x1, x2, t, m = c["a"][x], c["b"][x], c["t"], c["m"][x]
     fx = lambda v: f_slip.subs(x, v)  # noqa: E731
-    assert c.point == c.t * c.x1 + (1 - c.t) * c.x2
-    assert fx(c.point) > c.t * fx(c.x1) + (1 - c.t) * fx(c.x2)
-    assert c.chord == c.t * fx(c.x1) + (1 - c.t) * fx(c.x2)
+    assert m == t * x1 + (1 - t) * x2
+    assert fx(m) > t * fx(x1) + (1 - t) * fx(x2)
+    assert c["rhs"] == t * fx(x1) + (1 - t) * fx(x2) and c["lhs"] == fx(m)
 
 
 def test_exercise3_check_at_lambda_star_is_nonnegative():

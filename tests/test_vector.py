@@ -222,7 +222,7 @@ def test_lecture_note_steps(results):
     for k in ("cvx_setup", "cvx_vec_term", "cvx_vec_gradient", "cvx_vec_hessian", "cvx_vec_constants",
               "cvx_conclusion"):
         assert k in kinds
-    md = __import__("convexproof.render.proof", fromlist=["proof_document"]).proof_document(r, "md")
+    md = __import__("convexproof.render.proof", fromlist=["proof_document"]).proof_document(r, "text")
     assert "σ(" in md and "κ" in md and "⪰" in md and "Xᵀ" in md
 
 
@@ -443,7 +443,7 @@ def test_regularize_vector_json_and_md():
     r = regularize_vector("norm(X@w - y)**2 - 3*norm(w)**2", "w", [], XY)
     d = json.loads(proof_document(r, "json"))
     assert d["lam_min"] == "max(0, 3 - lambda_min(X.T@X))" and d["lam_min_approx"] is None
-    assert "Smallest λ" in proof_document(r, "md")
+    assert "Smallest λ" in proof_document(r, "text")
     r = regularize_vector("sum(log(1 + exp(X@w)))", "w", [], XW)
     assert r.lam_min is None and not r.found
 

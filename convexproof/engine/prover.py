@@ -15,6 +15,7 @@ import sympy as sp
 
 from convexproof.runtime.errors import AnalysisTimeout, ConvexproofError
 from convexproof.render.mathtext import unicode as u
+from convexproof.steps import said
 from convexproof.engine.atoms import CONCAVE, CONVEX, AFFINE, CONST, DCP
 from convexproof.engine.domain import Problem, is_smooth, make_problem
 from convexproof.runtime.limits import DEFAULT_TIMEOUT, DEFAULTS
@@ -28,7 +29,7 @@ from convexproof.engine.registry import requirements
 from convexproof.engine.result import ProofResult
 from convexproof.engine.signs import NEG, POS, NONNEG, SignOracle, exact_sign, prove_nonneg
 from convexproof.steps.proof import (CvxConclusion, CvxCondition, CvxHessian, CvxModulus, CvxNumericCheck, CvxSetup, CvxSign,
-                    CvxWitness)
+                    Witness, WitnessStep)
 from convexproof.engine.univariate import piecewise_1d, smooth_1d, tidy
 from convexproof.engine.witness import (curvature_witness, domain_witness, exact_chord, hessian, numeric_chords, search_witness, verify_witness)
 
@@ -156,9 +157,10 @@ def _dcp_strong(problem: Problem, out: Outcome) -> None:
         return
     out.modulus, out.modulus_tight = mu, False
     out.strict = True
-    out.steps.append(CvxModulus(mu, f"f = ({u(sp.Add(*quad))}) + ({u(sp.Add(*rest))}); the quadratic part has "
-                                    f"constant Hessian with smallest eigenvalue {u(mu)} > 0 and the rest is convex, "
-                                    f"so f is strongly convex with modulus at least {u(mu)}"))
+    out.steps.append(CvxModulus(mu, said("f = Q + R with Q = ", sp.Add(*quad), " and R = ", sp.Add(*rest),
+                                         "; the quadratic part Q has a constant Hessian with smallest eigenvalue ",
+                                         mu, ", which is positive, and R is convex, so f is strongly convex with "
+                                         "modulus at least ", mu)))
 
 
 def hessian_outcome(problem: Problem) -> Outcome:
@@ -183,10 +185,11 @@ def hessian_outcome(problem: Problem) -> Outcome:
                 mu, tight = min_eigenvalue(H)
                 if mu is not None:
                     out.modulus, out.modulus_tight = mu, tight
-                    out.steps.append(CvxModulus(mu, (f"the smallest eigenvalue of the constant Hessian is {u(mu)}"
-                                                     if tight else f"H − {u(mu)}·I is still PSD (checked by LDLᵀ)")
-                                                + f", so f is strongly convex with modulus {'' if tight else 'at least '}"
-                                                  f"μ = {u(mu)}"))
+                    mu_i = sp.Mul(mu, sp.Symbol("I"), evaluate=False)
+                    out.steps.append(CvxModulus(mu, said(
+                        *(("the smallest eigenvalue of the constant Hessian is ", mu) if tight else
+                          ("H − ", mu_i, " is still positive semidefinite (checked by an LDLᵀ factorisation)")),
+                        ", so f is strongly convex with modulus ", "" if tight else "at least ", mu)))
             return out
         direction = dict(zip(vs, cert.direction))
         from convexproof.engine.domain import sample_point
@@ -216,9 +219,10 @@ def hessian_outcome(problem: Problem) -> Outcome:
             s2, steps2, _, strict2 = prove_minors(H2, box)
             if s2 == "proved":
                 status, steps, point, strict = s2, steps2, None, strict2
-                steps.insert(0, CvxSign(H2, "", "writing each positive quantity of the domain's conditions as a "
-                                                "positive symbol (" + ", ".join(f"{u(t)} = {u(g)}" for g, t in reps.items()
-                                                                                 if t.is_positive) + ")"))
+                named = [sp.Eq(t, g, evaluate=False) for g, t in reps.items() if t.is_positive]
+                steps.insert(0, CvxSign(H2, "", said("writing each positive quantity of the domain's conditions as a "
+                                                     "positive symbol (", *[q for i, e in enumerate(named)
+                                                                            for q in ((", " if i else ""), e)], ")")))
                 break
     out.steps.extend(steps)
     if status == "proved":
@@ -301,7 +305,7 @@ def parametric_outcome(problem: Problem) -> Outcome:
             out.convex, out.witness = False, w
         return out
     out.condition = cond
-    out.steps.append(CvxCondition(cond, f"f is convex if and only if {u(cond)}"))
+    out.steps.append(CvxCondition(cond, said("f is convex if and only if ", cond)))
     return out
 
 
@@ -645,54 +649,28 @@ def _check_condition(problem: Problem, out: Outcome, res: ProofResult) -> None:
                 out.condition = None
 
 
-def _witness_step(w: dict, problem: Problem) -> CvxWitness:
-    parts = []
-    if w.get("domain"):
-        d = w["domain"]
-        parts.append(f"the points {_pt(d['a'])} and {_pt(d['b'])} satisfy the conditions, but the point "
-                     f"{_pt(d['m'])} between them (t = {u(d['t'])}) does not: the domain is not convex, and a convex "
-                     "function needs a convex domain")
-    if w.get("point") is not None:
-        parts.append(f"at the point {_pt(w['point'])} in the direction {_pt(w['direction'])} the curvature "
-                     f"vᵀ∇²f v = {_num(w['curvature'])} is negative")
-    if w.get("chord"):
-        ch = w["chord"]
-        parts.append(f"for a = {_pt(ch['a'])}, b = {_pt(ch['b'])}, t = {u(ch['t'])}: f(t·a + (1−t)·b) = "
-                     f"{_num(ch['lhs'])} is above t·f(a) + (1−t)·f(b) = {_num(ch['rhs'])}")
-    if w.get("params"):
-        parts.append("for the parameter values " + _pt(w["params"]))
-    text = "; ".join(parts) + f" (checked {'exactly' if w.get('verified') == 'exact' else 'to 40 digits'})"
-    return CvxWitness(w.get("point"), w.get("direction"), w.get("curvature"), w.get("chord"), w.get("params"), text)
+def _witness_step(w: dict, problem: Problem) -> WitnessStep:
+    """The witness as a step: a record of its structured fields (it can verify itself); the templates write it."""
+    return WitnessStep(Witness.from_dict(w, function=problem.expr, variables=list(problem.variables)))
 
 
-def _num(v) -> str:
-    """Exact value when short, with a decimal approximation when it is not a plain rational."""
-    approx = f"{float(sp.N(v)):.6g}"
-    if as_sympy(v).is_Rational:
-        return u(v)
-    return f"{u(v)} ≈ {approx}" if sp.count_ops(v) <= 12 else f"≈ {approx}"
-
-
-def _pt(d: dict) -> str:
-    vals = list(d.values())
-    if len(vals) == 1:
-        return u(vals[0])
-    return "(" + ", ".join(u(v) for v in vals) + ")"
-
-
-def _conclusion_text(res: ProofResult, out: Outcome, problem: Problem) -> str:
+def _conclusion_text(res: ProofResult, out: Outcome, problem: Problem):
+    """The conclusion's sentence (prose and SymPy objects)."""
     if res.convex is True:
         extra = ""
         if out.for_all_params and problem.parameters:
-            extra = " for every value of " + ", ".join(str(p) for p in problem.parameters) + " in its range"
+            extra = said(" for every value of ", *[q for i, p in enumerate(problem.parameters)
+                                                   for q in ((", " if i else ""), p)], " in its range")
         if res.verdict == "strongly convex":
-            return f"f is strongly convex{extra} with modulus μ {'=' if res.modulus_tight else '≥'} {u(res.modulus)}"
-        return f"f is {res.verdict}{extra} on the domain"
+            mu = sp.Symbol("mu")
+            return said("f is strongly convex", extra or "", " with modulus ",
+                        (sp.Eq if res.modulus_tight else sp.GreaterThan)(mu, res.modulus, evaluate=False))
+        return said(f"f is {res.verdict}", extra or "", " on the domain")
     if res.convex is False:
         return ("f is not convex: the witness above is a verified counterexample"
                 + ("; f is concave" if out.concave else ""))
     if res.condition is not None:
-        return f"f is convex if and only if {u(res.condition)}"
+        return said("f is convex if and only if ", res.condition)
     if res.problems or res.notes:
         return "no verdict: " + "; ".join([*res.notes, *res.problems])
     return "the engine could neither prove nor disprove convexity: unknown"

@@ -122,7 +122,7 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
         return res
     if fres.convex is False:
         res.steps.append(CvxSign(f, "", "f alone is not convex (verified witness below), so λ must be positive",
-                                 children=[s for s in fres.steps if s.kind == "cvx_witness"]))
+                                 children=[s for s in fres.steps if s.kind == "witness"]))
     g = f + lam * P
     box = dict(problem.box)
     box[lam] = sp.Interval(0, sp.oo)

@@ -1176,13 +1176,13 @@ def _zero_data_witness(an: Analysis, pv: dict):
     return w
 
 
-def _witness_step(w: dict, text_: str):
-    from convexproof.steps.proof import CvxVecWitness
+def _witness_step(w: dict, text_):
+    """The witness on its small instance as a step (the record verifies on the instance's function)."""
+    from convexproof.steps.proof import Witness, WitnessStep
 
     data = {sp.Symbol(k): M for k, M in (w.get("data") or {}).items()}
-    return CvxVecWitness(dict(w.get("sizes") or {}), data, dict(w.get("params") or {}),
-                         w.get("instance"), w.get("point"), w.get("direction"), w.get("curvature"), w.get("chord"),
-                         text_ + (" (checked exactly)" if w.get("verified") == "exact" else " (checked to 40 digits)"))
+    return WitnessStep(Witness.from_dict(w, function=w.get("instance"), variables=w.get("variables")),
+                       text=text_, sizes=dict(w.get("sizes") or {}), data=data, instance=w.get("instance"))
 
 
 def _search(an: Analysis, f, var, shp, problem, res: VectorProofResult, terms) -> None:
@@ -1200,7 +1200,11 @@ def _search(an: Analysis, f, var, shp, problem, res: VectorProofResult, terms) -
         res.convex, res.verdict = None, "unknown"
         res.notes.append(f"f is not convex for {pv} (a verified counterexample); other parameter values are not "
                          "decided")
-        res.steps.append(_witness_step(wit, f"for {pv} an instance is not convex"))
+        from convexproof.steps import said
+
+        res.steps.append(_witness_step(wit, said("for ", *[q for i, (k, v) in enumerate(wit["params"].items())
+                                                          for q in ((", " if i else ""), sp.Eq(k, v, evaluate=False))],
+                                                 " an instance is not convex")))
         res.steps.append(CvxConclusion("unknown", f"f is not convex for {pv}, but other parameter values in range are "
                                                   "not decided: no verdict"))
         return

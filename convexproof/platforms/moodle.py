@@ -142,13 +142,16 @@ def html_steps(steps, depth: int = 0) -> str:
         elif kind == "minimum":
             out.append("<p>The minimum over " + _m(f["var"]) + " is attained at " + _m(f["point"]) + ": "
                        + _m(f["value"]) + ".</p>")
-        elif kind == "curvature_witness":
-            out.append("<p><b>Witness (curvature):</b> " + r"\(" + html.escape(f["name"] + "''(" + latex(f["point"]) + ") = "
-                       + latex(f["value"])) + r" < 0\)" + ", so the graph bends downwards there.</p>")
-        elif kind == "chord_witness":
-            out.append("<p><b>Witness (chord):</b> between " + _m(f["x1"]) + " and " + _m(f["x2"])
-                       + " the graph at the midpoint, " + _m(f["f_point"]) + ", lies above the chord, "
-                       + _m(f["chord"]) + ": Jensen's inequality fails.</p>")
+        elif kind == "witness" and f["layout"] == "paragraph":
+            w, var = f["witness"], f["witness"].variables[0]
+            if w.point is not None:
+                out.append("<p><b>Witness (curvature):</b> " + r"\(" + html.escape(f["name"] + "''(" + latex(w.point[var])
+                                                                              + ") = " + latex(w.curvature))
+                           + r" < 0\)" + ", so the graph bends downwards there.</p>")
+            if w.chord:
+                out.append("<p><b>Witness (chord):</b> between " + _m(w.chord["a"][var]) + " and " + _m(w.chord["b"][var])
+                           + " the graph at the midpoint, " + _m(w.chord["lhs"]) + ", lies above the chord, "
+                           + _m(w.chord["rhs"]) + ": Jensen's inequality fails.</p>")
         elif kind == "table":
             head = "".join("<th>" + html.escape(h) + "</th>" for h in f["header"])
             rows = "".join("<tr>" + "".join("<td>" + _html_pieces([c]) + "</td>" for c in r) + "</tr>" for r in f["rows"])

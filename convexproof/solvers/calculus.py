@@ -29,7 +29,8 @@ from convexproof.steps import Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.onevar import box, can_vanish, factor_sign
-from convexproof.solvers.common import CurvatureWitness, Minimum, Prose, SignArgument
+from convexproof.solvers.common import Minimum, Prose, SignArgument
+from convexproof.steps.proof import Witness, WitnessStep
 from convexproof.solvers.toolkit import (
     chord_witness, deriv, fn, function_name, inputs, numeric, relation, subjects)
 
@@ -324,7 +325,8 @@ def minimal_regularisation(ex) -> Solution:
         value = d2v_poly.eval(x0) if x0.is_Rational else d2v.subs(x, x0)
         children = [Equation(fn(name, x), fv, f"{U(lam)} = {U(v)}"), Equation(deriv(name, x, 2), d2v)]
         if is_negative(value):
-            children.append(CurvatureWitness(name, x, x0, value))
+            children.append(WitnessStep(Witness(function=fv, variables=[x], point={x: x0}, direction={x: sp.Integer(1)},
+                                                curvature=value), name=name, layout="paragraph"))
         chord = chord_witness(name, fv, x, x0)
         if chord is not None:
             from convexproof.solvers.teach import FigureStep, chord_figure
@@ -332,7 +334,7 @@ def minimal_regularisation(ex) -> Solution:
             children.append(chord)
             children.append(FigureStep(figure=chord_figure(
                 f"{name} for {U(lam)} = {U(v)} and the witness chord: the graph rises above the chord's midpoint",
-                fv, x, chord.x1, chord.x2, float(plot_rng[0]), float(plot_rng[1]), name)))
+                fv, x, chord.witness.chord["a"][x], chord.witness.chord["b"][x], float(plot_rng[0]), float(plot_rng[1]), name)))
         else:
             children.append(Paragraph("No chord violating Jensen's inequality was found by the exact search."))
         if mk is not None and mk.feedback:

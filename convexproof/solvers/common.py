@@ -28,34 +28,6 @@ class Minimum(Step):
 
 
 @dataclass
-class CurvatureWitness(Step):
-    """If f''(x0) < 0 then f is strictly concave near x0, so f is not convex."""
-
-    kind: ClassVar[str] = "curvature_witness"
-    name: str  # the function's name, e.g. "f"
-    var: Any
-    point: Any
-    value: Any  # f''(point), exact and negative
-
-
-@dataclass
-class ChordWitness(Step):
-    """Jensen's inequality f(t x1 + (1-t) x2) <= t f(x1) + (1-t) f(x2) fails, so f is not convex."""
-
-    kind: ClassVar[str] = "chord_witness"
-    name: str
-    var: Any
-    x1: Any
-    x2: Any
-    t: Any
-    point: Any  # t x1 + (1-t) x2
-    f_point: Any  # f(point)
-    chord: Any  # t f(x1) + (1-t) f(x2)
-    f1: Any = None
-    f2: Any = None
-
-
-@dataclass
 class Cases(Step):
     """A case split: the value in each case, valid under its condition."""
 

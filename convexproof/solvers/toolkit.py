@@ -264,10 +264,16 @@ def deriv(name: str, var, order: int):
 def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries: int = 40):
     """The chord step for :func:`convexproof.engine.onevar.midpoint_chord`'s verified witness, or None."""
     from convexproof.engine.onevar import midpoint_chord
-    from convexproof.solvers.common import ChordWitness
+    from convexproof.steps.proof import Witness, WitnessStep
 
     w = midpoint_chord(f, var, x0, domain, tries)
-    return None if w is None else ChordWitness(name=name, var=var, **w)
+    if w is None:
+        return None
+    chord = {"a": {var: w["x1"]}, "b": {var: w["x2"]}, "t": w["t"], "m": {var: w["point"]}, "lhs": w["f_point"],
+             "rhs": w["chord"], "fa": w["f1"], "fb": w["f2"]}
+    exact = all(getattr(v, "is_Rational", False) for v in (w["f_point"], w["chord"]))
+    return WitnessStep(Witness(function=f, variables=[var], chord=chord, verified="exact" if exact else "40 digits"),
+                       name=name, layout="paragraph")
 
 
 def subjects(functions: dict, variables, domains: dict | None = None) -> dict:

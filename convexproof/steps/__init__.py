@@ -14,7 +14,7 @@ interleaved with SymPy mathematics that each format typesets its own way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar
 
 
@@ -61,6 +61,8 @@ def to_jsonable(v: Any) -> Any:
         return plain(v)  # a sentence inside a step's fields (the engine's explanations) is text in JSON
     if isinstance(v, Step):
         return v.to_dict()
+    if is_dataclass(v) and not isinstance(v, type):  # a record inside a step (a Witness)
+        return {f.name: to_jsonable(getattr(v, f.name)) for f in fields(v)}
     if isinstance(v, (list, tuple)):
         return [to_jsonable(x) for x in v]
     if isinstance(v, dict):
