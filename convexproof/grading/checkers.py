@@ -479,8 +479,8 @@ class NumberChecker(PartChecker):
                 msg = curvature_text(w, x, lam, v, name)
             elif w is not None:
                 msg = f"With {L} = {u(v)}, {name} is not convex: " + witness_text(w, name)
-            else:  # the solver proved that no λ below the minimum works
-                msg = f"{L} = {u(v)} is too small: with it, {name} is not convex."
+            else:  # no verified witness: only the comparison with the minimum is stated
+                msg = f"{L} = {u(v)} is too small: it is less than the smallest {L} that makes {name} convex."
             self.set("incorrect", msg, "lambda-too-small")
             return True
         f2 = self.facts.get("second_derivative")
