@@ -600,7 +600,7 @@ def _regularised_loss(problem: Problem) -> Outcome | None:
 
 
 def _det_nonzero_at_a_point(H: sp.Matrix, problem: Problem) -> bool:
-X
+    """Is det H clearly non-zero at one point of the box (all of H's symbols, data included)? A speed gate only."""
     from convexproof.engine.domain import sample_point
 
     pt = {}
