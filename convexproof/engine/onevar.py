@@ -129,6 +129,65 @@ def can_vanish(factor: sp.Expr, bounds: dict) -> bool:
         return True
     return not _excludes_zero(rng)
 
+# ------------------------------------------------------- the sign rule for a sum of products
+
+
+_SIGN_PRODUCT = {("pos", "pos"): "pos", ("pos", "nonneg"): "nonneg", ("nonneg", "nonneg"): "nonneg",
+                 ("pos", "neg"): "neg", ("pos", "nonpos"): "nonpos", ("neg", "neg"): "pos",
+                 ("neg", "nonpos"): "nonneg", ("nonpos", "nonpos"): "nonneg", ("nonneg", "neg"): "nonpos",
+                 ("nonneg", "nonpos"): "nonpos"}
+
+
+def product_sign(a: str, b: str) -> str:
+    """The sign rule for a product of two factors of known sign ("pos", "nonneg", "neg", "nonpos")."""
+    return _SIGN_PRODUCT.get((a, b)) or _SIGN_PRODUCT[(b, a)]
+
+
+def term_sign(term: sp.Expr, bounds: dict):
+    """(sign, [(factor, factor_sign)], vanishing numerator factors) of one term, or None."""
+    num, den = term.as_numer_denom()
+    sign = "pos"
+    facts = []
+    vanish = []
+    for where, part in (("num", num), ("den", den)):
+        for factor in sp.Mul.make_args(part):
+            if factor == 1:
+                continue
+            fs = factor_sign(factor, bounds)
+            if fs is None:
+                return None
+            s, _reason = fs
+            if where == "den" and s not in ("pos", "neg"):
+                return None  # a denominator that may vanish: not our business here
+            if s in ("nonneg", "nonpos") and can_vanish(factor, bounds):
+                vanish.append(factor)
+            sign = product_sign(sign, s)
+            facts.append((factor, s))
+    return sign, facts, vanish
+
+
+def never_all_zero(vanishing: list[list[sp.Expr]], conditions, bounds) -> bool:
+    """True when no choice of one vanishing factor per term can vanish simultaneously on the domain."""
+    import itertools
+
+    for choice in itertools.product(*vanishing):
+        syms = sorted(set().union(*(c.free_symbols for c in choice)), key=sp.default_sort_key)
+        sols = sp.solve(list(choice), syms, dict=True)
+        for sol in sols:
+            if any(not numeric(v) for v in sol.values()) or len(sol) < len(syms):
+                return False  # a family of common zeros: cannot exclude it cheaply
+            ok = True
+            for s, v in sol.items():
+                b = bounds.get(s)
+                if b is None:
+                    continue
+                if v < b.lo or v > b.hi or (v == b.lo and b.lo_open) or (v == b.hi and b.hi_open):
+                    ok = False
+            if ok:
+                return False
+    return True
+
+
 # ------------------------------------------------------- witnesses
 
 

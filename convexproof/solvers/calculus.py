@@ -1,11 +1,7 @@
-"""Solver kinds built on the second derivative of a function of one variable.
+"""The minimal regularisation of a polynomial (kind ``minimal-regularisation``).
 
-``second-derivative-convexity``
-    Prove that ``function`` is (strictly) convex in ``variable`` on the domain
-    ``where`` by computing its second derivative and arguing the sign of each
-    term, factor by factor (sign rule on a box domain), then showing the terms
-    never vanish together.  Answers: ``second_derivative``, ``first_derivative``,
-    ``verdict`` ("strictly convex", "convex" or "unknown").
+(``second-derivative-convexity`` is the same kind as ``second_derivative_test``: see
+:mod:`convexproof.solvers.univariate`.)
 
 ``minimal-regularisation``
     The smallest ``parameter`` >= 0 such that ``function + penalty`` is convex
@@ -19,8 +15,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
@@ -28,200 +22,9 @@ from convexproof.render.mathtext import unicode as U
 from convexproof.steps import Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
-from convexproof.engine.onevar import box, can_vanish, factor_sign
-from convexproof.solvers.common import Minimum, Prose, SignArgument
+from convexproof.solvers.common import Minimum, Prose
 from convexproof.steps.proof import Witness, WitnessStep
-from convexproof.solvers.toolkit import (
-    chord_witness, deriv, fn, function_name, inputs, numeric, relation, subjects)
-
-_SIGN_PRODUCT = {("pos", "pos"): "pos", ("pos", "nonneg"): "nonneg", ("nonneg", "nonneg"): "nonneg",
-                 ("pos", "neg"): "neg", ("pos", "nonpos"): "nonpos", ("neg", "neg"): "pos",
-                 ("neg", "nonpos"): "nonneg", ("nonpos", "nonpos"): "nonneg", ("nonneg", "neg"): "nonpos",
-                 ("nonneg", "nonpos"): "nonpos"}
-
-
-def _combine(a: str, b: str) -> str:
-    return _SIGN_PRODUCT.get((a, b)) or _SIGN_PRODUCT[(b, a)]
-
-
-def _term_sign(term: sp.Expr, bounds: dict):
-    """(sign, [(factor, factor_sign)], vanishing numerator factors) of one term, or None."""
-    num, den = term.as_numer_denom()
-    sign = "pos"
-    facts = []
-    vanish = []
-    for where, part in (("num", num), ("den", den)):
-        for factor in sp.Mul.make_args(part):
-            if factor == 1:
-                continue
-            fs = factor_sign(factor, bounds)
-            if fs is None:
-                return None
-            s, _reason = fs
-            if where == "den" and s not in ("pos", "neg"):
-                return None  # a denominator that may vanish: not our business here
-            if s in ("nonneg", "nonpos") and can_vanish(factor, bounds):
-                vanish.append(factor)
-            sign = _combine(sign, s)
-            shown = factor if where == "num" or not numeric(factor) else factor
-            facts.append((shown, s))
-    return sign, facts, vanish
-
-
-def _never_all_zero(vanishing: list[list[sp.Expr]], conditions, bounds) -> bool:
-    """True when no choice of one vanishing factor per term can vanish simultaneously on the domain."""
-    for choice in itertools.product(*vanishing):
-        syms = sorted(set().union(*(c.free_symbols for c in choice)), key=sp.default_sort_key)
-        sols = sp.solve(list(choice), syms, dict=True)
-        for sol in sols:
-            if any(not numeric(v) for v in sol.values()) or len(sol) < len(syms):
-                return False  # a family of common zeros: cannot exclude it cheaply
-            ok = True
-            for s, v in sol.items():
-                b = bounds.get(s)
-                if b is None:
-                    continue
-                if v < b.lo or v > b.hi or (v == b.lo and b.lo_open) or (v == b.hi and b.hi_open):
-                    ok = False
-            if ok:
-                return False
-    return True
-
-
-def _family_figure(name, f, x, bounds):
-    """f on its interval for the smallest, middle and largest value of one other bounded symbol (e.g. the label)."""
-    others = sorted(f.free_symbols - {x}, key=lambda s: s.name)
-    bx = bounds.get(x)
-    if len(others) > 1 or bx is None or not (bx.lo.is_finite and bx.hi.is_finite):
-        return None
-    lo, hi = float(bx.lo), float(bx.hi)
-    pad = (hi - lo) / 50
-    lo, hi = lo + (pad if bx.lo_open else 0), hi - (pad if bx.hi_open else 0)
-    if others:
-        b = bounds.get(others[0])
-        if b is None or not (b.lo.is_finite and b.hi.is_finite):
-            return None
-        values = [b.lo, (b.lo + b.hi) / 2, b.hi]
-        curves = [{"label": sp.Eq(others[0], v, evaluate=False), "expr": f.subs(others[0], v), "var": x}
-                  for v in values]
-    else:
-        curves = [{"label": fn(name, x), "expr": f, "var": x}]
-    what = f" for {U(others[0])} = " + ", ".join(U(v) for v in values) if others else ""
-    return Figure(title=f"{name}({U(x)}){what}: every curve bends upwards",
-                  curves=curves, xmin=lo, xmax=hi, xlabel=str(x), ymin=0, ymax=4)
-
-
-def Eq_(lhs, rhs):
-    from convexproof.solvers.toolkit import E
-
-    return E(lhs, rhs)
-
-
-def _zero_condition(factor: sp.Expr):
-    """factor = 0, written as ``y = 1`` when the factor is affine in one symbol."""
-    syms = list(factor.free_symbols)
-    if len(syms) == 1:
-        s = syms[0]
-        c = factor.coeff(s)
-        rest = sp.expand(factor - c * s)
-        if numeric(c) and c != 0 and not rest.has(s):
-            return sp.Eq(s, -rest / c, evaluate=False)
-    return sp.Eq(factor, 0, evaluate=False)
-
-
-@register("second-derivative-convexity")
-def second_derivative_convexity(ex) -> Solution:
-    inp = inputs(ex, "function", "variable", optional=("where",))
-    f, x = inp["function"], inp["variable"]
-    where = inp.get("where", [])
-    if not isinstance(where, list):
-        where = [where]
-    name = function_name(ex)
-    if x not in f.free_symbols:
-        raise ExerciseError(f"{ex.path.name}: field 'solver.function': does not depend on {U(x)}")
-    bounds = box(where)
-
-    d1 = sp.diff(f, x)
-    d2 = sp.diff(d1, x)
-    from convexproof.solvers.teach import derivative_steps, lead
-
-    try:
-        lines, _forms = derivative_steps(name, f, x)
-    except ValueError:
-        lines = [Equation(deriv(name, x, 1), d1), Equation(deriv(name, x, 2), d2)]
-    steps = [Section("Derivatives", children=[Equation(fn(name, x), f), *lines])]
-
-    analysis = None
-    for form in dict.fromkeys((d2, sp.expand(d2), sp.factor(d2))):
-        terms = sp.Add.make_args(form)
-        signs = [_term_sign(t, bounds) for t in terms]
-        if all(s is not None and s[0] in ("pos", "nonneg") for s in signs):
-            analysis = (form, terms, signs)
-            break
-
-    domain_text = [("text", "On the domain ")]
-    for i, c in enumerate(where):
-        domain_text += ([("text", ", ")] if i else []) + [("math", c)]
-    if analysis is None:
-        verdict = "unknown"
-        steps.append(Section("Sign of the second derivative", children=[
-            Prose(domain_text + [("text", " the sign of each term could not be settled by the sign rule, "
-                                          "so this solver makes no claim (unknown).")])]))
-    else:
-        form, terms, signs = analysis
-        children = [Prose(domain_text + [("text", ", each term of the second derivative has a known sign:")])]
-        for t, (s, facts, _v) in zip(terms, signs):
-            children.append(SignArgument(relation(t, s), [relation(fa, fs) for fa, fs in facts]))
-        strict = any(s[0] == "pos" for s in signs)
-        sec = [Section("Sign of each term", children=children)]
-        if strict:
-            pos = [t for t, s in zip(terms, signs) if s[0] == "pos"][0]
-            zero_children = [Claim("The term", pos, " is strictly positive, so the sum is strictly positive.")]
-        else:
-            vanishing = [s[2] for s in signs]
-            zero_children = []
-            for t, vs in zip(terms, vanishing):
-                eqs = [_zero_condition(v) for v in vs]
-                cond = sp.Or(*eqs) if len(eqs) > 1 else eqs[0]
-                zero_children.append(Prose([("text", "The term "), ("math", t), ("text", " vanishes only when "),
-                                            ("math", cond), ("text", ".")]))
-            strict = _never_all_zero(vanishing, where, bounds)
-            if strict:
-                zero_children.append(Paragraph("These conditions cannot hold at the same time (the equations "
-                                               "have no common solution on the domain), so the terms are "
-                                               "never all zero."))
-            else:
-                zero_children.append(Paragraph("The terms can vanish together somewhere on the domain, so "
-                                               "only convexity follows, not strict convexity."))
-        sec.append(Section("When can the second derivative vanish?", children=zero_children))
-        rel = relation(deriv(name, x, 2), "pos" if strict else "nonneg")
-        verdict = "strictly convex" if strict else "convex"
-        concl = [Claim("Therefore", rel, f" at every point of the domain, for all values of the other symbols "
-                       f"allowed there. A twice-differentiable function on an interval with this property is {verdict}.")]
-        fig = _family_figure(name, f, x, bounds)
-        if fig is not None:
-            from convexproof.solvers.teach import FigureStep
-
-            concl.append(FigureStep(figure=fig))
-        sec.append(Section("Conclusion", children=concl))
-        steps.extend(sec)
-
-    answers = {"second_derivative": d2, "first_derivative": d1, "verdict": verdict}
-    dom = [("math", c) for c in where]
-    shown_d2 = getattr(lines[-1], "result", d2)
-    if verdict == "unknown":
-        top = lead("Undecided: the sign of the second derivative could not be settled term by term.")
-    else:
-        top = lead(name, " is ", verdict, ": ", Eq_(deriv(name, x, 2), shown_d2), " ",
-                   ">" if verdict == "strictly convex" else "≥", " 0", *([" on "] + [c for c in where][:1] if where else []),
-                   *([", for every label with "] + [c for c in where][1:2] if len(where) > 1 else []), ".")
-    steps.insert(0, top)
-    facts = {"function": f, "variable": x, "first_derivative": d1, "second_derivative": d2,
-             "where": where, "verdict": verdict, **subjects({"verdict": f}, [x], {"verdict": where})}
-    return Solution(ex, steps, answers, [], facts)
-
-
-# ---------------------------------------------------------------- regularisation
+from convexproof.solvers.toolkit import chord_witness, deriv, fn, function_name, inputs, numeric
 
 
 def _minimum_over_real_line(expr: sp.Expr, x: sp.Symbol):

@@ -1,4 +1,10 @@
-"""The second-derivative test for functions of one variable (kind ``second_derivative_test``).
+"""The second-derivative test for functions of one variable.
+
+One kind with two names, ``second_derivative_test`` and ``second-derivative-convexity``, and two table
+shapes: a ``functions`` table of functions of ``var`` alone (each decided by the engine's
+:func:`convexproof.engine.onevar.convexity_1d`: a proof or a verified witness), or one ``function`` of
+``variable`` with parameters on the box ``where`` (the sign rule term by term,
+:func:`convexproof.engine.onevar.term_sign`; see :func:`solve_on_a_box`).
 
 Solver table::
 
@@ -21,11 +27,15 @@ from __future__ import annotations
 import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
-from convexproof.steps import Equation, Section
+from convexproof.steps import Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
-from convexproof.engine.onevar import concavity_1d, convexity_1d, zeros_on
-from convexproof.solvers.toolkit import E, P, fn_at, formula_of, hp, join_list, named, name_field, subjects, want
+from convexproof.engine.onevar import box, concavity_1d, convexity_1d, never_all_zero, term_sign, zeros_on
+from convexproof.render.mathtext import unicode as U
+from convexproof.solvers.common import Prose, SignArgument
+from convexproof.solvers.toolkit import (
+    E, P, deriv, fn, fn_at, formula_of, function_name, hp, inputs, join_list, named, name_field, numeric, relation,
+    subjects, want)
 
 
 def fname(name: str, var):
@@ -322,6 +332,14 @@ def _split_label(label: str) -> tuple[str, str]:
 
 
 @register("second_derivative_test")
+@register("second-derivative-convexity")
+def solve_second_derivative(ex) -> Solution:
+    """Both names, both table shapes (see the module docstring)."""
+    if "functions" not in ex.solver and "function" in ex.solver:
+        return solve_on_a_box(ex)
+    return solve_second_derivative_test(ex)
+
+
 def solve_second_derivative_test(ex) -> Solution:
     from convexproof.solvers.teach import lead, part
 
@@ -400,6 +418,137 @@ def _short(facts) -> list:
         return ["strictly convex" if facts["strict"] else "convex, not strictly"]
     return ["not convex" + (", strictly concave" if facts.get("concave") == "strict" else
                             ", concave" if facts.get("concave") else "")]
+
+
+# ------------------------------------------------------------ one function with parameters, on a box
+def _family_figure(name, f, x, bounds):
+    """f on its interval for the smallest, middle and largest value of one other bounded symbol (e.g. the label)."""
+    others = sorted(f.free_symbols - {x}, key=lambda s: s.name)
+    bx = bounds.get(x)
+    if len(others) > 1 or bx is None or not (bx.lo.is_finite and bx.hi.is_finite):
+        return None
+    lo, hi = float(bx.lo), float(bx.hi)
+    pad = (hi - lo) / 50
+    lo, hi = lo + (pad if bx.lo_open else 0), hi - (pad if bx.hi_open else 0)
+    if others:
+        b = bounds.get(others[0])
+        if b is None or not (b.lo.is_finite and b.hi.is_finite):
+            return None
+        values = [b.lo, (b.lo + b.hi) / 2, b.hi]
+        curves = [{"label": sp.Eq(others[0], v, evaluate=False), "expr": f.subs(others[0], v), "var": x}
+                  for v in values]
+    else:
+        curves = [{"label": fn(name, x), "expr": f, "var": x}]
+    what = f" for {U(others[0])} = " + ", ".join(U(v) for v in values) if others else ""
+    return Figure(title=f"{name}({U(x)}){what}: every curve bends upwards",
+                  curves=curves, xmin=lo, xmax=hi, xlabel=str(x), ymin=0, ymax=4)
+
+
+def _zero_condition(factor: sp.Expr):
+    """factor = 0, written as ``y = 1`` when the factor is affine in one symbol."""
+    syms = list(factor.free_symbols)
+    if len(syms) == 1:
+        s = syms[0]
+        c = factor.coeff(s)
+        rest = sp.expand(factor - c * s)
+        if numeric(c) and c != 0 and not rest.has(s):
+            return sp.Eq(s, -rest / c, evaluate=False)
+    return sp.Eq(factor, 0, evaluate=False)
+
+
+def solve_on_a_box(ex) -> Solution:
+    """One ``function`` of ``variable`` with parameters, on the box ``where``: f'' >= 0 by the sign rule, term by term.
+
+    Answers: ``second_derivative``, ``first_derivative``, ``verdict`` ("strictly convex", "convex" or "unknown").
+"""
+    inp = inputs(ex, "function", "variable", optional=("where",))
+    f, x = inp["function"], inp["variable"]
+    where = inp.get("where", [])
+    if not isinstance(where, list):
+        where = [where]
+    name = function_name(ex)
+    if x not in f.free_symbols:
+        raise ExerciseError(f"{ex.path.name}: field 'solver.function': does not depend on {U(x)}")
+    bounds = box(where)
+
+    d1 = sp.diff(f, x)
+    d2 = sp.diff(d1, x)
+    from convexproof.solvers.teach import derivative_steps, lead
+
+    try:
+        lines, _forms = derivative_steps(name, f, x)
+    except ValueError:
+        lines = [Equation(deriv(name, x, 1), d1), Equation(deriv(name, x, 2), d2)]
+    steps = [Section("Derivatives", children=[Equation(fn(name, x), f), *lines])]
+
+    analysis = None
+    for form in dict.fromkeys((d2, sp.expand(d2), sp.factor(d2))):
+        terms = sp.Add.make_args(form)
+        signs = [term_sign(t, bounds) for t in terms]
+        if all(s is not None and s[0] in ("pos", "nonneg") for s in signs):
+            analysis = (form, terms, signs)
+            break
+
+    domain_text = [("text", "On the domain ")]
+    for i, c in enumerate(where):
+        domain_text += ([("text", ", ")] if i else []) + [("math", c)]
+    if analysis is None:
+        verdict = "unknown"
+        steps.append(Section("Sign of the second derivative", children=[
+            Prose(domain_text + [("text", " the sign of each term could not be settled by the sign rule, "
+                                          "so this solver makes no claim (unknown).")])]))
+    else:
+        form, terms, signs = analysis
+        children = [Prose(domain_text + [("text", ", each term of the second derivative has a known sign:")])]
+        for t, (s, facts, _v) in zip(terms, signs):
+            children.append(SignArgument(relation(t, s), [relation(fa, fs) for fa, fs in facts]))
+        strict = any(s[0] == "pos" for s in signs)
+        sec = [Section("Sign of each term", children=children)]
+        if strict:
+            pos = [t for t, s in zip(terms, signs) if s[0] == "pos"][0]
+            zero_children = [Claim("The term", pos, " is strictly positive, so the sum is strictly positive.")]
+        else:
+            vanishing = [s[2] for s in signs]
+            zero_children = []
+            for t, vs in zip(terms, vanishing):
+                eqs = [_zero_condition(v) for v in vs]
+                cond = sp.Or(*eqs) if len(eqs) > 1 else eqs[0]
+                zero_children.append(Prose([("text", "The term "), ("math", t), ("text", " vanishes only when "),
+                                            ("math", cond), ("text", ".")]))
+            strict = never_all_zero(vanishing, where, bounds)
+            if strict:
+                zero_children.append(Paragraph("These conditions cannot hold at the same time (the equations "
+                                               "have no common solution on the domain), so the terms are "
+                                               "never all zero."))
+            else:
+                zero_children.append(Paragraph("The terms can vanish together somewhere on the domain, so "
+                                               "only convexity follows, not strict convexity."))
+        sec.append(Section("When can the second derivative vanish?", children=zero_children))
+        rel = relation(deriv(name, x, 2), "pos" if strict else "nonneg")
+        verdict = "strictly convex" if strict else "convex"
+        concl = [Claim("Therefore", rel, f" at every point of the domain, for all values of the other symbols "
+                       f"allowed there. A twice-differentiable function on an interval with this property is {verdict}.")]
+        fig = _family_figure(name, f, x, bounds)
+        if fig is not None:
+            from convexproof.solvers.teach import FigureStep
+
+            concl.append(FigureStep(figure=fig))
+        sec.append(Section("Conclusion", children=concl))
+        steps.extend(sec)
+
+    answers = {"second_derivative": d2, "first_derivative": d1, "verdict": verdict}
+    dom = [("math", c) for c in where]
+    shown_d2 = getattr(lines[-1], "result", d2)
+    if verdict == "unknown":
+        top = lead("Undecided: the sign of the second derivative could not be settled term by term.")
+    else:
+        top = lead(name, " is ", verdict, ": ", E(deriv(name, x, 2), shown_d2), " ",
+                   ">" if verdict == "strictly convex" else "≥", " 0", *([" on "] + [c for c in where][:1] if where else []),
+                   *([", for every label with "] + [c for c in where][1:2] if len(where) > 1 else []), ".")
+    steps.insert(0, top)
+    facts = {"function": f, "variable": x, "first_derivative": d1, "second_derivative": d2,
+             "where": where, "verdict": verdict, **subjects({"verdict": f}, [x], {"verdict": where})}
+    return Solution(ex, steps, answers, [], facts)
 
 
 # ------------------------------------------------------------ further parts of a statement
