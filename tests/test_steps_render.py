@@ -28,7 +28,8 @@ from convexproof.steps import REGISTRY, Answer, Equation, Section, Sentence, sai
 from convexproof.steps.proof import (CvxBound, CvxConclusion, CvxCondition, CvxDCP, CvxDerivative, CvxHessian, CvxKink,
                                      CvxLDL, CvxMinors, CvxModulus, CvxNumericCheck, CvxPiece, CvxPolySign, CvxSetup,
                                      CvxSign, CvxSquare, CvxVecConstants, CvxVecGradient, CvxVecHessian, CvxVecTerm,
-                                     Witness, WitnessStep)
+                                     WitnessStep)
+from convexproof.engine.witness import Witness
 
 x, y, lam = sp.symbols("x y lam", real=True)
 E = x**2 + 7  # the mathematics every sample shows: x² + 7 (text), x^{2} + 7 (md, tex)

@@ -29,9 +29,9 @@ from convexproof.engine.registry import requirements
 from convexproof.engine.result import ProofResult
 from convexproof.engine.signs import NEG, POS, NONNEG, SignOracle, exact_sign, prove_nonneg
 from convexproof.steps.proof import (CvxConclusion, CvxCondition, CvxHessian, CvxModulus, CvxNumericCheck, CvxSetup, CvxSign,
-                    Witness, WitnessStep)
+                    WitnessStep)
 from convexproof.engine.univariate import piecewise_1d, smooth_1d, tidy
-from convexproof.engine.witness import (curvature_witness, domain_witness, exact_chord, hessian, numeric_chords, search_witness, verify_witness)
+from convexproof.engine.witness import (Witness, curvature_witness, domain_witness, exact_chord, hessian, numeric_chords, search_witness, verify_witness)
 
 
 # ------------------------------------------------------------------ definedness

@@ -1178,7 +1178,8 @@ def _zero_data_witness(an: Analysis, pv: dict):
 
 def _witness_step(w: dict, text_):
     """The witness on its small instance as a step (the record verifies on the instance's function)."""
-    from convexproof.steps.proof import Witness, WitnessStep
+    from convexproof.engine.witness import Witness
+    from convexproof.steps.proof import WitnessStep
 
     data = {sp.Symbol(k): M for k, M in (w.get("data") or {}).items()}
     return WitnessStep(Witness.from_dict(w, function=w.get("instance"), variables=w.get("variables")),

@@ -17,7 +17,9 @@ likewise.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import sympy as sp
 
@@ -529,3 +531,49 @@ def simple_point(g, box: dict, signs, *, syms=None, limit: int = 80) -> dict | N
         if certified_sign(v) in signs:
             return pt
     return None
+
+
+# ------------------------------------------------------------------- the record
+@dataclass
+class Witness:
+    """A certificate of non-convexity as a record (what :class:`convexproof.steps.proof.WitnessStep` shows),
+    checked exactly or to 40 digits.
+
+    Negative curvature ``vᵀ∇²f(point)v = curvature < 0``; a chord ``lhs = f(t·a + (1−t)·b) > rhs = t·f(a) +
+    (1−t)·f(b)`` (``chord`` = {"a", "b", "t", "lhs", "rhs"}, optionally "fa" = f(a), "fb" = f(b) and "m" = the
+    point t·a + (1−t)·b); or a domain that is not convex (``domain`` = {"a", "b", "m", "t"}); for the parameter
+    values ``params``.  Points are {variable: value}.  ``function`` and ``variables`` are what it is about, so
+    :meth:`verify` can check it again with the engine's one checker.
+    """
+
+    function: Any = None
+    variables: list = field(default_factory=list)
+    point: Any = None
+    direction: Any = None
+    curvature: Any = None
+    chord: Any = None
+    params: Any = None
+    domain: Any = None
+    verified: str = "exact"  # or "40 digits"
+
+    @classmethod
+    def from_dict(cls, w: dict, function: Any = None, variables: Any = None) -> "Witness":
+        """From the engine's witness dictionary (:mod:`convexproof.engine.witness`)."""
+        return cls(function=function, variables=list(variables if variables is not None else w.get("variables") or []),
+                   point=w.get("point"), direction=w.get("direction"), curvature=w.get("curvature"),
+                   chord=w.get("chord") or None, params=w.get("params") or None, domain=w.get("domain") or None,
+                   verified="exact" if w.get("verified", "exact") == "exact" else "40 digits")
+
+    def as_dict(self) -> dict:
+        """The engine's witness dictionary."""
+        out: dict = {"verified": self.verified}
+        for k in ("point", "direction", "curvature", "chord", "params", "domain"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
+
+    def verify(self, problem: Any = None) -> bool:
+        """Check the witness again, exactly (or to 40 digits), with :func:`convexproof.engine.witness.verify_witness`."""
+        if self.function is None or not self.variables:
+            return False
+        return bool(verify_witness(self.function, self.variables, self.as_dict(), problem))

@@ -23,7 +23,8 @@ from convexproof.steps import Claim, Equation, Paragraph, Section
 from convexproof.solvers import Figure, Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.solvers.common import Minimum, Prose
-from convexproof.steps.proof import Witness, WitnessStep
+from convexproof.engine.witness import Witness
+from convexproof.steps.proof import WitnessStep
 from convexproof.solvers.toolkit import chord_witness, deriv, fn, function_name, inputs, numeric
 
 

@@ -150,57 +150,11 @@ class CvxKink(Step):
 
 
 @dataclass
-class Witness:
-    """A certificate of non-convexity (a record, not a step), checked exactly or to 40 digits.
-
-    Negative curvature ``vᵀ∇²f(point)v = curvature < 0``; a chord ``lhs = f(t·a + (1−t)·b) > rhs = t·f(a) +
-    (1−t)·f(b)`` (``chord`` = {"a", "b", "t", "lhs", "rhs"}, optionally "fa" = f(a), "fb" = f(b) and "m" = the
-    point t·a + (1−t)·b); or a domain that is not convex (``domain`` = {"a", "b", "m", "t"}); for the parameter
-    values ``params``.  Points are {variable: value}.  ``function`` and ``variables`` are what it is about, so
-    :meth:`verify` can check it again with the engine's one checker.
-    """
-
-    function: Any = None
-    variables: list = field(default_factory=list)
-    point: Any = None
-    direction: Any = None
-    curvature: Any = None
-    chord: Any = None
-    params: Any = None
-    domain: Any = None
-    verified: str = "exact"  # or "40 digits"
-
-    @classmethod
-    def from_dict(cls, w: dict, function: Any = None, variables: Any = None) -> "Witness":
-        """From the engine's witness dictionary (:mod:`convexproof.engine.witness`)."""
-        return cls(function=function, variables=list(variables if variables is not None else w.get("variables") or []),
-                   point=w.get("point"), direction=w.get("direction"), curvature=w.get("curvature"),
-                   chord=w.get("chord") or None, params=w.get("params") or None, domain=w.get("domain") or None,
-                   verified="exact" if w.get("verified", "exact") == "exact" else "40 digits")
-
-    def as_dict(self) -> dict:
-        """The engine's witness dictionary."""
-        out: dict = {"verified": self.verified}
-        for k in ("point", "direction", "curvature", "chord", "params", "domain"):
-            if getattr(self, k) is not None:
-                out[k] = getattr(self, k)
-        return out
-
-    def verify(self, problem: Any = None) -> bool:
-        """Check the witness again, exactly (or to 40 digits), with :func:`convexproof.engine.witness.verify_witness`."""
-        if self.function is None or not self.variables:
-            return False
-        from convexproof.engine.witness import verify_witness
-
-        return bool(verify_witness(self.function, self.variables, self.as_dict(), problem))
-
-
-@dataclass
 class WitnessStep(Step):
     """A verified witness of non-convexity: negative curvature, a chord below the graph, or a domain that is not convex."""
 
     kind: ClassVar[str] = "witness"
-    witness: Witness
+    witness: Any  # a convexproof.engine.witness.Witness record
     name: str = "f"  # the function's name in the prose
     layout: str = "item"  # "item": a line of a proof; "paragraph": a paragraph of a worked solution
     text: Any = ""  # what the instance shows (vector models), a Sentence or prose
@@ -209,7 +163,8 @@ class WitnessStep(Step):
     instance: Any = None
 
     def verify(self, problem: Any = None) -> bool:
-        """The witness, checked again by the engine (never by a second checker)."""
+        """The witness, checked again by the engine's :func:`~convexproof.engine.witness.verify_witness` (the
+        record's own ``verify``; never a second checker)."""
         return self.witness.verify(problem)
 
 
