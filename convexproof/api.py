@@ -116,6 +116,15 @@ def check(exercise: str, answer: str | None = None, part: str | None = None, see
                      timeout=timeout, isolate=isolate, derivation=derivation, given=given)
 
 
+def check_derivation_file(exercise: str, path: str, part: str | None = None, seed: int | None = None,
+                          exercises_dir=None):
+    """``convexproof check --derivation FILE``: the derivation in FILE (``-``: standard input, size-capped)
+    checked line by line; a CheckResult whose ``derivation`` holds the marked lines."""
+    from convexproof.grading.derivation import check_derivation, read_derivation_file
+
+    return check_derivation(exercise, read_derivation_file(path), part=part, seed=seed, exercises_dir=exercises_dir)
+
+
 def grade(answers, jobs: int | None = None, exercises_dir=None):
     """Grade a CSV file of answers (columns student, exercise, part, answer[, seed]): a report whose
     ``rows`` hold one result per answer and ``summary`` the counts."""

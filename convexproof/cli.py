@@ -377,19 +377,32 @@ def regularize(expr, wrt, where, penalty, fmt, timeout, shapes, output) -> None:
 @EXERCISES_OPT
 def check(exercise, answer, derivation_file, part, seed, fmt, reveal, exercises_dir) -> None:
     """Check one answer. Exit 0 correct, 1 incorrect or undecided (a teacher reviews it), 2 invalid."""
+    import json
+
     from convexproof.api import check as run_check
 
     if derivation_file is not None or answer is None:
-        from convexproof.grading.derivation import cli_check
+        from convexproof.api import check_derivation_file
 
-        sys.exit(cli_check(exercise, answer, derivation_file, part, seed, fmt, exercises_dir, _fail))
+        if derivation_file is None:
+            raise click.UsageError("give --answer TEXT or --derivation FILE")
+        if answer is not None:
+            raise click.UsageError("give --answer or --derivation, not both")
+        r = check_derivation_file(exercise, derivation_file, part=part, seed=seed, exercises_dir=exercises_dir)
+        if r.status == "invalid" and (r.derivation is None or fmt == "text"):
+            _fail(f"{r.exercise}, part {r.part}: invalid: {r.feedback}", 2)
+        if fmt == "json":
+            click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+        elif fmt in ("md", "latex"):
+            click.echo(r.derivation.to_document(fmt), nl=False)
+        else:
+            click.echo(r.to_text())
+        sys.exit({"correct": 0, "incorrect": 1}.get(r.status, 2))
     if fmt in ("md", "latex"):
         raise click.UsageError("--format md and latex are for --derivation")
 
     result = run_check(exercise, answer, part=part, seed=seed, reveal=reveal, exercises_dir=exercises_dir)
     if fmt == "json":
-        import json
-
         from convexproof.runtime.safetext import json_safe  # the answer is echoed: no escape sequence reaches the terminal
 
         click.echo(json_safe(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))

@@ -2035,26 +2035,3 @@ def read_derivation_file(path: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConvexproofError(f"{str(path)[:200]}: not UTF-8 text (byte {exc.start + 1})") from None
-
-
-def cli_check(exercise, answer, path, part, seed, fmt, exercises_dir, fail) -> int:
-    """``convexproof check EXERCISE --derivation FILE``: print the result, return the exit code."""
-    import json
-
-    import click
-
-    if path is None:
-        raise click.UsageError("give --answer TEXT or --derivation FILE")
-    if answer is not None:
-        raise click.UsageError("give --answer or --derivation, not both")
-    text = read_derivation_file(path)
-    r = check_derivation(exercise, text, part=part, seed=seed, exercises_dir=exercises_dir)
-    if r.status == "invalid" and (r.derivation is None or fmt == "text"):
-        fail(f"{r.exercise}, part {r.part}: invalid: {r.feedback}", 2)
-    if fmt == "json":
-        click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
-    elif fmt in ("md", "latex"):
-        click.echo(r.derivation.to_document(fmt), nl=False)
-    else:
-        click.echo(r.to_text())
-    return {"correct": 0, "incorrect": 1}.get(r.status, 2)
