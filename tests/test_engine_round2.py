@@ -173,3 +173,25 @@ def test_abs_power_without_range_is_not_claimed():
         p = sp.Symbol("p", real=True)
         for v in (sp.Rational(1, 2), sp.Integer(-1)):
             assert r.condition.subs(p, v) is sp.false
+
+
+HUBER = "Piecewise((x**2/2, abs(x) <= d), (d*(abs(x) - d/2), True))"
+
+
+@pytest.mark.parametrize("expr, convex", [
+    (HUBER, True),
+    ("Piecewise((x**2, x <= d), (2*d*x - d**2 + (x - d)**2, True))", True),
+    ("Piecewise((x**2/2, abs(x) <= d), (d*abs(x), True))", False),  # jumps up at ±d: not convex
+    ("Piecewise((x**2, x <= d), (2*d*x - d**2 - (x - d)**2, True))", False),  # concave beyond d
+])
+def test_breakpoints_depending_on_a_parameter(expr, convex):
+    """Huber with a symbolic threshold d > 0: the breakpoints ±d move with the parameter."""
+    r = prove(expr, wrt=["x"], where=["d > 0"], timeout=60)
+    fn = _f(expr, ["x", "d"])
+    found = [_chord_violation(fn, [(-6, 6)], random.Random(2), fixed=(v,)) for v in (0.1, 1.0, 3.0)]
+    if convex:
+        assert r.convex is True and r.steps
+        assert found == [None, None, None]
+    else:
+        assert r.convex is not True
+        assert any(f is not None for f in found)

@@ -22,6 +22,7 @@ Each method either proves what it claims or returns None:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -38,7 +39,8 @@ def decide_more(problem: Problem, analyse, hessian_outcome) -> Outcome | None:
     """A decision by one of the round-2 methods, or None.  ``analyse`` and ``hessian_outcome`` are the prover's
     entry point and Hessian method (passed in so that this module does not import the prover)."""
     check_deadline()
-    for method in (lambda p: _param_free_curvature(p, hessian_outcome), _affine_parameter_1d, _piecewise_parameters_1d, _pnorm_sum,
+    for method in (lambda p: _param_free_curvature(p, hessian_outcome), _affine_parameter_1d, _piecewise_parameters_1d,
+                   _symbolic_breakpoints, _pnorm_sum,
                    _regularised_loss, lambda p: _separable(p, analyse)):
         out = method(problem)
         if out is not None and (out.convex is not None or out.condition is not None):
@@ -450,6 +452,186 @@ def _necessary_then_sufficient(problem: Problem, conds, steps) -> Outcome | None
     out.condition = cond
     out.steps.append(CvxCondition(cond, "f is convex if and only if this condition holds"))
     return out
+
+
+# ------------------------------------------------------------------ breakpoints that depend on parameters
+def _symbolic_branches(a):
+    if isinstance(a, sp.Abs):
+        u_ = a.args[0]
+        return [(u_, u_ >= 0), (-u_, u_ < 0)]
+    if isinstance(a, (sp.Max, sp.Min)) and len(a.args) == 2:
+        p, q = a.args
+        return [(p, p >= q), (q, p < q)] if isinstance(a, sp.Max) else [(p, p <= q), (q, p > q)]
+    if isinstance(a, sp.Piecewise):
+        return [(e, c) for e, c in a.args]
+    return None
+
+
+def _ge(a, b):
+    """a ≥ b for interval ends that may involve positive symbols: True, False or None."""
+    if a == b or a == sp.oo or b == -sp.oo:
+        return True
+    if a == -sp.oo or b == sp.oo:
+        return False
+    d = a - b
+    return True if d.is_nonnegative else False if d.is_negative else None
+
+
+def _meet(P: sp.Interval, Q: sp.Interval):
+    """P ∩ Q for intervals with symbolic ends (None when the ends cannot be ordered)."""
+    g1, g2 = _ge(P.inf, Q.inf), _ge(P.sup, Q.sup)
+    if g1 is None or g2 is None:
+        return None
+    lo, lo_open = (P.inf, P.left_open) if g1 else (Q.inf, Q.left_open)
+    if P.inf == Q.inf:
+        lo_open = P.left_open or Q.left_open
+    hi, hi_open = (Q.sup, Q.right_open) if g2 else (P.sup, P.right_open)
+    if P.sup == Q.sup:
+        hi_open = P.right_open or Q.right_open
+    order = _ge(hi, lo)
+    if order is None:
+        return None
+    if not order or (hi == lo and (lo_open or hi_open)):
+        return sp.EmptySet
+    return sp.Interval(lo, hi, lo_open, hi_open)
+
+
+def _minus(P: sp.Interval, S: sp.Interval) -> list:
+    """P minus S, for S ⊆ P (intervals with symbolic ends): the pieces left and right of S."""
+    out = []
+    if S.inf != P.inf:
+        out.append(sp.Interval(P.inf, S.inf, P.left_open, not S.left_open))
+    elif P.left_open != S.left_open and not P.left_open:
+        out.append(sp.FiniteSet(P.inf))
+    if S.sup != P.sup:
+        out.append(sp.Interval(S.sup, P.sup, not S.right_open, P.right_open))
+    elif P.right_open != S.right_open and not P.right_open:
+        out.append(sp.FiniteSet(P.sup))
+    return [Q for Q in out if Q is not sp.EmptySet]
+
+
+def _symbolic_split(e, x, J, depth=0):
+    """[(smooth expression, interval)] covering the interval J (ends may involve positive parameters)."""
+    check_deadline()
+    if depth > 6:
+        return None
+    a = next((b for b in sp.postorder_traversal(e) if isinstance(b, (sp.Abs, sp.Max, sp.Min, sp.Piecewise))), None)
+    if a is None:
+        return [(e, J)]
+    branches = _symbolic_branches(a)
+    if branches is None:
+        return None
+    out, rest = [], [J]
+    for rep, cond in branches:
+        if cond is sp.true:
+            S0 = sp.Interval(-sp.oo, sp.oo)
+        else:
+            try:
+                S0 = sp.solve_univariate_inequality(cond, x, relational=False)
+            except Exception:  # noqa: BLE001
+                return None
+        if not isinstance(S0, sp.Interval):
+            return None
+        new_rest = []
+        for R in rest:
+            if isinstance(R, sp.FiniteSet):
+                new_rest.append(R)
+                continue
+            P = _meet(R, S0)
+            if P is None:
+                return None
+            if P is sp.EmptySet:
+                new_rest.append(R)
+                continue
+            new_rest.extend(_minus(R, P))
+            if P.inf == P.sup:
+                continue
+            if not (P.inf == -sp.oo or P.sup == sp.oo or (P.sup - P.inf).is_positive):
+                return None
+            sub = _symbolic_split(e.xreplace({a: rep}), x, P, depth + 1)
+            if sub is None:
+                return None
+            out.extend(sub)
+        rest = new_rest
+        if all(isinstance(R, sp.FiniteSet) for R in rest):
+            break
+    if not all(isinstance(R, sp.FiniteSet) for R in rest):
+        return None
+    return out
+
+
+def _symbolic_breakpoints(problem: Problem) -> Outcome | None:
+    """One variable; the breakpoints depend on parameters whose range is (0, ∞) or [0, ∞) (the Huber function
+    with threshold d > 0): split with the parameters as positive symbols; convex for every parameter value when
+    every piece has f'' ≥ 0 for every x and parameter, f is continuous, and the slope never decreases."""
+    f = problem.expr
+    if len(problem.variables) != 1 or not problem.parameters or is_smooth(f) or not problem.exact_box:
+        return None
+    x = problem.variables[0]
+    reps = {}
+    for p in problem.parameters:
+        I = problem.interval(p)
+        if I == sp.Interval.open(0, sp.oo):
+            reps[p] = sp.Dummy(p.name, positive=True)
+        elif I == sp.Interval(0, sp.oo):
+            reps[p] = sp.Dummy(p.name, nonnegative=True)
+    if not reps:
+        return None
+    back = {v: k for k, v in reps.items()}
+    g = f.xreplace(reps)
+    pieces = _symbolic_split(g, x, problem.interval(x))
+    if not pieces or len(pieces) < 2:
+        return None
+    try:
+        pieces.sort(key=functools.cmp_to_key(_cmp_inf))
+    except TypeError:
+        return None
+    box = {**problem.full_box(), x: sp.Interval(-sp.oo, sp.oo)}
+    steps = []
+    for e, J in pieces:
+        check_deadline()
+        h = sp.diff(e, x, 2).xreplace(back)
+        r = prove_nonneg(h, box, search=False)
+        if r.status != "proved":
+            return None
+        steps.append(CvxPiece(e.xreplace(back), J.xreplace(back), "its second derivative is ≥ 0 for every x and "
+                                                                  "every parameter value"))
+        steps[-1].children = r.steps
+    oracle = SignOracle(problem.full_box())
+    for (e1, J1), (e2, J2) in zip(pieces, pieces[1:]):
+        check_deadline()
+        b = J1.sup
+        if sp.simplify(b - J2.inf) != 0:
+            return None
+        L, R, V = e1.subs(x, b), e2.subs(x, b), g.subs(x, b)
+        if not all(isinstance(v, sp.Expr) and not v.has(sp.Piecewise, sp.nan, sp.zoo) for v in (L, R, V)):
+            return None
+        if sp.simplify(L - R) != 0 or sp.simplify(L - V) != 0:
+            return None
+        sl, sr = sp.diff(e1, x).subs(x, b), sp.diff(e2, x).subs(x, b)
+        jump = sp.simplify(sr - sl)
+        if not (jump.is_nonnegative or oracle.sign(jump.xreplace(back)).sign in (POS, NONNEG, ZERO)):
+            return None
+        steps.append(CvxKink(b.xreplace(back), L.xreplace(back), R.xreplace(back), sl.xreplace(back),
+                             sr.xreplace(back), True, "continuous, and the slope does not decrease"))
+    out = Outcome(True, [CvxSign(f, "", "f is piecewise smooth with breakpoints that depend on the parameters; "
+                                        "every piece is convex, f is continuous and its slope never decreases at a "
+                                        "breakpoint, for every parameter value"), *steps],
+                  method="piecewise analysis")
+    out.for_all_params = True
+    return out
+
+
+def _cmp_inf(p, q) -> int:
+    a, b = p[1].inf, q[1].inf
+    if a == b:
+        return 0
+    d = (a - b)
+    if a == -sp.oo or d.is_negative:
+        return -1
+    if b == -sp.oo or d.is_positive:
+        return 1
+    raise TypeError("breakpoints cannot be ordered")
 
 
 # ------------------------------------------------------------------ p-norms
