@@ -139,16 +139,21 @@ class Exercise(Displayable):
 
     def prose_segments(self, text: str) -> list[tuple[str, Any]]:
         """Split prose at ``{name}`` references: [("text", str) | ("math", sympy)]."""
-        out: list[tuple[str, Any]] = []
-        pos = 0
-        for m in _REF_RE.finditer(text):
-            if m.start() > pos:
-                out.append(("text", text[pos:m.start()]))
-            out.append(("math", self.math_entry(m.group(1))))
-            pos = m.end()
-        if pos < len(text):
-            out.append(("text", text[pos:]))
-        return out
+        return split_segments(_REF_RE, text, lambda m: self.math_entry(m.group(1)))
+
+
+def split_segments(pattern, text: str, math) -> list[tuple[str, Any]]:
+    """``text`` cut at the matches of ``pattern``: [("text", str) | ("math", math(match))], in order."""
+    out: list[tuple[str, Any]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        if m.start() > pos:
+            out.append(("text", text[pos:m.start()]))
+        out.append(("math", math(m)))
+        pos = m.end()
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
 
 
 @lru_cache(maxsize=2048)

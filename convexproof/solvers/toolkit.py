@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from convexproof.runtime.errors import ExerciseError
-from convexproof.library.exercise import SOLVER_NAME_FIELDS as NAME_FIELDS, Exercise
+from convexproof.library.exercise import SOLVER_NAME_FIELDS as NAME_FIELDS, Exercise, split_segments
 from convexproof.parse import as_sympy, symbol
 from convexproof.steps import Sentence, Step
 
@@ -94,16 +94,7 @@ def prose_vars(text: str) -> list:
     global _VAR_RE
     if _VAR_RE is None:
         _VAR_RE = re.compile(r"(?<![\w'′’\\/(.\-])([fghLxyvwtmuzXH])(?![\w'′’(])")
-    out: list = []
-    pos = 0
-    for m in _VAR_RE.finditer(text):
-        if m.start() > pos:
-            out.append(("text", text[pos:m.start()]))
-        out.append(("math", sp.Symbol(m.group(1))))
-        pos = m.end()
-    if pos < len(text):
-        out.append(("text", text[pos:]))
-    return out
+    return split_segments(_VAR_RE, text, lambda m: sp.Symbol(m.group(1)))
 
 
 def segments(*pieces) -> list:
@@ -264,8 +255,7 @@ def deriv(name: str, var, order: int):
 def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries: int = 40):
     """The chord step for :func:`convexproof.engine.onevar.midpoint_chord`'s verified witness, or None."""
     from convexproof.engine.onevar import midpoint_chord
-    from convexproof.engine.witness import Witness
-    from convexproof.steps.proof import WitnessStep
+    from convexproof.steps.proof import Witness, WitnessStep
 
     w = midpoint_chord(f, var, x0, domain, tries)
     if w is None:
