@@ -210,6 +210,18 @@ def number_filter(fmt: str):
     return num
 
 
+# per format: how prose is escaped (finalize, esc), how mathematics is typeset (m: a value on its own, mi: inside
+# prose, mr: bare inside delimiters the template writes, op: a relation) and the inline/display delimiters
+_FORMAT_SPECS = {
+    "tex": dict(finalize=_tex_finalize, esc=tex_escape, m=_m_tex, mr=_m_tex, mi=_m_mdtex, op=_op_tex,
+                inline=("$", "$"), display=(r"\[", r"\]")),
+    "md": dict(finalize=_md_finalize, esc=md_prose_escape, m=_m_mdtex, mr=_m_tex, mi=_m_mdtex, op=_op_tex,
+               inline=("$", "$"), display=("$$", "$$")),
+    "text": dict(finalize=_text_finalize, esc=md_escape, m=_m_text, mr=_m_text, mi=_mi_text,
+                 op=lambda op: Markup(str(op)), inline=("`", "`"), display=("    ", "")),
+}
+
+
 @lru_cache(maxsize=None)
 def environment(fmt: str) -> jinja2.Environment:
     """The Jinja environment of ``fmt`` (md, text or tex).
@@ -223,51 +235,19 @@ def environment(fmt: str) -> jinja2.Environment:
     if fmt not in FORMATS:
         raise ValueError(fmt)
     loader = jinja2.FileSystemLoader(str(data_dir("templates") / _TEMPLATE_DIR[fmt]))
-    if fmt == "tex":
-        env = jinja2.Environment(
-            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-            block_start_string="<%", block_end_string="%>",
-            variable_start_string="<<", variable_end_string=">>",
-            comment_start_string="<#", comment_end_string="#>",
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-            finalize=_tex_finalize,
-        )
-        env.filters["m"] = _m_tex
-        env.filters["mr"] = _m_tex
-        env.filters["mi"] = lambda o: Markup("$" + mathtext.latex(o) + "$")
-        env.filters["op"] = _op_tex
-        env.filters["esc"] = lambda s: Markup(tex_escape(s))
-        env.globals.update(I0=Markup("$"), I1=Markup("$"), D0=Markup(r"\["), D1=Markup(r"\]"),
-                           N={k: Markup(v[0]) for k, v in NOTATION.items()},
-                           NR={k: Markup(v[0]) for k, v in NOTATION.items()})
-    elif fmt == "md":
-        env = jinja2.Environment(
-            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-            finalize=_md_finalize,
-        )
-        env.filters["m"] = _m_mdtex
-        env.filters["mi"] = _m_mdtex
-        env.filters["mr"] = _m_tex
-        env.filters["op"] = _op_tex
-        env.filters["esc"] = lambda s: Markup(md_prose_escape(s))
-        env.globals.update(I0=Markup("$"), I1=Markup("$"), D0=Markup("$$"), D1=Markup("$$"),
-                           N={k: Markup("$" + v[0] + "$") for k, v in NOTATION.items()},
-                           NR={k: Markup(v[0]) for k, v in NOTATION.items()})
-    else:
-        env = jinja2.Environment(
-            loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-            finalize=_text_finalize,
-        )
-        env.filters["m"] = _m_text
-        env.filters["mr"] = _m_text
-        env.filters["mi"] = _mi_text
-        env.filters["op"] = lambda op: Markup(str(op))
-        env.filters["esc"] = lambda s: Markup(md_escape(s))
-        env.globals.update(I0=Markup("`"), I1=Markup("`"), D0=Markup("    "), D1=Markup(""),
-                           N={k: Markup(v[1]) for k, v in NOTATION.items()},
-                           NR={k: Markup(v[1]) for k, v in NOTATION.items()})
+    delimiters = dict(block_start_string="<%", block_end_string="%>", variable_start_string="<<",
+                      variable_end_string=">>", comment_start_string="<#", comment_end_string="#>")
+    spec = _FORMAT_SPECS[fmt]
+    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                             finalize=spec["finalize"], **(delimiters if fmt == "tex" else {}))
+    env.filters.update(m=spec["m"], mr=spec["mr"], mi=spec["mi"], op=spec["op"],
+                       esc=lambda s, _e=spec["esc"]: Markup(_e(s)))
+    (i0, i1), (d0, d1) = spec["inline"], spec["display"]
+    notation = {k: v[1] if fmt == "text" else v[0] for k, v in NOTATION.items()}
+    env.globals.update(I0=Markup(i0), I1=Markup(i1), D0=Markup(d0), D1=Markup(d1),
+                       N={k: Markup(i0 + v + i1 if fmt == "md" else v) for k, v in notation.items()},
+                       NR={k: Markup(v) for k, v in notation.items()})
     env.globals["fmt"] = fmt
     env.filters["say"] = sentence_filter(fmt)
     env.filters["num"] = number_filter(fmt)
