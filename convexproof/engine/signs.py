@@ -727,6 +727,13 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
                  search: bool = True) -> SignProof:
     """Prove g >= 0 on the box, or find a verified point with g < 0, or give up."""
     check_deadline()
+    syms = sorted(g.free_symbols, key=lambda t: t.name)
+    if search and syms:
+        # the cheap certificate first: a sampled point where g < 0, checked exactly / to 40 digits, costs a few
+        # milliseconds; the sign analysis below took 0.2 to 1.5 s to give up on tanh'', (log(x)/x)'', sigmoid''
+        pt = find_negative(g, box, syms, accept=accept)
+        if pt is not None:
+            return SignProof("disproved", point=pt)
     oracle = SignOracle(box)
     forms = candidate_forms(g)
     for form in forms:
@@ -741,7 +748,6 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
             pt = _any_point(box, variables or sorted(g.free_symbols, key=str), accept)
             if pt is not None and exact_sign(g.subs(pt)) == -1:
                 return SignProof("disproved", point=pt, steps=[CvxSign(form, "< 0", s.text, children=s.kids)])
-    syms = sorted(g.free_symbols, key=lambda t: t.name)
     if len(syms) == 1:
         x = syms[0]
         for form in forms:
@@ -756,10 +762,6 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
                 if (accept is None or accept(pt)) and exact_sign(g.subs(pt)) == -1:
                     return SignProof("disproved", point=pt)
             break
-    if search and syms:
-        pt = find_negative(g, box, syms, accept=accept)
-        if pt is not None:
-            return SignProof("disproved", point=pt)
     return SignProof("unknown")
 
 
