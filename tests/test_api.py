@@ -143,3 +143,16 @@ def test_solution_document_figures_beside_the_output(tmp_path):
     assert "$" in text
     assert sorted(figures) == [str(tmp_path / "sol-fig1.svg"), str(tmp_path / "sol-fig2.svg")]  # f'' and the chord
     assert all(svg.startswith("<svg") and path.rsplit("/", 1)[1] in text for path, svg in figures.items())
+
+
+def test_timed_out_vector_regularisation_is_unknown_and_displays():
+    """regularize(shapes=...) stopped at its limit: the formula was never read, so there is no penalty node."""
+    from convexproof.engine.vector import VectorRegularizeResult, timed_out_vector
+
+    unknown = timed_out_vector("norm(X@w)**2", "w", {"X": ("n", "d"), "w": ("d",)}, "ran over its time limit")
+    r = VectorRegularizeResult(expr=unknown.expr, penalty=None, variables=unknown.variables, timed_out=True,
+                               steps=unknown.steps)
+    data = r.to_dict()
+    assert (data["verdict"], data["penalty"], data["lam_min"], data["timed_out"]) == ("unknown", None, None, True)
+    assert "unknown" in r._repr_markdown_()
+    assert "\\documentclass" not in r._repr_latex_()
