@@ -160,7 +160,7 @@ def test_kink_template_uses_its_fields(fmt, want):
 
 @pytest.mark.parametrize("fmt, want, unwanted", [
     ("text", "f''(x) = 12x² − 6", "$"),
-    ("md", r"$12 x^{2} - 6$", "12x²"),
+    ("md", r"$f''\left(x\right) = 12 x^{2} - 6$", "12x²"),
 ])
 def test_prove_format_text_is_unicode_and_md_is_tex_math(fmt, want, unwanted):
     res = CliRunner().invoke(cli, ["prove", "x**4 - 3*x**2", "--format", fmt])

@@ -266,7 +266,8 @@ def parametric_outcome(problem: Problem) -> Outcome:
         g = sp.diff(f, x, 2)
         shown = tidy(g)
         out.second_derivative = shown
-        out.steps.append(CvxDerivative(f"f''({x})", shown, "f is convex on the interval if and only if f'' ≥ 0 there"))
+        out.steps.append(CvxDerivative(sp.Derivative(sp.Function("f", real=True)(x), (x, 2)), shown,
+                                       "f is convex on the interval if and only if f'' ≥ 0 there"))
         r = prove_nonneg(g, box, search=False)
         if r.status == "proved":
             out.convex, out.for_all_params = True, True

@@ -77,7 +77,7 @@ def strong_modulus(g, x, I, strict_proved) -> tuple:
     return None, True, None
 
 
-def smooth_1d(problem: Problem, f: sp.Expr | None = None, *, label: str = "f''(x)") -> Outcome:
+def smooth_1d(problem: Problem, f: sp.Expr | None = None) -> Outcome:
     f = problem.expr if f is None else f
     x = problem.variables[0]
     I = problem.interval(x)
@@ -85,7 +85,7 @@ def smooth_1d(problem: Problem, f: sp.Expr | None = None, *, label: str = "f''(x
     g = sp.diff(f, x, 2)
     shown = tidy(g)
     out = Outcome(None, second_derivative=shown, method="second derivative")
-    out.steps.append(CvxDerivative(label.replace("x", str(x)), shown,
+    out.steps.append(CvxDerivative(sp.Derivative(sp.Function("f", real=True)(x), (x, 2)), shown,
                                    "f is convex on the interval if and only if f'' ≥ 0 there"))
     r = prove_nonneg(g, {x: I}, variables=[x], accept=problem.satisfies)
     if r.status == "proved":

@@ -255,7 +255,8 @@ def deriv(name: str, var, order: int):
 def chord_witness(name: str, f: sp.Expr, var: sp.Symbol, x0, domain=None, tries: int = 40):
     """The chord step for :func:`convexproof.engine.onevar.midpoint_chord`'s verified witness, or None."""
     from convexproof.engine.onevar import midpoint_chord
-    from convexproof.steps.proof import Witness, WitnessStep
+    from convexproof.engine.witness import Witness
+    from convexproof.steps.proof import WitnessStep
 
     w = midpoint_chord(f, var, x0, domain, tries)
     if w is None:

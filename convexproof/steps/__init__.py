@@ -69,6 +69,8 @@ def to_jsonable(v: Any) -> Any:
         return {str(k): to_jsonable(x) for k, x in v.items()}
     if isinstance(v, (bool, int, float, str)) or v is None:
         return v
+    if isinstance(v, sp.Derivative):
+        return _plain_math(v)  # f''(x), as the prose writes it
     if isinstance(v, sp.Basic) or hasattr(v, "free_symbols"):
         return sp.sstr(v)
     return str(v)
@@ -131,7 +133,7 @@ def _plain_math(v: Any) -> str:
     if isinstance(v, sp.Derivative) and len(v.variables) and all(x == v.variables[0] for x in v.variables) \
             and isinstance(v.expr, sp.core.function.AppliedUndef) and v.expr.args == (v.variables[0],):
         return f"{v.expr.func.__name__}{chr(39) * len(v.variables)}({v.variables[0]})"
-    return str(to_jsonable(v))
+    return sp.sstr(v) if isinstance(v, sp.Basic) else str(to_jsonable(v))
 
 
 def plain(value: Any) -> str:

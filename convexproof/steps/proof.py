@@ -32,7 +32,7 @@ class CvxDerivative(Step):
     """Second-order condition: a twice-differentiable f is convex on an interval iff f'' ≥ 0 there."""
 
     kind: ClassVar[str] = "cvx_derivative"
-    label: str
+    label: Any  # what is differentiated: f''(x) as a SymPy Derivative (or, from older callers, text)
     value: Any
     text: Any = ""
 
