@@ -56,6 +56,29 @@ VERDICTS = [
     ("abs(x) + max(y, 2*y) + Piecewise((0, z <= 0), (z**2, True))", ["x", "y", "z"], [], [(-3, 3)] * 3, CONVEX),
 ]
 
+# a p-norm with a symbolic p: convex for every p in the stated range (checked at sampled p)
+SYMBOLIC_P = [
+    ("(abs(x)**p + abs(y)**p)**(1/p)", ["p >= 1"], [1.0, 1.5, 3.0]),
+    ("(abs(x)**p + 2*abs(x - y)**p + 1)**(1/p)", ["p >= 2"], [2.0, 2.5, 6.0]),
+]
+
+
+def test_power_of_nonnegative_convex_with_symbolic_exponent():
+    r = prove("(x**2 + 1)**p", wrt=["x"], where=["p >= 1"], timeout=60)
+    assert r.convex is True
+    fn = _f("(x**2 + 1)**p", ["x", "p"])
+    for v in (1.0, 1.3, 4.0):
+        assert _chord_violation(fn, [(-3, 3)], random.Random(6), fixed=(v,)) is None
+
+
+@pytest.mark.parametrize("expr, where, ps", SYMBOLIC_P)
+def test_pnorm_with_symbolic_exponent(expr, where, ps):
+    r = prove(expr, wrt=["x", "y"], where=where, timeout=60)
+    assert r.convex is True
+    fn = _f(expr, ["x", "y", "p"])
+    for v in ps:
+        assert _chord_violation(fn, [(-3, 3), (-3, 3)], random.Random(4), fixed=(v,)) is None
+
 
 @pytest.mark.parametrize("expr, wrt, where, box, expect", VERDICTS)
 def test_round2_verdict(expr, wrt, where, box, expect):

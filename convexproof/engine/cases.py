@@ -653,13 +653,19 @@ def _power_form(t: sp.Expr, p, vs) -> tuple | None:
 
 
 def pnorm_step(e: sp.Expr, vs, box) -> CvxSign | None:
-    """A proof that e = (Σ cᵢ·hᵢᵖ + c₀)^(1/p) is convex (p ≥ 1 a number), or None."""
-    if not isinstance(e, sp.Pow) or not e.exp.is_number or not (0 < e.exp < 1):
+    """A proof that e = (Σ cᵢ·hᵢᵖ + c₀)^(1/p) is convex (p ≥ 1: a number, or a parameter whose range gives it),
+    or None."""
+    if not isinstance(e, sp.Pow) or e.exp.free_symbols & set(vs):
+        return None
+    oracle = SignOracle(box)
+    if e.exp.is_number:
+        if not (0 < e.exp < 1):
+            return None
+    elif oracle.sign(1 / e.exp - 1).sign not in (POS, NONNEG, ZERO) or oracle.sign(e.exp).sign != POS:
         return None
     p = 1 / e.exp
     terms = sp.Add.make_args(e.base)
     dcp = DCP(vs, box)
-    oracle = SignOracle(box)
     kids, n = [], 0
     for t in terms:
         if not (t.free_symbols & set(vs)):
