@@ -9,7 +9,7 @@ from convexproof.engine.domain import Problem, interval_display, is_smooth
 from convexproof.engine.registry import NONSMOOTH, lookup
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.outcome import Outcome
-from convexproof.engine.signs import exact_sign, infimum_1d, iv_eval, prove_nonneg
+from convexproof.engine.signs import exact_sign, find_negative, infimum_1d, iv_eval, prove_nonneg
 from convexproof.steps.proof import CvxDerivative, CvxKink, CvxModulus, CvxPiece, CvxSign
 from convexproof.engine.witness import jump_witness, chord_near, curvature_witness, exact_chord, numeric_chords
 from convexproof.parse import as_sympy
@@ -111,8 +111,11 @@ def smooth_1d(problem: Problem, f: sp.Expr | None = None) -> Outcome:
         if w is not None:
             out.convex = False
             out.witness = w
-            neg = prove_nonneg(-g, {x: I}, variables=[x], search=False)
-            if neg.status == "proved":
+            # concave only if f'' <= 0 everywhere: a certified point with f'' > 0 (milliseconds) settles it before
+            # the sign analysis (65-210 ms on tanh, sigmoid, log(x)/x)
+            up = find_negative(-g, {x: I}, [x], accept=problem.satisfies)
+            neg = prove_nonneg(-g, {x: I}, variables=[x], search=False) if up is None else None
+            if neg is not None and neg.status == "proved":
                 out.concave = True
                 out.steps.append(CvxSign(shown, "≤ 0", "f'' ≤ 0 on the whole domain, so f is concave: "
                                          + neg.steps[0].reason if neg.steps else "f is concave"))
