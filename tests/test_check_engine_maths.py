@@ -125,3 +125,11 @@ def test_not_strictly_convex_is_never_shown_by_a_flat_piece_outside_the_domain(t
     assert "−2" not in r.feedback and "-2" not in r.feedback
     assert (r.status, r.note) == ("undecided", "stronger-claim")
     assert check("fxflat", "convex", exercises_dir=str(tmp_path), isolate=False).status == "correct"
+
+
+@pytest.mark.parametrize("answer", ["(2) + 10^-35*exp(x^2)", "(2) + 10^-51*exp(x^2)"])
+def test_constant_factor_is_named_only_when_proved(answer):
+    """A ratio that looks constant at three points to 12 digits used to be called 'off by a constant factor'."""
+    r = check("exercise4", answer, part="f2_square", isolate=False)
+    assert (r.status, r.note) == ("incorrect", "differs"), r.feedback
+    assert "inf" not in r.feedback  # a value beyond a double is shown with SymPy's digits, not as inf

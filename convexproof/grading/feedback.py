@@ -46,6 +46,8 @@ def u(obj) -> str:
         if approximated(obj):
             return f"{float(obj):.6g}".replace("-", "−")  # 1/100000000000000000 reads better as 1e-17
     if isinstance(obj, sp.Float):
+        if abs(obj) > sp.Float("1e300"):  # beyond a double: SymPy's own six digits, not "inf"
+            return sp.sstr(obj.evalf(6)).replace("-", "−")
         return f"{float(obj):.6g}".replace("-", "−")
     return unicode(obj)
 
