@@ -108,6 +108,10 @@ CONDITIONS = [
      {-sp.exp(-1) / 2}),
     ("sqrt(1 + x**2) + c*x**2", ["x"], [], [(-30, 30)], "c", [0, 1], [-0.01, -1], {0}),
     ("max(0, x) + c*abs(x)", ["x"], [], [(-3, 3)], "c", [-0.5, 0, 2], [-0.6, -2], {sp.Rational(-1, 2)}),
+    # a Hessian affine in the parameter: a quartic form with a parameter on the cross term
+    ("x**4 + c*x**2*y**2 + y**4", ["x", "y"], [], [(-2, 2), (-2, 2)], "c", [0, 3, 6], [-0.3, 6.5], {0, 6}),
+    ("x**2 + y**2 + c*(x - y)**2", ["x", "y"], [], [(-2, 2), (-2, 2)], "c", [-0.5, 0, 4], [-0.6, -3],
+     {sp.Rational(-1, 2)}),
 ]
 
 

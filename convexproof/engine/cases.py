@@ -40,7 +40,7 @@ def decide_more(problem: Problem, analyse, hessian_outcome) -> Outcome | None:
     entry point and Hessian method (passed in so that this module does not import the prover)."""
     check_deadline()
     for method in (lambda p: _param_free_curvature(p, hessian_outcome), _affine_parameter_1d, _piecewise_parameters_1d,
-                   _symbolic_breakpoints, _pnorm_sum,
+                   _symbolic_breakpoints, _pnorm_sum, _hessian_affine_parameter,
                    _regularised_loss, lambda p: _separable(p, analyse)):
         out = method(problem)
         if out is not None and (out.convex is not None or out.condition is not None):
@@ -800,6 +800,115 @@ def _det_nonzero_at_a_point(H: sp.Matrix, problem: Problem) -> bool:
         return abs(d) > 1e-12
     except Exception:  # noqa: BLE001 - a speed gate only: when in doubt, the exact test below decides
         return False
+
+
+# ------------------------------------------------------------------ a Hessian affine in one parameter
+def _hessian_affine_parameter(problem: Problem) -> Outcome | None:
+    """H = H₀ + c·H₁ (2 or 3 variables, one parameter c): f is convex iff L ≤ c ≤ U, each finite bound proved
+    sufficient (the principal minors of H at c = L are ≥ 0 on the domain; between the bounds H is a convex
+    combination) and tight (an exact point x₀ and direction v with vᵀH(L)v = 0 and vᵀH₁v > 0, so every c < L
+    has vᵀH(c)v < 0 there).  The bounds are found numerically and only then checked exactly."""
+    import numpy as np
+
+    from convexproof.engine.multivariate import prove_minors
+    from convexproof.engine.witness import hessian
+    from convexproof.runtime.errors import AnalysisTimeout
+    from convexproof.runtime.limits import deadline, remaining
+
+    f = problem.expr
+    vs = list(problem.variables)
+    if not 2 <= len(vs) <= 3 or not problem.exact_box or not is_smooth(f) or len(problem.parameters) != 1:
+        return None
+    c = problem.parameters[0]
+    H = hessian(f, vs)
+    if not H.has(c):
+        return None
+    H1 = H.diff(c)
+    if H1.has(c):
+        return None
+    H0 = H.subs(c, 0)
+    try:
+        n0, n1 = sp.lambdify(vs, H0, "numpy"), sp.lambdify(vs, H1, "numpy")
+        ticks = [np.linspace(*(_ends(problem.interval(v))), 25 if len(vs) == 2 else 9) for v in vs]
+        pts = np.array(np.meshgrid(*ticks)).reshape(len(vs), -1).T
+        M0 = np.array([np.array(n0(*q), dtype=float) for q in pts])
+        M1 = np.array([np.array(n1(*q), dtype=float) for q in pts])
+    except Exception:  # noqa: BLE001
+        return None
+    good = np.all(np.isfinite(M0), axis=(1, 2)) & np.all(np.isfinite(M1), axis=(1, 2))
+    M0, M1, pts = M0[good], M1[good], pts[good]
+    scale = 1.0 + np.abs(M0).max() + np.abs(M1).max()
+
+    def feasible(cv):
+        return np.linalg.eigvalsh(M0 + cv * M1).min() >= -1e-9 * scale
+
+    c0 = next((v for v in (0.0, 1.0, -1.0, 3.0, -3.0, 10.0, -10.0, 100.0) if feasible(v)), None)
+    if c0 is None:
+        return None
+    steps, parts = [], []
+    for side in (-1, 1):  # the lower bound, then the upper bound
+        far = next((c0 + side * 2.0 ** k for k in range(0, 24) if not feasible(c0 + side * 2.0 ** k)), None)
+        if far is None:
+            r = prove_minors(side * H1, problem.domain_box)  # moving c towards ±∞ adds (c − c₀)·H₁ ⪰ 0
+            if r[0] != "proved":
+                return None
+            continue  # H₁ has that sign: no bound on this side
+        lo, hi = c0, far
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if feasible(mid) else (lo, mid)
+        found = None
+        for L in _exact_guesses(lo):
+            check_deadline()
+            HL = H0 + L * H1
+            # tight: a grid point where H(L) is (numerically) singular, and its null direction, made exact
+            ev, vec = np.linalg.eigh(M0 + float(L) * M1)
+            k = int(np.argmin(ev[:, 0]))
+            v = vec[k][:, 0]
+            v = v / v[np.argmax(np.abs(v))]
+            x0 = {s: sp.nsimplify(float(t), rational=True, tolerance=1e-9) for s, t in zip(vs, pts[k])}
+            vv = sp.Matrix([sp.nsimplify(float(t), rational=True, tolerance=1e-6) for t in v])
+            if not problem.satisfies(x0) or any(sp.Interval.open(problem.interval(s_).inf, problem.interval(s_).sup)
+                                                .contains(x0[s_]) is not sp.true for s_ in vs):
+                continue  # an interior point of the domain
+            q0 = sp.simplify((vv.T * HL.subs(x0) * vv)[0])
+            q1 = (vv.T * H1.subs(x0) * vv)[0]
+            if q0 != 0 or exact_sign(q1) != -side:
+                continue
+            try:
+                with deadline(min(max(remaining(10.0) * 0.3, 0.05), 3 * BOUND_BUDGET)):
+                    status, st, _, _ = prove_minors(sp.expand(HL), problem.domain_box)
+            except AnalysisTimeout:
+                check_deadline()
+                continue
+            if status == "proved":
+                found = (L, x0, vv, st)
+                break
+        if found is None:
+            return None
+        L, x0, vv, st = found
+        rel = sp.GreaterThan(c, L) if side < 0 else sp.LessThan(c, L)
+        parts.append(rel)
+        steps.append(CvxCondition(rel, "at this bound the Hessian is PSD on the whole domain (its principal minors "
+                                       "are ≥ 0, below); at the point and direction below the curvature is 0 at the "
+                                       "bound and changes sign beyond it"))
+        steps[-1].children = [CvxSign(sp.Tuple(*x0.values()), "", "the point"),
+                              CvxSign(sp.Tuple(*vv), "", "the direction"), *st]
+    if not parts:
+        return None
+    return _conditional(problem, sp.And(*parts), [CvxHessian(H, "the Hessian is affine in the parameter: the values "
+                                                                "making it PSD everywhere form an interval"), *steps])
+
+
+def _ends(I: sp.Interval) -> tuple[float, float]:
+    lo = float(I.inf) if I.inf != -sp.oo else -3.0
+    hi = float(I.sup) if I.sup != sp.oo else 3.0
+    if I.inf == -sp.oo and I.sup != sp.oo:
+        lo = hi - 6.0
+    if I.sup == sp.oo and I.inf != -sp.oo:
+        hi = lo + 6.0
+    pad = (hi - lo) / 1000 if (I.left_open or I.right_open) else 0.0
+    return lo + (pad if I.inf != -sp.oo else 0.0), hi - (pad if I.sup != sp.oo else 0.0)
 
 
 # ------------------------------------------------------------------ separable sums
