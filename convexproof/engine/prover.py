@@ -185,7 +185,7 @@ def hessian_outcome(problem: Problem) -> Outcome:
                 mu, tight = min_eigenvalue(H)
                 if mu is not None:
                     out.modulus, out.modulus_tight = mu, tight
-                    mu_i = sp.Mul(mu, sp.Symbol("I"), evaluate=False)
+                    mu_i = sp.Mul(mu, sp.Symbol("I", commutative=False))
                     out.steps.append(CvxModulus(mu, said(
                         *(("the smallest eigenvalue of the constant Hessian is ", mu) if tight else
                           ("H − ", mu_i, " is still positive semidefinite (checked by an LDLᵀ factorisation)")),

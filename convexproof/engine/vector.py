@@ -1036,10 +1036,12 @@ def _convex(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> Non
     res.steps.append(CvxVecConstants(res.modulus_node, Const(plain) if strong else None, res.smoothness_node,
                                      res.kappa_node, nonsmooth_convex,
                                      res.strong_condition or ""))
-    from convexproof.render.mathtext import unicode as u
+    from convexproof.steps import said
 
-    what = (f"f is strongly convex with modulus μ ≥ {u(plain)} for every value of the data"
-            + (f" (and μ ≥ {u(mu_node)})" if spectral else "") if strong else
+    mu = sp.Symbol("mu")
+    what = (said("f is strongly convex with modulus ", sp.GreaterThan(mu, plain, evaluate=False),
+                 " for every value of the data", *((" (and ", mu, " ≥ ", mu_node, ")") if spectral else ()))
+            if strong else
             "f is convex for every value of the data" + ("" if not res.strong_condition else
                                                          f"; strongly convex exactly when {res.strong_condition}"))
     res.steps.append(CvxConclusion(res.verdict, what))
@@ -1137,10 +1139,11 @@ def _condition(an: Analysis, terms, q, res: VectorProofResult, smooth: bool) -> 
 def _cond_step(cond, q):
     from convexproof.steps.proof import CvxCondition
 
-    from convexproof.render.mathtext import unicode as u
+    from convexproof.steps import said
 
-    return CvxCondition(cond, f"the data-free part of the Hessian is ({u(q)})·I and every other term is convex "
-                              "for every value of the data, so f is convex when this holds")
+    return CvxCondition(cond, said("the data-free part of the Hessian is ", sp.Mul(q, sp.Symbol("I", commutative=False)),
+                                   " and every other term is convex for every value of the data, so f is convex when "
+                                   "this holds"))
 
 
 def _simplify_cond(q, problem):
