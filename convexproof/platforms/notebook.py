@@ -5,9 +5,10 @@ statement cell (Markdown, math in ``$…$``), and for every part a Markdown cell
 naming the part, an answer cell (``ex1_lambda_min = ""``) and a check cell::
 
     result = convexproof.check("exercise3", ex1_lambda_min, part="lambda_min", seed=None)
-    display(Markdown(feedback_markdown(result)))
+    display(result)
 
-:func:`feedback_markdown` shows the status (correct / incorrect / could not
+The check result displays itself with :func:`feedback_markdown` (registered by
+:mod:`convexproof.api`), which shows the status (correct / incorrect / could not
 be read / undecided), how the answer was read (typeset with ``$…$``) and the
 feedback.  Worked solutions are cells only with ``solutions=True``; the
 notebook never holds an answer otherwise.  Cells carry
@@ -138,9 +139,8 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
         metadata=_cell_meta("title")),
         v4.new_code_cell(
             "# Set-up: run this cell first.\n"
-            "from IPython.display import Markdown, display\n\n"
-            "import convexproof\n"
-            "from convexproof.platforms.notebook import feedback_markdown",
+            "from IPython.display import display\n\n"
+            "import convexproof",
             metadata=_cell_meta("setup"))]
     for n, ex in enumerate(variants, start=1):
         text = f"## Exercise {n}: {md_escape(ex.title)}\n\n{_md_prose(ex, ex.statement)}"
@@ -161,7 +161,7 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
             cells.append(v4.new_code_cell(
                 f"result = convexproof.check({json.dumps(ex.id)}, {var}, part={json.dumps(part.name)}, "
                 f"seed={seed!r})\n"
-                "display(Markdown(feedback_markdown(result)))",
+                "display(result)  # shown as Markdown: the status, the answer as read and the feedback",
                 metadata=_cell_meta("check", ex.id, part.name)))
         if solutions:
             from convexproof.render.documents import render_solution_body
