@@ -54,13 +54,22 @@ def box(conditions) -> dict[sp.Symbol, Bound]:
         strict = r.rel_op in ("<", ">")
         if lhs.is_Symbol and numeric(rhs):
             b = out.setdefault(lhs, Bound())
-            if rhs < b.hi or (rhs == b.hi and strict):
+            d = _sign_of_difference(rhs, b.hi)
+            if d == -1 or (d == 0 and strict):  # undecided: the looser bound is kept
                 b.hi, b.hi_open = rhs, strict
         elif rhs.is_Symbol and numeric(lhs):
             b = out.setdefault(rhs, Bound())
-            if lhs > b.lo or (lhs == b.lo and strict):
+            d = _sign_of_difference(lhs, b.lo)
+            if d == 1 or (d == 0 and strict):
                 b.lo, b.lo_open = lhs, strict
     return out
+
+
+def _sign_of_difference(a, b) -> int | None:
+    """The certified sign of a - b (infinite ends included)."""
+    if a == b:
+        return 0
+    return certified_sign(a - b)
 
 
 def affine_range(expr: sp.Expr, bounds: dict) -> tuple | None:
@@ -78,10 +87,13 @@ def affine_range(expr: sp.Expr, bounds: dict) -> tuple | None:
         c = expr.coeff(s)
         if not numeric(c):
             return None
-        if c == 0:
+        sc = certified_sign(c)
+        if sc is None:
+            return None
+        if sc == 0:
             continue
         b = bounds.get(s, Bound())
-        small, small_open, big, big_open = (b.lo, b.lo_open, b.hi, b.hi_open) if c > 0 else (
+        small, small_open, big, big_open = (b.lo, b.lo_open, b.hi, b.hi_open) if sc > 0 else (
             b.hi, b.hi_open, b.lo, b.lo_open)
         lo, hi = lo + c * small, hi + c * big
         lo_open, hi_open = lo_open or small_open, hi_open or big_open
@@ -106,20 +118,22 @@ def factor_sign(factor: sp.Expr, bounds: dict) -> tuple[str, str] | None:
     if rng is None:
         return None
     lo, lo_open, hi, hi_open = rng
-    if lo > 0 or (lo == 0 and lo_open):
+    slo, shi = certified_sign(lo), certified_sign(hi)
+    if slo == 1 or (slo == 0 and lo_open):
         return "pos", "on the domain"
-    if lo >= 0:
+    if slo == 0:
         return "nonneg", "on the domain"
-    if hi < 0 or (hi == 0 and hi_open):
+    if shi == -1 or (shi == 0 and hi_open):
         return "neg", "on the domain"
-    if hi <= 0:
+    if shi == 0:
         return "nonpos", "on the domain"
     return None
 
 
 def _excludes_zero(rng) -> bool:
     lo, lo_open, hi, hi_open = rng
-    return lo > 0 or (lo == 0 and lo_open) or hi < 0 or (hi == 0 and hi_open)
+    slo, shi = certified_sign(lo), certified_sign(hi)
+    return slo == 1 or (slo == 0 and lo_open) or shi == -1 or (shi == 0 and hi_open)
 
 
 def can_vanish(factor: sp.Expr, bounds: dict) -> bool:
