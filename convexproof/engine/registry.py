@@ -128,8 +128,11 @@ def _meets(need: str | None, s: str | None) -> bool:
 _NEED_TEXT = {POS: "> 0", NONNEG: "≥ 0", NEG: "< 0", NONPOS: "≤ 0"}
 
 
+_OPPOSITE = {CONVEX: CONCAVE, CONCAVE: CONVEX}
+
+
 def opposite(c: str) -> str:
-    return {CONVEX: CONCAVE, CONCAVE: CONVEX}.get(c, c)
+    return _OPPOSITE.get(c, c)
 
 
 def compose(atom: Curv, arg_curvatures: list[str], arg_signs: list[str | None]) -> tuple[str, str]:
@@ -143,26 +146,22 @@ def compose(atom: Curv, arg_curvatures: list[str], arg_signs: list[str | None]) 
         return CONST, "all arguments are constant"
     if atom.needs is not None and not all(_meets(atom.needs, s) for s in arg_signs):
         return UNKNOWN, f"the argument is not shown to be {_NEED_TEXT[atom.needs]}"
-    results = []
-    for want in ((CONVEX, CONCAVE) if atom.curvature == AFFINE else (atom.curvature,)):
-        reasons = []
-        for c, s in zip(arg_curvatures, arg_signs):
-            mono = atom.monotone(s)
-            if c in (CONST, AFFINE):
-                reasons.append(f"an {c} argument" if c == AFFINE else "a constant argument")
-                continue
-            if not ((mono == INCR and c == want) or (mono == DECR and c == opposite(want))):
-                reasons = (f"a {c} argument inside a function that is {mono} there: "
-                           "the composition rule does not apply")
-                break
-            reasons.append(f"a {c} argument in a {mono} position")
-        results.append((want, reasons))
-    good = [(w, r) for w, r in results if not isinstance(r, str)]
+    monos = [atom.monotone(s) for s in arg_signs]
+
+    def holds(want: str) -> bool:
+        return all(c in (CONST, AFFINE) or (m == INCR and c == want) or (m == DECR and c == opposite(want))
+                   for c, m in zip(arg_curvatures, monos))
+
+    wants = (CONVEX, CONCAVE) if atom.curvature == AFFINE else (atom.curvature,)
+    good = [w for w in wants if holds(w)]
     if not good:
-        return UNKNOWN, results[0][1]
-    if len(good) == 2:
-        return AFFINE, "; ".join(dict.fromkeys(good[0][1]))
-    return good[0][0], "; ".join(dict.fromkeys(good[0][1]))
+        c, m = next((c, m) for c, m in zip(arg_curvatures, monos) if c not in (CONST, AFFINE)
+                    and not ((m == INCR and c == wants[0]) or (m == DECR and c == opposite(wants[0]))))
+        return UNKNOWN, (f"a {c} argument inside a function that is {m} there: "
+                         "the composition rule does not apply")
+    reasons = [(f"an {c} argument" if c == AFFINE else "a constant argument") if c in (CONST, AFFINE)
+               else f"a {c} argument in a {m} position" for c, m in zip(arg_curvatures, monos)]
+    return (AFFINE if len(good) == 2 else good[0]), "; ".join(dict.fromkeys(reasons))
 
 
 # ------------------------------------------------------------ interval tools
