@@ -309,10 +309,25 @@ def _affine_parameter_1d(problem: Problem) -> Outcome | None:
                                                                        "if f'' ≥ 0 there"), *steps])
 
 
+def _tidy(cond):
+    """e ≥ 0 with e = a − b written a ≥ b (terms with a negative coefficient on the right); an equivalent form."""
+    if isinstance(cond, (sp.And, sp.Or)):
+        return cond.func(*[_tidy(a) for a in cond.args])
+    if isinstance(cond, (sp.GreaterThan, sp.StrictGreaterThan)) and cond.rhs == 0 and isinstance(cond.lhs, sp.Add):
+        neg = [t for t in cond.lhs.args if t.could_extract_minus_sign()]
+        pos = [t for t in cond.lhs.args if not t.could_extract_minus_sign()]
+        if neg and pos:
+            return cond.func(sp.Add(*pos), -sp.Add(*neg))
+    return cond
+
+
 def _conditional(problem: Problem, cond, steps) -> Outcome | None:
     from convexproof.engine.parametric import simplify_condition
 
     cond = simplify_condition(cond, problem)
+    if cond not in (sp.true, sp.false) and len(cond.free_symbols) == 1:
+        cond = simplify_condition(cond, problem)  # one parameter left once the others' ranges were used
+    cond = _tidy(cond)
     out = Outcome(None, steps, method="parameters")
     if cond is sp.true:
         out.convex, out.for_all_params = True, True
