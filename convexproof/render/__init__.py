@@ -151,6 +151,10 @@ NOTATION = {
     "fpp": (r"f''", "f''"),
     "chord_lhs": (r"f(t a + (1-t) b)", "f(t·a + (1−t)·b)"),
     "chord_rhs": (r"t f(a) + (1-t) f(b)", "t·f(a) + (1−t)·f(b)"),
+    "hess_w": (r"\nabla^2 f(w)", "∇²f(w)"), "grad_w": (r"\nabla f(w)", "∇f(w)"),
+    "succeq": (r"\succeq", "⪰"), "preceq": (r"\preceq", "⪯"), "muI": (r"\mu I", "μ·I"), "LI": (r"L I", "L·I"),
+    "kappa_def": (r"\kappa = L/\mu", "κ = L/μ"), "vHv_short": (r"v^{\top} \nabla^2 v", "vᵀ∇²v"),
+    "phi": (r"\varphi(t)", "φ(t)"), "phi2": (r"\varphi''(t)", "φ''(t)"),
 }
 
 
@@ -245,7 +249,8 @@ def environment(fmt: str) -> jinja2.Environment:
                        esc=lambda s, _e=spec["esc"]: Markup(_e(s)))
     (i0, i1), (d0, d1) = spec["inline"], spec["display"]
     notation = {k: v[1] if fmt == "text" else v[0] for k, v in NOTATION.items()}
-    env.globals.update(I0=Markup(i0), I1=Markup(i1), D0=Markup(d0), D1=Markup(d1),
+    p = "" if fmt == "text" else "$"  # P0/P1: a formula that is plain text in the terminal
+    env.globals.update(I0=Markup(i0), I1=Markup(i1), D0=Markup(d0), D1=Markup(d1), P0=Markup(p), P1=Markup(p),
                        N={k: Markup(i0 + v + i1 if fmt == "md" else v) for k, v in notation.items()},
                        NR={k: Markup(v) for k, v in notation.items()})
     env.globals["fmt"] = fmt
