@@ -470,16 +470,14 @@ def _necessary_then_sufficient(problem: Problem, conds, steps) -> Outcome | None
 
 
 # ------------------------------------------------------------------ breakpoints that depend on parameters
-def _symbolic_branches(a):
-    if isinstance(a, sp.Abs):
-        u_ = a.args[0]
-        return [(u_, u_ >= 0), (-u_, u_ < 0)]
-    if isinstance(a, (sp.Max, sp.Min)) and len(a.args) == 2:
-        p, q = a.args
-        return [(p, p >= q), (q, p < q)] if isinstance(a, sp.Max) else [(p, p <= q), (q, p > q)]
-    if isinstance(a, sp.Piecewise):
-        return [(e, c) for e, c in a.args]
-    return None
+def _symbolic_branches(a, x):
+    """The engine's own branches of a non-smooth atom (|u|, max, min, Piecewise), or None."""
+    from convexproof.engine.univariate import _NoSplit, _branches
+
+    try:
+        return _branches(a, x)
+    except _NoSplit:
+        return None
 
 
 def _ge(a, b):
@@ -533,7 +531,7 @@ def _symbolic_split(e, x, J, depth=0):
     a = next((b for b in sp.postorder_traversal(e) if isinstance(b, (sp.Abs, sp.Max, sp.Min, sp.Piecewise))), None)
     if a is None:
         return [(e, J)]
-    branches = _symbolic_branches(a)
+    branches = _symbolic_branches(a, x)
     if branches is None:
         return None
     out, rest = [], [J]
