@@ -284,7 +284,11 @@ def affine_parameter_condition(g: sp.Expr, x: sp.Symbol, I: sp.Interval, c: sp.S
                                              "an end of the domain): B ≠ 0 there and A + c·B = 0 for this c, so a "
                                              "parameter beyond it makes f'' negative there; at the bound itself "
                                              "f'' ≥ 0 is proved"))
-        r.steps.insert(0, CvxSign(sp.Eq(x, q, evaluate=False), "", "where the bound is attained"))
+        at = (lambda e: sp.Limit(e, x, q)) if q in (sp.oo, -sp.oo) else (lambda e: sp.Subs(e, x, q))
+        r.steps[0:0] = [CvxSign(at(B), "> 0" if rel is sp.GreaterThan else "< 0",
+                                "the coefficient of the parameter where the bound is attained"),
+                        CvxSign(at(A + L * B), "= 0", "f'' at the bound vanishes there, so beyond the bound f'' is "
+                                                      "negative at (or, at an end, near) that point")]
         steps[-1].children = r.steps
     if not parts:
         return None, []
@@ -905,8 +909,13 @@ def _hessian_affine_parameter(problem: Problem) -> Outcome | None:
         steps.append(CvxCondition(rel, "at this bound the Hessian is PSD on the whole domain (its principal minors "
                                        "are ≥ 0, below); at the point and direction below the curvature is 0 at the "
                                        "bound and changes sign beyond it"))
-        steps[-1].children = [CvxSign(sp.Tuple(*x0.values()), "", "the point"),
-                              CvxSign(sp.Tuple(*vv), "", "the direction"), *st]
+        steps[-1].children = [
+            CvxSign(sp.Subs((vv.T * HL * vv)[0], vs, list(x0.values())), "= 0",
+                    "the curvature vᵀ∇²f v at the bound, at this point and direction v, is 0"),
+            CvxSign(sp.Subs((vv.T * H1 * vv)[0], vs, list(x0.values())), "> 0" if side < 0 else "< 0",
+                    "and the parameter's coefficient in it has this sign, so beyond the bound the curvature there "
+                    "is negative"),
+            *st]
     if not parts:
         return None
     return _conditional(problem, sp.And(*parts), [CvxHessian(H, "the Hessian is affine in the parameter: the values "
