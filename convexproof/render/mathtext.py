@@ -30,7 +30,23 @@ def _primes(expr) -> str | None:
     return None
 
 
-class _StrPrinter(StrPrinter):
+class _Primes:
+    """f''(x) for a derivative of an undefined function in one variable, in both printers."""
+
+    _parens = ("(", ")")
+
+    def _fname(self, f) -> str:
+        return f.func.__name__
+
+    def _print_Derivative(self, expr):
+        marks = _primes(expr)
+        if marks is None:
+            return super()._print_Derivative(expr)
+        f = expr.expr
+        return f"{self._fname(f)}{marks}{self._parens[0]}{self._print(f.args[0])}{self._parens[1]}"
+
+
+class _StrPrinter(_Primes, StrPrinter):
     """sstr, but |x| for Abs, f''(x) for derivatives and readable cases for Piecewise."""
 
     def _print_Abs(self, expr):
@@ -44,13 +60,6 @@ class _StrPrinter(StrPrinter):
 
     def _print_Min(self, expr):
         return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Derivative(self, expr):
-        marks = _primes(expr)
-        if marks is None:
-            return super()._print_Derivative(expr)
-        f = expr.expr
-        return f"{f.func.__name__}{marks}({self._print(f.args[0])})"
 
     def _print_Equality(self, expr):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
@@ -68,19 +77,18 @@ class _StrPrinter(StrPrinter):
         return "{" + "; ".join(pieces) + "}"
 
 
-class _LatexPrinter(LatexPrinter):
+class _LatexPrinter(_Primes, LatexPrinter):
+    _parens = ("\\left(", "\\right)")
+
+    def _fname(self, f) -> str:
+        return self._print(sp.Symbol(f.func.__name__))
+
     def _print_Function(self, expr, exp=None):
         if isinstance(expr, sp.core.function.AppliedUndef) and exp is None:
             args = ", ".join(self._print(a) for a in expr.args)
             return f"{self._print(sp.Symbol(expr.func.__name__))}\\left({args}\\right)"
         return super()._print_Function(expr, exp)
 
-    def _print_Derivative(self, expr):
-        marks = _primes(expr)
-        if marks is None:
-            return super()._print_Derivative(expr)
-        f = expr.expr
-        return f"{self._print(sp.Symbol(f.func.__name__))}{marks}\\left({self._print(f.args[0])}\\right)"
 
 
 def _order(obj) -> str | None:
