@@ -175,3 +175,17 @@ def test_default_format_is_text(args):
     bare = CliRunner().invoke(cli, args)
     text = CliRunner().invoke(cli, args + ["--format", "text"])
     assert bare.exit_code == 0 and bare.output == text.output
+
+
+@pytest.mark.parametrize("expr, fmt, want", [
+    ("x**2 + y**2 + x*y", "text", "f is strongly convex with modulus μ = 1: the smallest eigenvalue of the constant "
+                                  "Hessian is 1"),
+    ("x**2 + y**2 + x*y", "md", r"f is strongly convex with modulus $\mu = 1$"),
+    ("x**2 + y**2 + x*y", "latex", r"$f$ is strongly convex with modulus $\mu = 1$"),
+    ("2*x**2 + 3*y**2 + exp(x + y)", "text", "modulus μ ≥ 4: f = Q + R with Q = 2x² + 3y²"),
+])
+def test_modulus_template_uses_its_fields(expr, fmt, want):
+    """The modulus step's template writes μ = (tight) or μ ≥ (a bound) from its modulus and tight fields."""
+    res = CliRunner().invoke(cli, ["prove", expr, "--format", fmt])
+    assert res.exit_code == 0, res.output
+    assert want in res.output

@@ -159,8 +159,7 @@ def _dcp_strong(problem: Problem, out: Outcome) -> None:
     out.strict = True
     out.steps.append(CvxModulus(mu, said("f = Q + R with Q = ", sp.Add(*quad), " and R = ", sp.Add(*rest),
                                          "; the quadratic part Q has a constant Hessian with smallest eigenvalue ",
-                                         mu, ", which is positive, and R is convex, so f is strongly convex with "
-                                         "modulus at least ", mu)))
+                                         mu, ", which is positive, and R is convex"), tight=False))
 
 
 def hessian_outcome(problem: Problem) -> Outcome:
@@ -188,8 +187,8 @@ def hessian_outcome(problem: Problem) -> Outcome:
                     mu_i = sp.Mul(mu, sp.Symbol("I", commutative=False))
                     out.steps.append(CvxModulus(mu, said(
                         *(("the smallest eigenvalue of the constant Hessian is ", mu) if tight else
-                          ("H − ", mu_i, " is still positive semidefinite (checked by an LDLᵀ factorisation)")),
-                        ", so f is strongly convex with modulus ", "" if tight else "at least ", mu)))
+                          ("H − ", mu_i, " is still positive semidefinite (checked by an LDLᵀ factorisation)"))),
+                        tight=tight))
             return out
         direction = dict(zip(vs, cert.direction))
         from convexproof.engine.domain import sample_point

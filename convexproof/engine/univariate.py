@@ -60,8 +60,7 @@ def strong_modulus(g, x, I, strict_proved) -> tuple:
         s = exact_sign(inf.value)
         if s == 1:
             return inf.value, True, CvxModulus(inf.value, said("the infimum of f'' is ", inf.value, f", which is "
-                                                                f"positive ({inf.why}), so f is strongly convex with "
-                                                                "modulus ", inf.value))
+                                                                f"positive ({inf.why})"))
         return None, True, None
     if strict_proved:
         r = iv_eval(g, {x: I})
@@ -72,8 +71,7 @@ def strong_modulus(g, x, I, strict_proved) -> tuple:
             q = sp.Rational(lo.numerator, lo.denominator)
             if q > 0 and q <= sp.Float(float(r.a)):
                 return q, False, CvxModulus(q, said("bounding each term, f'' is at least ", q, " on the domain, "
-                                                    "which is positive, so f is strongly convex with modulus at "
-                                                    "least ", q))
+                                                    "which is positive"), tight=False)
     return None, True, None
 
 

@@ -183,7 +183,8 @@ class CvxModulus(Step):
 
     kind: ClassVar[str] = "cvx_modulus"
     modulus: Any
-    text: Any = ""
+    text: Any = ""  # why: a Sentence (prose and SymPy objects)
+    tight: bool = True  # μ = modulus is the largest modulus (else: a modulus, μ ≥ it)
 
 
 @dataclass
