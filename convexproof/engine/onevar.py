@@ -247,26 +247,13 @@ def nonneg_on(expr, x: sp.Symbol, interval: sp.Interval) -> bool | None:
         return False if is_negative(expr) else None
     if interval == sp.S.Reals and is_nonnegative(expr):
         return True
-    if sp.together(expr).is_rational_function(x):
-        from convexproof.engine.signs import univariate_sign  # the engine's exact analysis (Sturm counts)
+    from convexproof.engine.signs import prove_nonneg  # the engine's one non-negativity prover
 
-        r = univariate_sign(expr, x, interval)
-        if r is not None and r.sign in ("pos", "nonneg", "zero"):
-            return True
-        if r is not None and r.sign in ("neg", "nonpos", "mixed"):
-            return False
-        try:
-            bad = sp.solveset(sp.together(expr) < 0, x, interval)
-        except (NotImplementedError, ValueError, TypeError):
-            bad = None
-        if bad is not None and not isinstance(bad, sp.ConditionSet):
-            return bad == sp.S.EmptySet
-    # substitution x = a + t (or a + exp(..)) is overkill here; try assumptions on the interval
-    if interval.left.is_finite and interval.left == 0 and interval.right == sp.oo:
-        t = sp.Symbol("t_pos", positive=True)
-        v = expr.subs(x, t)
-        if is_nonnegative(v):
-            return True
+    r = prove_nonneg(expr, {x: interval})
+    if r.status == "proved":
+        return True
+    if r.status == "disproved":
+        return False
     return None
 
 
