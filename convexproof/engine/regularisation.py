@@ -5,7 +5,6 @@ from __future__ import annotations
 import sympy as sp
 
 from convexproof.runtime.errors import AnalysisTimeout, ConvexproofError
-from convexproof.render.mathtext import unicode as u
 from convexproof.steps import said
 from convexproof.parse import parse_expr, symbol
 from convexproof.engine.domain import Problem, make_problem
@@ -103,7 +102,8 @@ def _analyse(problem: Problem, pen, P) -> RegularizeResult:
     f = problem.expr
     res = RegularizeResult(f, pen, problem.variables, domain=problem.domain_conditions())
     res.steps.append(CvxSetup(f + pen, list(problem.variables), [lam], problem.domain_conditions() + [lam >= 0],
-                              [f"we look for the smallest λ ≥ 0 for which f + {u(pen)} is convex"]))
+                              [said("we look for the smallest λ ≥ 0 for which f plus the penalty ", pen,
+                                    " is convex")]))
     pres = analyse(problem.with_expr(P))
     if pres.convex is not True:
         res.verdict = "unknown"
