@@ -189,3 +189,19 @@ def test_modulus_template_uses_its_fields(expr, fmt, want):
     res = CliRunner().invoke(cli, ["prove", expr, "--format", fmt])
     assert res.exit_code == 0, res.output
     assert want in res.output
+
+
+@pytest.mark.parametrize("expr, wrt, where", [
+    ("x**4 - 3*x**2", None, ()),  # curvature and chord
+    ("log(x**2 - 1)", None, ()),  # a domain that is not an interval: a domain witness
+    ("x**4 - 3*x**2 + lam*x**2", "x", ("lam <= 1",)),  # a witness at a parameter value
+    ("x**2 - y**2 + x*y", None, ()),  # two variables
+])
+def test_proof_witness_steps_verify_again(expr, wrt, where):
+    """The witness step a proof carries re-checks itself with the engine's verify_witness (its domain included)."""
+    from convexproof.engine.prover import prove
+
+    r = prove(expr, wrt=wrt, where=where)
+    steps = [s for s in r.steps if s.kind == "witness"]
+    assert r.convex is False and steps
+    assert all(s.verify() for s in steps)

@@ -651,7 +651,7 @@ def _check_condition(problem: Problem, out: Outcome, res: ProofResult) -> None:
 
 def _witness_step(w: dict, problem: Problem) -> WitnessStep:
     """The witness as a step: a record of its structured fields (it can verify itself); the templates write it."""
-    return WitnessStep(Witness.from_dict(w, function=problem.expr, variables=list(problem.variables)))
+    return WitnessStep(Witness.from_dict(w, function=problem.expr, variables=list(problem.variables), problem=problem))
 
 
 def _conclusion_text(res: ProofResult, out: Outcome, problem: Problem):

@@ -555,11 +555,14 @@ class Witness:
     params: Any = None
     domain: Any = None
     verified: str = "exact"  # or "40 digits"
+    # the problem (domain) it was found on: a domain witness, and the points' membership, are checked against it
+    problem: Any = field(default=None, repr=False, compare=False, metadata={"json": False})
 
     @classmethod
-    def from_dict(cls, w: dict, function: Any = None, variables: Any = None) -> "Witness":
+    def from_dict(cls, w: dict, function: Any = None, variables: Any = None, problem: Any = None) -> "Witness":
         """From the engine's witness dictionary (:mod:`convexproof.engine.witness`)."""
-        return cls(function=function, variables=list(variables if variables is not None else w.get("variables") or []),
+        return cls(problem=problem, function=function,
+                   variables=list(variables if variables is not None else w.get("variables") or []),
                    point=w.get("point"), direction=w.get("direction"), curvature=w.get("curvature"),
                    chord=w.get("chord") or None, params=w.get("params") or None, domain=w.get("domain") or None,
                    verified="exact" if w.get("verified", "exact") == "exact" else "40 digits")
@@ -576,4 +579,7 @@ class Witness:
         """Check the witness again, exactly (or to 40 digits), with :func:`convexproof.engine.witness.verify_witness`."""
         if self.function is None or not self.variables:
             return False
+        problem = self.problem if problem is None else problem
+        if self.domain is not None and problem is None:
+            return False  # a domain witness needs the domain it is about
         return bool(verify_witness(self.function, self.variables, self.as_dict(), problem))

@@ -62,7 +62,7 @@ def to_jsonable(v: Any) -> Any:
     if isinstance(v, Step):
         return v.to_dict()
     if is_dataclass(v) and not isinstance(v, type):  # a record inside a step (a Witness)
-        return {f.name: to_jsonable(getattr(v, f.name)) for f in fields(v)}
+        return {f.name: to_jsonable(getattr(v, f.name)) for f in fields(v) if f.metadata.get("json", True)}
     if isinstance(v, (list, tuple)):
         return [to_jsonable(x) for x in v]
     if isinstance(v, dict):
