@@ -56,3 +56,27 @@ def test_wrong_verdict_gets_computed_feedback_for_kinds_without_a_functions_tabl
     r = check(ex_id, answer, part=part)
     assert r.status == "incorrect"
     assert needle in r.feedback
+
+
+def test_second_derivative_kinds_are_one_solver():
+    from convexproof.solvers import solver_for
+
+    assert solver_for("second-derivative-convexity") is solver_for("second_derivative_test")
+
+
+_SOLVER_MODULES = ["calculus", "forms", "hessian", "kkt", "nonconvex", "penalised", "quadratic", "regression",
+                   "strong", "teach", "toolkit", "univariate", "vector_models", "common"]
+
+
+@pytest.mark.parametrize("module", _SOLVER_MODULES)
+def test_solvers_decide_no_sign_themselves(module):
+    """Signs, zero sets, eigenvalues and witnesses are the engine's (exact.certified_sign, onevar, matrices)."""
+    import re
+    from pathlib import Path
+
+    import convexproof.solvers as pkg
+
+    src = (Path(pkg.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    for pattern in (r"\.is_positive\b", r"\.is_negative\b", r"\.is_nonnegative\b", r"\bsolveset\(",
+                    r"\.eigenvals\(", r"\.eigenvects\(", r"def (nonneg_on|convexity_1d|definiteness|jensen_witness)\b"):
+        assert not re.search(pattern, src), f"solvers/{module}.py: {pattern}"

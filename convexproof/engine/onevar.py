@@ -439,3 +439,17 @@ def concavity_1d(d2, x: sp.Symbol, interval: sp.Interval):
     if not nonneg_on(-d2, x, interval):
         return False
     return "strict" if isolated_zeros(d2, x, interval) else True
+
+
+def minimum_on_reals(h, x: sp.Symbol, window=(-4, 4)):
+    """(min over the real line, the points of ``window`` where it is attained) of h(x); None if not found.
+
+    A constant h is attained at 0.  The minimum must be a finite number.
+    """
+    lo = sp.minimum(h, x, sp.S.Reals)
+    if lo is None or not lo.is_number or lo == -sp.oo:
+        return None
+    if not h.has(x):
+        return lo, [sp.Integer(0)]
+    crit = [c for c in sp.solveset(sp.diff(h, x), x, sp.Interval(*window)) if sp.simplify(h.subs(x, c) - lo) == 0]
+    return lo, crit

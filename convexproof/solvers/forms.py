@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from convexproof.engine.exact import is_negative
 from convexproof.solvers.toolkit import fn_at
 
 _HYPERBOLIC = (sp.sinh, sp.cosh, sp.tanh, sp.coth, sp.sech, sp.csch)
@@ -55,7 +56,7 @@ def cost(e) -> int:
             c += 4
         elif isinstance(a, sp.Float):
             c += 10
-        elif isinstance(a, sp.Pow) and a.exp.is_negative and isinstance(a.base, sp.Add):
+        elif isinstance(a, sp.Pow) and is_negative(a.exp) and isinstance(a.base, sp.Add):
             c += 2 * sum(1 for t in a.base.args if isinstance(t, sp.Add) or (isinstance(t, sp.Mul) and any(
                 isinstance(f, sp.Add) for f in t.args)))
     for a in sp.preorder_traversal(e):  # one fraction over a sum: term by term reads better

@@ -20,7 +20,7 @@ from convexproof.parse import symbol
 from convexproof.solvers import Solution, register
 from convexproof.engine.exact import is_negative, is_positive
 from convexproof.engine.matrices import definiteness, eigenvector
-from convexproof.engine.onevar import jensen_witness
+from convexproof.engine.onevar import jensen_witness, minimum_on_reals
 from convexproof.solvers.toolkit import (
     E, P, approx_value, fn_at, formula, join_list, named, names_field, subjects, want
 )
@@ -42,11 +42,10 @@ def solve_separable_regularization(ex) -> Solution:
     diag = [sp.simplify(H[i, i]) for i in range(len(xs))]
     mins, where = [], []
     for v, h in zip(xs, diag):
-        lo = sp.minimum(h, v, sp.S.Reals)
-        if lo is None or not lo.is_number or lo == -sp.oo:
+        found = minimum_on_reals(h, v)
+        if found is None:
             raise ExerciseError(f"{ex.path.name}: could not find the minimum of {h}")
-        crit = [c for c in sp.solveset(sp.diff(h, v), v, sp.Interval(-4, 4)) if sp.simplify(h.subs(v, c) - lo) == 0] \
-            if h.has(v) else [sp.Integer(0)]
+        lo, crit = found
         if not crit:
             raise ExerciseError("internal: the minimum is not attained in [-4, 4]")
         mins.append(sp.simplify(lo))
