@@ -8,6 +8,8 @@ a sample fails ``test_every_registered_kind_has_a_sample``.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import shutil
 import subprocess
 
@@ -18,6 +20,7 @@ from click.testing import CliRunner
 import convexproof.solvers.common  # noqa: F401 - registers the solver step kinds
 import convexproof.solvers.teach  # noqa: F401
 import convexproof.solvers.toolkit  # noqa: F401
+import convexproof.solvers.vector_models  # noqa: F401
 from convexproof.cli import cli
 from convexproof.render import render_step
 from convexproof.solvers import Figure
@@ -30,6 +33,9 @@ from convexproof.steps.proof import (CvxBound, CvxConclusion, CvxCondition, CvxD
                                      CvxSign, CvxSquare, CvxVecConstants, CvxVecGradient, CvxVecHessian, CvxVecTerm,
                                      WitnessStep)
 from convexproof.engine.witness import Witness
+
+for _m in pkgutil.iter_modules(convexproof.solvers.__path__):  # every module that may define a step kind
+    importlib.import_module(f"convexproof.solvers.{_m.name}")
 
 x, y, lam = sp.symbols("x y lam", real=True)
 E = x**2 + 7  # the mathematics every sample shows: x² + 7 (text), x^{2} + 7 (md, tex)
@@ -54,6 +60,7 @@ SAMPLES = {
     "figure_step": lambda: FigureStep(figure=Figure(title="the graph and its chord",
                                                     curves=[{"label": "f", "expr": E, "var": x}])),
     "witness": lambda: WitnessStep(W1, children=[Sentence([("math", E)])]),
+    "vector_proof": lambda: convexproof.solvers.vector_models.VectorProof(children=[CvxVecGradient(E, "the chain rule")]),
     "cvx_setup": lambda: CvxSetup(E, [x], [], []),
     "cvx_derivative": lambda: CvxDerivative("f''(x)", E, said("so ", sp.GreaterThan(E, 0, evaluate=False), " on the domain")),
     "cvx_hessian": lambda: CvxHessian(sp.Matrix([[E, 0], [0, 2]]), "the Hessian"),
