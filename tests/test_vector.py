@@ -613,3 +613,13 @@ def test_cli_regularize_in_vector_form(args, lam_min):
     res = CliRunner().invoke(cli, ["regularize", *args, "--wrt", "w", "--format", "json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["lam_min"] == lam_min
+
+
+@pytest.mark.parametrize("exercise", ["exercise20", "exercise21"])
+def test_vector_answer_in_json_is_the_formula_text_not_a_dict_of_nodes(exercise):
+    """A typed vector expression is a dataclass; JSON must give its printed formula (it is re-read as an answer)."""
+    import json
+    out = CliRunner().invoke(cli, ["solve", exercise, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    hessian = json.loads(out.output)["answers"]["hessian"]
+    assert isinstance(hessian, str) and "X" in hessian and "{" not in hessian

@@ -61,6 +61,8 @@ def to_jsonable(v: Any) -> Any:
         return plain(v)  # a sentence inside a step's fields (the engine's explanations) is text in JSON
     if isinstance(v, Step):
         return v.to_dict()
+    if is_dataclass(v) and not isinstance(v, type) and type(v).__str__ is not object.__str__:
+        return str(v)  # a typed expression with its own printer (a vector formula)
     if is_dataclass(v) and not isinstance(v, type):  # a record inside a step (a Witness)
         return {f.name: to_jsonable(getattr(v, f.name)) for f in fields(v) if f.metadata.get("json", True)}
     if isinstance(v, (list, tuple)):
