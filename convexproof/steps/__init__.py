@@ -28,8 +28,12 @@ class Step:
     kind: ClassVar[str] = "step"
     children: list["Step"] = field(default_factory=list, kw_only=True)
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, kind: str | None = None, **kwargs):
+        """``class Rule(Step, kind="rule")``: a dataclass, registered under its kind."""
         super().__init_subclass__(**kwargs)
+        if kind is not None:
+            cls.kind = kind
+        dataclass(cls)
         kind = cls.__dict__.get("kind")
         if isinstance(kind, str):
             if kind in REGISTRY and REGISTRY[kind].__qualname__ != cls.__qualname__:
@@ -78,19 +82,15 @@ def to_jsonable(v: Any) -> Any:
     return str(v)
 
 
-@dataclass
-class Section(Step):
+class Section(Step, kind="section"):
     """A titled group of steps."""
 
-    kind: ClassVar[str] = "section"
     title: str
 
 
-@dataclass
-class Sentence(Step):
+class Sentence(Step, kind="sentence"):
     """A sentence of the argument: plain-text pieces (escaped on output) interleaved with typeset mathematics."""
 
-    kind: ClassVar[str] = "sentence"
     parts: list = field(default_factory=list)  # [("text", str) | ("math", sympy) | ("eq", (lhs, rhs, op))]
     role: str = ""  # "answer": the one-line answer that opens a part ("**Answer.** ...")
 
@@ -166,21 +166,17 @@ def Claim(text: str, math: Any = None, after: str = "") -> Sentence:  # noqa: N8
     return Sentence(parts)
 
 
-@dataclass
-class Equation(Step):
+class Equation(Step, kind="equation"):
     """An identity lhs = rhs, with an optional short justification."""
 
-    kind: ClassVar[str] = "equation"
     lhs: Any
     rhs: Any
     note: str = ""
 
 
-@dataclass
-class Answer(Step):
+class Answer(Step, kind="answer"):
     """The final answer of one part."""
 
-    kind: ClassVar[str] = "answer"
     part: str
     value: Any
     text: str = ""

@@ -15,11 +15,9 @@ from typing import Any, ClassVar
 from convexproof.steps import Step
 
 
-@dataclass
-class CvxSetup(Step):
+class CvxSetup(Step, kind="cvx_setup"):
     """The problem: the function, its variables, its parameters and the domain."""
 
-    kind: ClassVar[str] = "cvx_setup"
     expr: Any
     variables: list
     parameters: list
@@ -27,40 +25,32 @@ class CvxSetup(Step):
     notes: list = field(default_factory=list)
 
 
-@dataclass
-class CvxDerivative(Step):
+class CvxDerivative(Step, kind="cvx_derivative"):
     """Second-order condition: a twice-differentiable f is convex on an interval iff f'' ≥ 0 there."""
 
-    kind: ClassVar[str] = "cvx_derivative"
     label: Any  # what is differentiated: f''(x) as a SymPy Derivative (or, from older callers, text)
     value: Any
     text: Any = ""
 
 
-@dataclass
-class CvxHessian(Step):
+class CvxHessian(Step, kind="cvx_hessian"):
     """Second-order condition: a C² function is convex on an open convex set iff its Hessian is PSD there."""
 
-    kind: ClassVar[str] = "cvx_hessian"
     matrix: Any
     text: Any = ""
 
 
-@dataclass
-class CvxSign(Step):
+class CvxSign(Step, kind="cvx_sign"):
     """A sign claim about an expression on the domain, justified by the reason and the sub-steps."""
 
-    kind: ClassVar[str] = "cvx_sign"
     expr: Any
     relation: str  # ">= 0", "> 0", "< 0" ...
     reason: Any  # a Sentence or plain prose
 
 
-@dataclass
-class CvxPolySign(Step):
+class CvxPolySign(Step, kind="cvx_poly_sign"):
     """Sturm's theorem: a polynomial with no root inside an interval keeps the sign it has at any point there."""
 
-    kind: ClassVar[str] = "cvx_poly_sign"
     poly: Any
     var: Any
     interval: Any
@@ -70,72 +60,58 @@ class CvxPolySign(Step):
     text: Any = ""
 
 
-@dataclass
-class CvxSquare(Step):
+class CvxSquare(Step, kind="cvx_square"):
     """Completing the square: a·t² + b·t + c = a·(t + b/(2a))² + (c − b²/(4a))."""
 
-    kind: ClassVar[str] = "cvx_square"
     expr: Any
     form: Any
     text: Any = ""
 
 
-@dataclass
-class CvxBound(Step):
+class CvxBound(Step, kind="cvx_bound"):
     """Bounding term by term: a lower bound of every term gives a lower bound of the sum."""
 
-    kind: ClassVar[str] = "cvx_bound"
     expr: Any
     lower: Any
     text: Any = ""
 
 
-@dataclass
-class CvxLDL(Step):
+class CvxLDL(Step, kind="cvx_ldl"):
     """LDLᵀ certificate: H = L·D·Lᵀ with D ≥ 0 gives vᵀHv = Σ dᵢ·((Lᵀv)ᵢ)² ≥ 0."""
 
-    kind: ClassVar[str] = "cvx_ldl"
     matrix: Any
     lower: Any
     diagonal: list
     text: Any = ""
 
 
-@dataclass
-class CvxMinors(Step):
+class CvxMinors(Step, kind="cvx_minors"):
     """Sylvester's criterion for PSD: a symmetric matrix is PSD iff ALL its principal minors are ≥ 0."""
 
-    kind: ClassVar[str] = "cvx_minors"
     matrix: Any
     minors: list  # [(index label, minor expression)]
     text: Any = ""
 
 
-@dataclass
-class CvxDCP(Step):
+class CvxDCP(Step, kind="cvx_dcp"):
     """Disciplined convex programming: curvature of an expression from its atoms and the composition rule."""
 
-    kind: ClassVar[str] = "cvx_dcp"
     expr: Any
     curvature: str
     reason: Any
 
 
-@dataclass
-class CvxPiece(Step):
+class CvxPiece(Step, kind="cvx_piece"):
     """A piece of a piecewise function must be convex on its own interval."""
 
-    kind: ClassVar[str] = "cvx_piece"
     expr: Any
     interval: Any
     text: Any = ""
 
 
-@dataclass
-class CvxKink(Step):
+class CvxKink(Step, kind="cvx_kink"):
     """At a breakpoint a convex function is continuous and its slope does not decrease."""
 
-    kind: ClassVar[str] = "cvx_kink"
     point: Any
     left_value: Any
     right_value: Any
@@ -149,11 +125,9 @@ class CvxKink(Step):
     decreasing: bool = False  # the slope is proved to decrease (a concave kink)
 
 
-@dataclass
-class WitnessStep(Step):
+class WitnessStep(Step, kind="witness"):
     """A verified witness of non-convexity: negative curvature, a chord below the graph, or a domain that is not convex."""
 
-    kind: ClassVar[str] = "witness"
     witness: Any  # a convexproof.engine.witness.Witness record
     name: str = "f"  # the function's name in the prose
     layout: str = "item"  # "item": a line of a proof; "paragraph": a paragraph of a worked solution
@@ -168,49 +142,39 @@ class WitnessStep(Step):
         return self.witness.verify(problem)
 
 
-@dataclass
-class CvxCondition(Step):
+class CvxCondition(Step, kind="cvx_condition"):
     """The exact condition on the parameters under which the function is convex."""
 
-    kind: ClassVar[str] = "cvx_condition"
     condition: Any
     text: Any = ""
 
 
-@dataclass
-class CvxModulus(Step):
+class CvxModulus(Step, kind="cvx_modulus"):
     """Strong convexity: f − (μ/2)·‖x‖² is convex when the smallest Hessian eigenvalue is at least μ, μ positive."""
 
-    kind: ClassVar[str] = "cvx_modulus"
     modulus: Any
     text: Any = ""  # why: a Sentence (prose and SymPy objects)
     tight: bool = True  # μ = modulus is the largest modulus (else: a modulus, μ ≥ it)
 
 
-@dataclass
-class CvxNumericCheck(Step):
+class CvxNumericCheck(Step, kind="cvx_numeric_check"):
     """A numerical sanity check: random chords on the domain must lie above the graph."""
 
-    kind: ClassVar[str] = "cvx_numeric_check"
     samples: int
     violations: int
     text: Any = ""
 
 
-@dataclass
-class CvxConclusion(Step):
+class CvxConclusion(Step, kind="cvx_conclusion"):
     """The verdict, and what it rests on."""
 
-    kind: ClassVar[str] = "cvx_conclusion"
     verdict: str
     text: Any = ""
 
 
-@dataclass
-class CvxVecTerm(Step):
+class CvxVecTerm(Step, kind="cvx_vec_term"):
     """A term of a vector function: its form, gradient and Hessian in matrix notation, and its curvature."""
 
-    kind: ClassVar[str] = "cvx_vec_term"
     term: Any
     form: str  # affine, quadratic, glm, glm1, lse, dcp, unknown
     gradient: Any = None
@@ -222,30 +186,24 @@ class CvxVecTerm(Step):
     phi2: Any = None  # its second derivative
 
 
-@dataclass
-class CvxVecGradient(Step):
+class CvxVecGradient(Step, kind="cvx_vec_gradient"):
     """The chain rule in matrix form: the gradient of g(Aw + b) is Aᵀ∇g(Aw + b), term by term."""
 
-    kind: ClassVar[str] = "cvx_vec_gradient"
     gradient: Any
     text: Any = ""
 
 
-@dataclass
-class CvxVecHessian(Step):
+class CvxVecHessian(Step, kind="cvx_vec_hessian"):
     """Second-order condition: f is convex iff vᵀ∇²f(w)v ≥ 0 for every point w and direction v."""
 
-    kind: ClassVar[str] = "cvx_vec_hessian"
     matrix: Any
     parts: list = field(default_factory=list)  # [{"term", "hessian", "form"}]
     text: Any = ""
 
 
-@dataclass
-class CvxVecConstants(Step):
+class CvxVecConstants(Step, kind="cvx_vec_constants"):
     """μ-strong convexity (∇²f − μI is PSD) and L-smoothness (LI − ∇²f is PSD); the condition number is κ = L/μ."""
 
-    kind: ClassVar[str] = "cvx_vec_constants"
     modulus: Any = None
     uniform: Any = None
     smoothness: Any = None
