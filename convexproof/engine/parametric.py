@@ -138,7 +138,7 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
             else:
                 cond = sp.GreaterThan(C + inf.value, 0)
                 text = said("the second derivative ", _fpp_is(x, sp.Add(A, C, evaluate=False)),
-                            "; the first part has infimum ", inf.value, f" on the domain ({inf.why}), so the second "
+                            "; the part in ", x, ", ", A, ", has infimum ", inf.value, f" on the domain ({inf.why}), so the second "
                             "derivative is nonnegative everywhere if and only if ", cond)
             return cond, [CvxBound(A, inf.value, inf.why), CvxCondition(cond, text)]
     # (3) a quadratic in x with parameter coefficients, on the whole line
