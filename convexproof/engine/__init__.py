@@ -1,6 +1,6 @@
 """The convexity engine.
 
-``prove(expr, wrt=None, where=(), timeout=10.0) -> ProofResult`` decides
+``prove(expr, wrt=None, where=(), timeout=DEFAULT_TIMEOUT) -> ProofResult`` (limits.DEFAULTS) decides
 convexity with a step-by-step proof, a verified witness, or "unknown";
 ``regularize(...) -> RegularizeResult`` finds the smallest λ making
 f + λ·Σxᵢ² convex.  ``find_witness`` gives a verified counterexample for

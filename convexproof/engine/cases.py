@@ -153,7 +153,7 @@ def _proved_nonneg(e: sp.Expr, x: sp.Symbol, I: sp.Interval, xs: list[float]):
     except Exception:  # noqa: BLE001
         return None
     try:
-        with deadline(min(max(remaining(10.0) * 0.3, 0.05), BOUND_BUDGET)):
+        with deadline(min(max(remaining() * 0.3, 0.05), BOUND_BUDGET)):
             r = prove_nonneg(e, {x: I}, search=False)
     except AnalysisTimeout:
         check_deadline()  # the outer limit, if that one has passed
@@ -179,7 +179,7 @@ def _monotone_nonneg(e: sp.Expr, x: sp.Symbol, I: sp.Interval):
         if not _finite(v) or (v != 0 and exact_sign(v) != 1):
             continue
         try:
-            with deadline(min(max(remaining(10.0) * 0.3, 0.05), BOUND_BUDGET)):
+            with deadline(min(max(remaining() * 0.3, 0.05), BOUND_BUDGET)):
                 r = prove_nonneg(sgn * d, {x: I}, search=False)
         except AnalysisTimeout:
             check_deadline()
@@ -893,7 +893,7 @@ def _hessian_affine_parameter(problem: Problem) -> Outcome | None:
             if q0 != 0 or exact_sign(q1) != -side:
                 continue
             try:
-                with deadline(min(max(remaining(10.0) * 0.3, 0.05), 3 * BOUND_BUDGET)):
+                with deadline(min(max(remaining() * 0.3, 0.05), 3 * BOUND_BUDGET)):
                     status, st, _, _ = prove_minors(sp.expand(HL), problem.domain_box)
             except AnalysisTimeout:
                 check_deadline()

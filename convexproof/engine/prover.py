@@ -507,7 +507,7 @@ def _dispatch(problem: Problem, res: ProofResult, setup: CvxSetup) -> Outcome:
             try:
                 from convexproof.runtime.limits import remaining
 
-                with deadline(min(max(remaining(10.0) * 0.25, 0.05), HESSIAN_AFTER_DCP)):
+                with deadline(min(max(remaining() * 0.25, 0.05), HESSIAN_AFTER_DCP)):
                     h = hessian_outcome(problem)
                 if h.convex and (h.strict or h.modulus is not None):
                     return h
