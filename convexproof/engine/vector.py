@@ -44,6 +44,20 @@ _NONNEG = (POS, NONNEG, ZERO)
 
 
 # =================================================================== affine maps
+def _const_times_affine(n, var):
+    """For a product of two factors, one constant in ``var``: (the constant, the other factor, its affine
+    form), or None when neither factor is constant or the other is not affine."""
+    a, b = n.a, n.b
+    if is_const(b, var):
+        a, b = b, a
+    if not is_const(a, var):
+        return None
+    r = affine(b, var)
+    if r is None:
+        return None
+    return a, b, r
+
+
 def affine(n: Node, var: str):
     """(A, b) with n = A w + b (vector n: A a matrix node; scalar n: A the gradient vector), or None.
 
@@ -70,15 +84,10 @@ def affine(n: Node, var: str):
     if isinstance(n, Tr):
         return affine(n.a, var) if n.a.is_vector else None
     if isinstance(n, Mul):
-        a, b = n.a, n.b
-        if is_const(b, var):
-            a, b = b, a
-        if not is_const(a, var):
+        ar = _const_times_affine(n, var)
+        if ar is None:
             return None
-        r = affine(b, var)
-        if r is None:
-            return None
-        A, c = r
+        a, b, (A, c) = ar
         if a.is_scalar:
             if isinstance(a, Const):
                 return scale(a.value, A), (scale(a.value, c) if c is not None else None)
@@ -104,14 +113,10 @@ def affine(n: Node, var: str):
             return matmul(M, r[0]), (matmul(M, r[1]) if r[1] is not None else None)
         return None
     if isinstance(n, Dot):
-        a, b = n.a, n.b
-        if is_const(b, var):
-            a, b = b, a
-        if not is_const(a, var):
+        ar = _const_times_affine(n, var)
+        if ar is None:
             return None
-        r = affine(b, var)
-        if r is None:
-            return None
+        a, _, r = ar
         return matmul(tr(r[0]), a), (Dot(a, r[1], ()) if r[1] is not None else None)
     if isinstance(n, Red) and n.name == "sum":
         r = affine(n.a, var)

@@ -712,16 +712,7 @@ def _fail(msg: str):
 def _tokens(text: str) -> list:
     s = P.normalise(text)
     out: list[P.Token] = []
-    pos = 0
-    while pos < len(s):
-        m = _VEC_TOKEN_RE.match(s, pos)
-        if not m:
-            _fail(f"unexpected character {s[pos]!r} at position {pos + 1}")
-        pos = m.end()
-        kind = m.lastgroup
-        if kind == "ws":
-            continue
-        tok = m.group()
+    for kind, tok, _ in P.scan(_VEC_TOKEN_RE, s):
         if kind == "tr":
             if not out or not P._is_operand_end(out[-1]):
                 _fail("'.T' must follow a name or a bracket")

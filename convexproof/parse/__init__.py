@@ -214,20 +214,25 @@ def normalise(text: str) -> str:
 _SIGMA_CALL = re.compile(r"(?<![A-Za-z_0-9])sigma\s*\(")
 
 
+def scan(token_re: re.Pattern, text: str):
+    """Yield (kind, text, end position) for each token of ``text`` matched by ``token_re`` (its group
+    names are the kinds), skipping white space ("ws"); a character no token matches is a ParseError."""
+    pos = 0
+    while pos < len(text):
+        m = token_re.match(text, pos)
+        if not m:
+            _fail(f"unexpected character {text[pos]!r} at position {pos + 1}")
+        pos = m.end()
+        if m.lastgroup == "ws":
+            continue
+        yield m.lastgroup, m.group(), pos
+
+
 def tokenize(text: str) -> list[Token]:
     """Scan normalised text into tokens, inserting implicit multiplication."""
     raw: list[Token] = []
     abs_open = 0
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN_RE.match(text, pos)
-        if not m:
-            _fail(f"unexpected character {text[pos]!r} at position {pos + 1}")
-        pos = m.end()
-        kind = m.lastgroup
-        if kind == "ws":
-            continue
-        tok = m.group()
+    for kind, tok, pos in scan(_TOKEN_RE, text):
         if kind == "number":
             if tok == "0" and _RADIX_PREFIX.match(text, pos):
                 literal = tok + re.match(r"[xXbBoO][0-9A-Fa-f]*", text[pos:pos + 30]).group()
