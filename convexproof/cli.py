@@ -188,12 +188,13 @@ def _report_unreadable(messages: list[str]) -> None:
 # "text" whatever stdout is (a terminal, a pipe or a test), so the output never depends on where it goes.
 FORMAT_HELP = ("text: Unicode mathematics for a terminal (the default); md: Markdown with $…$ and $$…$$ TeX "
                "mathematics (GitHub, Jupyter, Quarto); latex: a standalone document for pdflatex; json: the data.")
+DOC_FORMAT_OPT = click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
+                              show_default=True, help=FORMAT_HELP)
 
 
 @cli.command()
 @click.argument("exercise")
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
-              show_default=True, help=FORMAT_HELP)
+@DOC_FORMAT_OPT
 @SEED_OPT
 @EXERCISES_OPT
 def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -> None:
@@ -205,8 +206,7 @@ def show(exercise: str, fmt: str, seed: int | None, exercises_dir: str | None) -
 
 @cli.command()
 @click.argument("exercise")
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
-              show_default=True, help=FORMAT_HELP)
+@DOC_FORMAT_OPT
 @SEED_OPT
 @OUTPUT_OPT
 @EXERCISES_OPT
@@ -311,8 +311,7 @@ def _split_names(values) -> list[str] | None:
 @click.argument("expr")
 @click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
 @click.option("--where", multiple=True, help='Domain or parameter range, e.g. "0 < p < 1" (repeatable).')
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
-              show_default=True, help=FORMAT_HELP)
+@DOC_FORMAT_OPT
 @click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for the whole command (analysis and writing the proof); "
               "an analysis that runs over gives 'unknown'.")
@@ -348,8 +347,7 @@ def _emit(text: str, note: str | None, output) -> None:
 @click.option("--wrt", multiple=True, help="Variable (repeat, or a comma-separated list). Default: all symbols.")
 @click.option("--where", multiple=True, help="Domain of the variables (repeatable).")
 @click.option("--penalty", default=None, help="Penalty containing lam; default lam*(sum of squares of the variables).")
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "latex", "json"]), default="text",
-              show_default=True, help=FORMAT_HELP)
+@DOC_FORMAT_OPT
 @click.option("--timeout", type=_Seconds(*TIMEOUT_RANGE), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds for the whole command (penalty check, analysis and writing the steps).")
 @click.option("--shape", "shapes", multiple=True, metavar="NAME=DIMS",

@@ -111,22 +111,16 @@ def notebook_document(exercises, all_: bool = False, solutions: bool = False, ke
         from nbformat import v4
     except ImportError:
         raise ConvexproofError("writing notebooks needs nbformat: pip install nbformat") from None
-    from convexproof.library import exercise_files, load_exercise
+    from convexproof.library import load_exercise
+    from convexproof.render.handout import check_title, exercise_ids
     from convexproof.platforms.common import MULTILINE_TYPES
 
     if roster is not None:
         raise ConvexproofError("--roster is not available for notebooks; use --seed for one variant")
     if key:
         raise ConvexproofError("--key is not available for notebooks; use --solutions")
-    if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
-        raise ConvexproofError("the title must be one line of at most 200 characters")
-    ids = list(exercises)
-    if all_:
-        ids = ids + [e for e in exercise_files(exercises_dir) if e not in ids]
-    if not ids:
-        raise ConvexproofError("name at least one exercise, or use --all")
-    if len(ids) != len(set(ids)):
-        raise ConvexproofError("an exercise is named twice")
+    check_title(title)
+    ids = exercise_ids(exercises, all_, exercises_dir)
     variants = [load_exercise(e, seed=seed, exercises_dir=exercises_dir) for e in ids]
 
     cells = [v4.new_markdown_cell(

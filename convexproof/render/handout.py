@@ -130,20 +130,16 @@ def _roster_seeds(b, ids: list[str], students: list[str], allow_canonical: bool)
     return out
 
 
-def handout_document(exercises: list[str], all_: bool = False, solutions: bool = True, key: bool = False,
-                     fmt: str = "md", seed: int | None = None, title: str = "Convexity exercises",
-                     roster=None, exercises_dir=None, hints: bool = True, exam: bool = False, points: int = 2,
-                     allow_canonical: bool = False) -> str | bytes:
-    from convexproof.library import exercise_files
-    from convexproof.render import render_document
-
-    if fmt not in ("md", "text", "latex", "pdf"):  # ipynb: convexproof.platforms.notebook (api.handout_document)
-        raise ConvexproofError(f"unknown handout format {str(fmt)[:20]!r}; use md, text, latex or pdf")
+def check_title(title) -> None:
+    """A document title is one line of at most 200 characters (handouts and notebooks)."""
     if not isinstance(title, str) or len(title) > 200 or any(ord(c) < 32 for c in title):
         raise ConvexproofError("the title must be one line of at most 200 characters")
-    if fmt == "pdf" and shutil.which("pdflatex") is None:
-        raise ConvexproofError("pdflatex is not installed; install TeX Live (e.g. apt-get install texlive-latex-recommended "
-                               "texlive-pictures) or use --format latex")
+
+
+def exercise_ids(exercises, all_: bool, exercises_dir=None) -> list[str]:
+    """The exercises named, then with ``all_`` every other one; at least one, none twice."""
+    from convexproof.library import exercise_files
+
     ids = list(exercises)
     if all_:
         ids = ids + [e for e in exercise_files(exercises_dir) if e not in ids]
@@ -151,6 +147,22 @@ def handout_document(exercises: list[str], all_: bool = False, solutions: bool =
         raise ConvexproofError("name at least one exercise, or use --all")
     if len(ids) != len(set(ids)):
         raise ConvexproofError("an exercise is named twice")
+    return ids
+
+
+def handout_document(exercises: list[str], all_: bool = False, solutions: bool = True, key: bool = False,
+                     fmt: str = "md", seed: int | None = None, title: str = "Convexity exercises",
+                     roster=None, exercises_dir=None, hints: bool = True, exam: bool = False, points: int = 2,
+                     allow_canonical: bool = False) -> str | bytes:
+    from convexproof.render import render_document
+
+    if fmt not in ("md", "text", "latex", "pdf"):  # ipynb: convexproof.platforms.notebook (api.handout_document)
+        raise ConvexproofError(f"unknown handout format {str(fmt)[:20]!r}; use md, text, latex or pdf")
+    check_title(title)
+    if fmt == "pdf" and shutil.which("pdflatex") is None:
+        raise ConvexproofError("pdflatex is not installed; install TeX Live (e.g. apt-get install texlive-latex-recommended "
+                               "texlive-pictures) or use --format latex")
+    ids = exercise_ids(exercises, all_, exercises_dir)
     if roster is not None and seed is not None:
         raise ConvexproofError("--seed and --roster cannot be combined: the roster gives every student a seed")
     b = _Builder(fmt, exercises_dir)
