@@ -189,9 +189,10 @@ def test_limited_children_have_a_memory_cap_by_default():
 def test_out_of_memory_in_a_command_is_one_line_and_exit_2(monkeypatch):
     from click.testing import CliRunner
 
+    import convexproof.api as API
     import convexproof.cli as C
 
-    monkeypatch.setattr(C, "_solution_text", lambda *a: _allocate(3 * 1024**3))
+    monkeypatch.setattr(API, "_solution", lambda *a: _allocate(3 * 1024**3))  # runs in the limited child
     result = CliRunner().invoke(C.cli, ["solve", "exercise3"])
     assert result.exit_code == 2, (result.exit_code, result.output)
     lines = result.stderr.strip().splitlines()
