@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 _INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
@@ -82,6 +81,8 @@ def _unsafe_target(rest: str) -> bool:
     # what a browser or a Markdown processor would make of it: entities decoded, escapes,
     # whitespace and control characters dropped, case ignored
     for _ in range(3):
+        import html  # html.entities is a large table: loaded only when a link is checked
+
         head = html.unescape(head)
     head = re.sub(r"[\x00-\x20\x7f-\x9f\\<'\"]", "", head).lower()
     m = _SCHEME.match(head)

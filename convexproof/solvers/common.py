@@ -14,11 +14,9 @@ from convexproof.steps import Sentence as Prose, Step  # noqa: F401 - Prose: the
 # ---------------------------------------------------------------- step kinds
 
 
-@dataclass
-class Minimum(Step):
+class Minimum(Step, kind="minimum"):
     """A function bounded below on the real line attains its minimum at a critical point."""
 
-    kind: ClassVar[str] = "minimum"
     expr: Any  # the function minimised
     var: Any
     critical: list  # critical points (solutions of expr' = 0)
@@ -27,20 +25,16 @@ class Minimum(Step):
     note: str = ""
 
 
-@dataclass
-class Cases(Step):
+class Cases(Step, kind="cases"):
     """A case split: the value in each case, valid under its condition."""
 
-    kind: ClassVar[str] = "cases"
     lhs: Any
     cases: list  # [(value, condition)]
     note: str = ""
 
 
-@dataclass
-class SignArgument(Step):
+class SignArgument(Step, kind="sign_argument"):
     """A product or quotient of factors of known sign has the sign given by the sign rule."""
 
-    kind: ClassVar[str] = "sign_argument"
     claim: Any  # e.g. y/p**2 >= 0
     facts: list  # relations for the factors, e.g. [y >= 0, p**2 > 0]

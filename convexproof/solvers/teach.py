@@ -36,22 +36,18 @@ def part(label: str, title: str, answer: list | tuple, children: list) -> Sectio
     return Section(title=head, children=[lead(*answer), *children])
 
 
-@dataclass
-class DiffLine(Step):
+class DiffLine(Step, kind="diff_line"):
     """A derivative by named rules: lhs = the rules' expression = its simplest form."""
 
-    kind: ClassVar[str] = "diff_line"
     lhs: Any
     shown: Any  # the expression as the rules give it (None: same as result)
     result: Any
     rules: str = ""  # prose: "the sum and chain rules"
 
 
-@dataclass
-class FigureStep(Step):
+class FigureStep(Step, kind="figure_step"):
     """A figure, placed where the text discusses it (pgfplots in LaTeX, a note in Markdown)."""
 
-    kind: ClassVar[str] = "figure_step"
     figure: Any = None
 
     def fields(self) -> dict[str, Any]:

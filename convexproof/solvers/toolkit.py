@@ -27,11 +27,9 @@ PREC = 50  # digits for high-precision checks of witnesses
 
 
 # ---------------------------------------------------------------- steps
-@dataclass
-class Table(Step):
+class Table(Step, kind="table"):
     """A small table; each cell is text or mathematics."""
 
-    kind: ClassVar[str] = "table"
     header: list = field(default_factory=list)  # [str]
     rows: list = field(default_factory=list)  # [[("text", str) | ("math", sympy)]]
 

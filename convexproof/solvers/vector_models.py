@@ -71,11 +71,9 @@ def _lead_for(names, res, answers) -> list:
     return ["the function f is ", res.verdict, " for every value of the data"]
 
 
-@dataclass
-class VectorProof(Step):
+class VectorProof(Step, kind="vector_proof"):
     """A convexity proof for every value of the data, step by step."""
 
-    kind: ClassVar[str] = "vector_proof"
 
 
 def _texts(ex, key: str, default=None) -> list[str]:
