@@ -709,6 +709,9 @@ def _fail(msg: str):
     raise ParseError(msg)
 
 
+_VEC_BINOPS = P._BINOPS | {ast.MatMult}  # the scalar parser's operators and @
+
+
 def _tokens(text: str) -> list:
     s = P.normalise(text)
     out: list[P.Token] = []
@@ -898,16 +901,9 @@ class _Reader:
         return Const(v)
 
     def _kids(self, node) -> list:
-        if isinstance(node, ast.Expression):
-            return [node.body]
-        if isinstance(node, ast.BinOp):
-            if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)):
-                _fail("operator not allowed")
-            return [node.left, node.right]
-        if isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                _fail("operator not allowed")
-            return [node.operand]
+        kids = P.arithmetic_children(node, _VEC_BINOPS)
+        if kids is not None:
+            return kids
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
                 _fail("only .T (transpose) may follow a name")

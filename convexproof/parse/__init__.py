@@ -492,19 +492,27 @@ def _to_sympy(tree: ast.AST) -> sp.Basic:
     return values[id(tree)]
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
+def arithmetic_children(node: ast.AST, binops) -> list[ast.AST] | None:
+    """The operands of an expression, a binary operation (one of ``binops``) or a sign; None for other nodes.
+
+    Shared by this parser's walk and the vector reader's (which allows ``@`` too)."""
     if isinstance(node, ast.Expression):
         return [node.body]
     if isinstance(node, ast.BinOp):
-        if type(node.op) not in _BINOPS:
+        if type(node.op) not in binops:
             _fail("operator not allowed")
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             _fail("operator not allowed")
         return [node.operand]
-    if isinstance(node, ast.BinOp):
-        return [node.left, node.right]
+    return None
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    kids = arithmetic_children(node, _BINOPS)
+    if kids is not None:
+        return kids
     if isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _CMPOPS:
