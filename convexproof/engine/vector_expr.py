@@ -881,14 +881,7 @@ class _Reader:
 
     def _scalar(self, node) -> Node:
         # the whitelist parser's own walk builds the scalar (its node checks, number and exponent caps)
-        try:
-            v = P._to_sympy(ast.Expression(body=node))
-        except ParseError:
-            raise
-        except (RecursionError, MemoryError, OverflowError):
-            _fail("formula is too complex")
-        except (TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
-            _fail(f"cannot build this formula ({type(exc).__name__})")
+        v = P.build_checked(ast.Expression(body=node))
         if P._is_non_expr(v):
             _fail("expected an expression, not a comparison, list or point")
         if v.has(sp.oo, -sp.oo, sp.zoo, sp.nan):

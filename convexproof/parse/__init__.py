@@ -712,6 +712,11 @@ def _parse_tree(text: str) -> sp.Basic:
                     key=lambda n: (n.lineno, n.col_offset))
     for node in consts:
         node._cp_text = next(numbers, str(node.value))  # type: ignore[attr-defined]
+    return build_checked(tree)
+
+
+def build_checked(tree: ast.AST):
+    """The whitelist walk of an already-read tree, with SymPy's failures turned into one-line ParseErrors."""
     try:
         return _to_sympy(tree)
     except ParseError:
