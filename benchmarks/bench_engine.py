@@ -92,26 +92,42 @@ def sympy_is_convex(problem, limit=10):
     return v, time.perf_counter() - t
 
 
-def _cpu(wait_child: float | None = None) -> float:
-    """CPU seconds of this process and its ended children (the machine may be shared: wall time is not ours alone).
+def _worker_cpu() -> float:
+    """CPU seconds of the engine's warm worker process (0 if none runs)."""
+    from convexproof.runtime.limits import worker_pid
 
-    With ``wait_child`` (the figure before the call), wait up to 0.5 s for the call's child to be reaped.
+    pid = worker_pid()
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _cpu() -> tuple:
+    """CPU seconds of this process, its ended children and the warm worker (the machine may be shared: wall time is not ours alone).
+
+    The worker is identified by its pid: when a call replaces it, the new worker's time starts from 0.
     """
-    def now():
-        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+    from convexproof.runtime.limits import worker_pid
 
-    v = now()
-    if wait_child is not None:
-        end = time.monotonic() + 0.5
-        base = resource.getrusage(resource.RUSAGE_CHILDREN)
-        while time.monotonic() < end:
-            c = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if (c.ru_utime, c.ru_stime) != (base.ru_utime, base.ru_stime) or os.environ.get("CONVEXPROOF_NO_FORK"):
-                break
-            time.sleep(0.002)
-        v = now()
-    return v
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime, worker_pid(), _worker_cpu()
+
+
+def _cpu_since(before: tuple) -> float:
+    """CPU seconds since ``before`` (from :func:`_cpu`); a one-off child is counted once it is reaped (up to 0.5 s wait)."""
+    own0, pid0, w0 = before
+    end = time.monotonic() + 0.5
+    while True:
+        own, pid, w = _cpu()
+        worker = w - (w0 if pid == pid0 else 0.0)
+        if own > own0 or worker > 0 or time.monotonic() > end or os.environ.get("CONVEXPROOF_NO_FORK"):
+            return own - own0 + worker
+        time.sleep(0.002)
 
 
 def sympy_status(v, expect) -> str:
@@ -142,7 +158,7 @@ def corpus(only: str | None = None, verbose: bool = False, with_sympy: bool = Tr
         t = time.perf_counter()
         r = prove(c["expr"], wrt=c["wrt"], where=c["where"])
         dt = time.perf_counter() - t
-        cpu = _cpu(wait_child=cpu0) - cpu0
+        cpu = _cpu_since(cpu0)
         status, why = judge(c, r, problem)
         sv, st = sympy_is_convex(problem) if with_sympy else ("n/a", 0.0)
         rows.append({"case": c, "verdict": r.verdict, "method": r.method, "timed_out": r.timed_out, "t": dt, "cpu": cpu,
@@ -194,6 +210,9 @@ def corpus(only: str | None = None, verbose: bool = False, with_sympy: bool = Tr
     per100 = sum(ts) / len(ts) * 100
     print(f"\ntargets: median {statistics.median(ts) * 1000:.1f} ms (<= 50), slowest {ts[-1]:.2f} s (<= 2), "
           f"100 functions {per100:.1f} s (<= 5)")
+    from convexproof.runtime.limits import WORKER_STATS
+
+    print(f"warm worker: {WORKER_STATS['calls']} calls, {WORKER_STATS['started']} worker processes started")
     return rows
 
 

@@ -678,7 +678,7 @@ def _conclusion_text(res: ProofResult, out: Outcome, problem: Problem):
 
 # ------------------------------------------------------------------ public API
 _WARM = False
-_CALLS = 0
+_CALLS = __import__("itertools").count(1)  # one object: a counter rebound on every call would renew the warm worker
 
 
 def _preimport() -> None:
@@ -689,9 +689,8 @@ def _preimport() -> None:
     intervals, polynomial root isolation) are not paid again by every call,
     and the child never needs the import lock after the fork.
     """
-    global _WARM, _CALLS
-    _CALLS += 1
-    if _WARM or _CALLS < 2 or in_child():  # a one-off call (the CLI), or inside a limited child: no warming up
+    global _WARM
+    if _WARM or next(_CALLS) < 2 or in_child():  # a one-off call (the CLI), or inside a limited child: no warming up
         import numpy  # noqa: F401
         import sympy.printing.numpy  # noqa: F401
         return
@@ -752,6 +751,6 @@ def prove(expr, wrt=None, where=(), timeout: float = DEFAULT_TIMEOUT) -> ProofRe
         raise ConvexproofError("the timeout must be a positive number of seconds")
     _preimport()
     try:
-        return run_isolated(_prove_child, (expr, wrt, where, timeout), timeout=timeout, grace=GRACE)
+        return run_isolated(_prove_child, (expr, wrt, where, timeout), timeout=timeout, grace=GRACE, reuse=True)
     except AnalysisTimeout as exc:
         return timed_out_result(getattr(exc, "partial", None), expr, wrt, str(exc))

@@ -65,7 +65,7 @@ def regularize(expr, wrt=None, where=(), penalty=None, timeout: float = DEFAULT_
         raise ConvexproofError("the timeout must be a positive number of seconds")
     _preimport()
     try:
-        return run_isolated(_child, (expr, wrt, where, penalty, timeout), timeout=timeout, grace=GRACE)
+        return run_isolated(_child, (expr, wrt, where, penalty, timeout), timeout=timeout, grace=GRACE, reuse=True)
     except AnalysisTimeout as exc:
         return timed_out_regularize(getattr(exc, "partial", None), expr, wrt, penalty, str(exc))
 

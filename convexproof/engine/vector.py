@@ -1421,7 +1421,7 @@ def prove_isolated(expr, wrt, where, shapes, timeout: float) -> VectorProofResul
 
     try:
         return run_isolated(prove_vector, (expr, wrt, where, shapes, max(timeout * 0.9 - 0.05, 0.05)),
-                            timeout=timeout, grace=DEFAULTS["grace"])
+                            timeout=timeout, grace=DEFAULTS["grace"], reuse=True)
     except AnalysisTimeout as exc:
         return timed_out_vector(expr, wrt, shapes, str(exc))
 
@@ -1432,7 +1432,7 @@ def regularize_isolated(expr, wrt, where, shapes, timeout: float):
 
     try:
         return run_isolated(regularize_vector, (expr, wrt, where, shapes, max(timeout * 0.9 - 0.05, 0.05)),
-                            timeout=timeout, grace=DEFAULTS["grace"])
+                            timeout=timeout, grace=DEFAULTS["grace"], reuse=True)
     except AnalysisTimeout as exc:
         unknown = timed_out_vector(expr, wrt, shapes, str(exc))  # the formula was not read: no penalty node
         return VectorRegularizeResult(expr=unknown.expr, penalty=None, variables=unknown.variables, timed_out=True,

@@ -173,8 +173,12 @@ def _child_main(fn, args, kwargs):  # pragma: no cover - runs in the child
 
 
 def run_isolated(fn: Callable[..., Any], args: tuple = (), kwargs: dict | None = None, *,
-                 timeout: float, grace: float = 0.5, memory_mb: int | None = -1) -> Any:
+                 timeout: float, grace: float = 0.5, memory_mb: int | None = -1, reuse: bool = False) -> Any:
     """Call ``fn(*args, **kwargs)`` in a child process; kill it after ``timeout + grace`` s.
+
+    ``reuse=True`` (short, frequent calls such as one ``prove``) runs the call
+    in the warm worker (:func:`_run_in_worker`): the same limits, without the
+    price of a fork and a cold child per call.
 
     Raises :class:`AnalysisTimeout` if the child had to be killed (with
     ``.partial``, the last :func:`report_partial` object, or None).  Exceptions
@@ -190,6 +194,10 @@ def run_isolated(fn: Callable[..., Any], args: tuple = (), kwargs: dict | None =
     if memory_mb == -1:
         memory_mb = default_memory_mb()
     if hasattr(os, "fork"):
+        if reuse:
+            value = _run_in_worker(fn, args, kwargs, limit, memory_mb)
+            if value is not _NO_WORKER:
+                return value
         return _run_forked(fn, args, kwargs, limit, memory_mb)
     return _run_spawned(fn, args, kwargs, limit)  # pragma: no cover - non-POSIX
 
@@ -403,6 +411,215 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
     except (AttributeError, TypeError):
         pass
     raise value
+
+
+# ------------------------------------------------------------ the warm worker
+# A fork costs little, but the child pays for it: every object it touches is
+# copied on write, and every cache it fills is lost when it ends.  For short,
+# frequent calls (one ``prove``: 10 to 50 ms of work) that is half the time.
+# The warm worker is one forked child that serves calls one after another over
+# a pair of pipes, under the same limits: it is killed when a call runs over
+# its time (the next call forks a new one), its address space is capped, it
+# dies with its parent, and it is replaced after any failed call, after
+# WORKER_CALLS calls, and whenever the parent's state may differ from the one
+# it was forked from (a module global of the package rebound, e.g. by a test's
+# monkeypatch, or a CONVEXPROOF_* variable changed): it always computes what a
+# fresh child would.
+WORKER_CALLS = 400
+
+_NO_WORKER = object()  # "use a one-off child instead"
+_POOL: "dict[str, Any]" = {"worker": None}  # one object, never rebound (module globals are the worker's fingerprint)
+_WORKER_LOCK = threading.Lock()
+WORKER_STATS = {"started": 0, "calls": 0}
+
+
+def _state_key(memory_mb) -> int:
+    """A fingerprint of what a forked child inherits and the package may read: its module globals, its variables."""
+    parts: list = [memory_mb, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CONVEXPROOF")))]
+    for name, mod in list(sys.modules.items()):
+        if name.startswith("convexproof") and mod is not None:
+            parts.append((name, tuple(map(id, vars(mod).values()))))
+    return hash(tuple(parts))
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _worker_loop(req: int, resp: int) -> None:  # pragma: no cover - runs in the worker
+    _DEADLINE.set(None)  # each call brings the caller's own deadline
+    while True:
+        head = _read_exact(req, 8)
+        if head is None:
+            return  # the parent closed its end
+        data = _read_exact(req, struct.unpack("!Q", head)[0])
+        if data is None:
+            return
+        try:
+            fn, args, kwargs, left = pickle.loads(data)
+        except BaseException as exc:  # noqa: BLE001
+            _write_frame(resp, pickle.dumps(("err", ConvexproofError(f"internal error: the call did not reach "
+                                                                      f"the worker ({type(exc).__name__})"))))
+            continue
+        if left is None:
+            _write_frame(resp, _child_main(fn, args, kwargs))
+        else:
+            with deadline(left):
+                _write_frame(resp, _child_main(fn, args, kwargs))
+
+
+def _stop_worker() -> None:
+    w, _POOL["worker"] = _POOL["worker"], None
+    if w is None:
+        return
+    for fd in (w["req"], w["resp"]):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        os.kill(w["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _reap_later(w["pid"])
+
+
+def _start_worker(memory_mb, key) -> dict:
+    global _IN_CHILD, _CHILD_PIPE
+    _libc()
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
+    parent_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the worker
+        code = 0
+        try:
+            os.close(req_w)
+            os.close(resp_r)
+            _IN_CHILD = True
+            _CHILD_PIPE = resp_w
+            _child_setup(parent_pid, memory_mb)
+            _worker_loop(req_r, resp_w)
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(req_r)
+    os.close(resp_w)
+    WORKER_STATS["started"] += 1
+    return {"pid": pid, "req": req_w, "resp": resp_r, "owner": parent_pid, "key": key, "calls": 0,
+            "thread": threading.get_ident()}
+
+
+def worker_pid() -> int | None:
+    """The warm worker's process id, if one is running (benchmarks read its CPU time)."""
+    w = _POOL["worker"]
+    return None if w is None else w["pid"]
+
+
+def _run_in_worker(fn, args, kwargs, limit, memory_mb):
+    """Run the call in the warm worker; ``_NO_WORKER`` if it cannot be sent there (then a one-off child runs it)."""
+    try:
+        outer = _DEADLINE.get()  # a fork would inherit the caller's deadline: the worker is told it
+        request = pickle.dumps((fn, args, kwargs, None if outer is None else max(outer.remaining(), 0.0)),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a closure or an unpicklable argument: a one-off child inherits it instead
+        return _NO_WORKER
+    if not _WORKER_LOCK.acquire(blocking=False):
+        return _NO_WORKER  # another thread is using the worker
+    try:
+        _libc()  # loaded before the fingerprint is taken: loading it later would change it
+        key = _state_key(memory_mb)
+        w = _POOL["worker"]
+        if w is not None and (w["owner"] != os.getpid() or w["key"] != key or w["calls"] >= WORKER_CALLS
+                              or w["thread"] != threading.get_ident() or _ended(w["pid"])):
+            if w["owner"] == os.getpid():
+                _stop_worker()
+            _POOL["worker"] = w = None
+        if w is None:
+            _POOL["worker"] = w = _start_worker(memory_mb, key)
+        w["calls"] += 1
+        WORKER_STATS["calls"] += 1
+        try:
+            _write_frame(w["req"], request)
+        except OSError:
+            _stop_worker()
+            return _NO_WORKER
+        try:
+            frames = _await_answer(w, limit)
+        except BaseException:  # SIGTERM, Ctrl-C, a time-out: the worker goes with the call
+            _stop_worker()
+            raise
+        if frames[-1][0] == "died":  # killed (out of memory?) or ended
+            _stop_worker()
+            if len(frames) == 1 and w["calls"] > 1:
+                return _NO_WORKER  # it may have died between calls: the call runs in a one-off child
+            raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
+        tag, value = frames[-1]
+        if tag == "ok":
+            return value
+        if not isinstance(value, ConvexproofError) or isinstance(value, MemoryError):
+            _stop_worker()  # an internal failure may have left the worker short of memory or in a bad state
+        try:
+            value.partial = next((v for t, v in reversed(frames) if t == "partial"), None)
+        except (AttributeError, TypeError):
+            pass
+        raise value
+    finally:
+        _WORKER_LOCK.release()
+
+
+def _await_answer(w: dict, limit: float) -> list:
+    """The worker's frames up to its answer, or up to ``("died", None)`` if it ended without one.
+
+    Raises AnalysisTimeout (with ``.partial``) after ``limit`` s."""
+    frames: list = []
+    buf = bytearray()
+    pos = 0
+    end = time.monotonic() + limit
+    while not (frames and frames[-1][0] != "partial"):
+        left = end - time.monotonic()
+        if left <= 0:
+            exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
+            exc.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
+            raise exc
+        ready, _, _ = select.select([w["resp"]], [], [], left)
+        if not ready:
+            continue
+        data = os.read(w["resp"], 1 << 16)
+        if not data:
+            frames.append(("died", None))
+            return frames
+        buf += data
+        pos = _read_frames(buf, pos, frames)
+    return frames
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return True
+
+
+def _at_exit() -> None:
+    w = _POOL["worker"]
+    if w is not None and w["owner"] == os.getpid():
+        _stop_worker()
+
+
+__import__("atexit").register(_at_exit)
 
 
 def _reap_later(pid: int) -> None:
