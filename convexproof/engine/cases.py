@@ -115,14 +115,17 @@ def _golden(fn, a: float, b: float, iters: int = 80) -> float:
     return (a + b) / 2
 
 
-def _exact_guesses(v: float) -> list:
-    """Simple exact numbers near v: rationals with small denominators, rational multiples of π, nsimplify's."""
+def _exact_guesses(v: float, deep: bool = False) -> list:
+    """Simple exact numbers near v: rationals with small denominators and rational multiples of π; with ``deep``,
+    nsimplify's in terms of π or e instead (an integer-relation search: slower, tried last)."""
     out = []
-    for k in (1, 2, 3, 4, 6, 8, 12):
-        for unit in (sp.Integer(1), sp.pi):
-            q = sp.Rational(round(v * k / float(unit)), k) * unit
-            if abs(float(q) - v) < 1e-6 * max(1.0, abs(v)) and q not in out:
-                out.append(q)
+    if not deep:
+        for k in (1, 2, 3, 4, 6, 8, 12):
+            for unit in (sp.Integer(1), sp.pi):
+                q = sp.Rational(round(v * k / float(unit)), k) * unit
+                if abs(float(q) - v) < 1e-6 * max(1.0, abs(v)) and q not in out:
+                    out.append(q)
+        return out
     for consts in ([sp.pi], [sp.E]):
         try:
             q = sp.nsimplify(v, consts, tolerance=1e-9)
@@ -223,14 +226,25 @@ def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: i
     best = max(ok, key=lambda i: side * vals[i])
     lo_, hi_ = xs[max(best - 1, 0)], xs[min(best + 1, len(xs) - 1)]
     x0 = _golden(lambda t: side * ratio(t), lo_, hi_)
-    cands = _exact_guesses(x0) + _exact_guesses(xs[best])
+    ends, far_ends = [], []
     for end, edge in ((I.inf, ok[0]), (I.sup, ok[-1])):  # the bound may be approached at an end of the interval
         if end not in (sp.oo, -sp.oo) and (best == edge or abs(float(end) - x0) < 1e-3 * max(1.0, abs(x0))):
-            cands.insert(0, end)
+            ends.insert(0, end)
         elif end in (sp.oo, -sp.oo) and best == edge:
-            cands.append(end)
+            far_ends.append(end)
+
+    def candidates():  # the cheap guesses first; the integer-relation search only if none of them is the point
+        yield from ends
+        yield from _exact_guesses(x0) + _exact_guesses(xs[best])
+        yield from far_ends
+        yield from _exact_guesses(x0, deep=True) + _exact_guesses(xs[best], deep=True)
+
     closure = sp.Interval(I.inf, I.sup)
-    for q in cands:
+    seen: list = []
+    for q in candidates():
+        if q in seen:
+            continue
+        seen.append(q)
         check_deadline()
         if q in (sp.oo, -sp.oo):
             try:

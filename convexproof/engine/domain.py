@@ -121,9 +121,10 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 def _ray(op: str, c: sp.Expr) -> sp.Set:
     """The set {s : s op c}."""
+    if op == "!=":  # only this one is built when asked for: a Union costs milliseconds to simplify
+        return sp.Union(sp.Interval.open(-sp.oo, c), sp.Interval.open(c, sp.oo))
     return {"<": sp.Interval.open(-sp.oo, c), "<=": sp.Interval(-sp.oo, c), ">": sp.Interval.open(c, sp.oo),
-            ">=": sp.Interval(c, sp.oo), "==": sp.FiniteSet(c), "!=": sp.Union(sp.Interval.open(-sp.oo, c),
-                                                                             sp.Interval.open(c, sp.oo))}[op]
+            ">=": sp.Interval(c, sp.oo), "==": sp.FiniteSet(c)}[op]
 
 
 MAX_SOLVED_DEGREE = 4  # polynomial conditions in one symbol up to this degree are solved exactly
