@@ -187,11 +187,14 @@ def symbol_set(rel: sp.Basic) -> tuple[sp.Symbol, sp.Set] | None:
     return s, sp.Union(*pieces) if pieces else sp.EmptySet
 
 
-def condition_set(cond: sp.Basic, s: sp.Symbol) -> sp.Set | None:
+def condition_set(cond: sp.Basic, s: sp.Symbol, leaf=None) -> sp.Set | None:
     """The exact set {s : cond} for a condition in the one symbol s, or None when it cannot be solved exactly.
 
     And/Or/Not of relations solved by :func:`symbol_set`; a relation with |u|
-    is split into the cases u ≥ 0 and u < 0.
+    is split into the cases u ≥ 0 and u < 0.  ``leaf(rel)``, if given, gives
+    the set of a relation that :func:`symbol_set` does not solve (the one
+    place a condition becomes a set: the engine's other readers pass their own
+    ``leaf``).
     """
     if isinstance(cond, sp.Set):
         return cond
@@ -202,12 +205,12 @@ def condition_set(cond: sp.Basic, s: sp.Symbol) -> sp.Set | None:
     if cond.free_symbols - {s}:
         return None
     if isinstance(cond, (sp.And, sp.Or)):
-        parts = [condition_set(a, s) for a in cond.args]
+        parts = [condition_set(a, s, leaf) for a in cond.args]
         if any(p is None for p in parts):
             return None
         return sp.Intersection(*parts) if isinstance(cond, sp.And) else sp.Union(*parts)
     if isinstance(cond, sp.Not):
-        inner = condition_set(cond.args[0], s)
+        inner = condition_set(cond.args[0], s, leaf)
         return None if inner is None else REALS - inner
     if not isinstance(cond, sp.core.relational.Relational):
         return None
@@ -217,14 +220,16 @@ def condition_set(cond: sp.Basic, s: sp.Symbol) -> sp.Set | None:
     if absolutes:
         a = absolutes[0]
         u_ = a.args[0]
-        pos, neg = condition_set(u_ >= 0, s), condition_set(u_ < 0, s)
-        c_pos = condition_set(cond.xreplace({a: u_}), s)
-        c_neg = condition_set(cond.xreplace({a: -u_}), s)
+        pos, neg = condition_set(u_ >= 0, s, leaf), condition_set(u_ < 0, s, leaf)
+        c_pos = condition_set(cond.xreplace({a: u_}), s, leaf)
+        c_neg = condition_set(cond.xreplace({a: -u_}), s, leaf)
         if None in (pos, neg, c_pos, c_neg):
             return None
         return sp.Union(sp.Intersection(pos, c_pos), sp.Intersection(neg, c_neg))
     solved = symbol_set(cond)
-    return None if solved is None else solved[1]
+    if solved is not None:
+        return solved[1]
+    return None if leaf is None else leaf(cond)
 
 
 def _holds(op: str, value: sp.Expr) -> bool:

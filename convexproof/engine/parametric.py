@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from convexproof.engine.domain import REALS, Problem, symbol_set
+from convexproof.engine.domain import REALS, Problem, condition_set
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.multivariate import principal_minors
 from convexproof.engine.signs import NONNEG, POS, ZERO, SignOracle, infimum_1d, prove_nonneg
@@ -45,23 +45,10 @@ def set_to_condition(S: sp.Set, p: sp.Symbol, box: sp.Interval):
 
 
 def cond_to_set(cond, p: sp.Symbol) -> sp.Set:
-    """The set of values of p satisfying cond (fast path for affine relations)."""
-    if cond is sp.true:
-        return sp.Interval(-sp.oo, sp.oo)
-    if cond is sp.false:
-        return sp.EmptySet
-    if isinstance(cond, sp.And):
-        S = sp.Interval(-sp.oo, sp.oo)
-        for a in cond.args:
-            S = S.intersect(cond_to_set(a, p))
-        return S
-    if isinstance(cond, sp.Or):
-        return sp.Union(*[cond_to_set(a, p) for a in cond.args])
-    if isinstance(cond, sp.core.relational.Relational) and cond.free_symbols == {p}:
-        solved = symbol_set(cond)
-        if solved is not None:
-            return solved[1]
-    return cond.as_set()
+    """The set of values of p satisfying cond: exact where :func:`~convexproof.engine.domain.condition_set`
+    solves it, SymPy's ``as_set`` for the rest."""
+    S = condition_set(cond, p, lambda rel: rel.as_set())
+    return S if S is not None else cond.as_set()
 
 
 def simplify_condition(cond, problem: Problem):

@@ -300,36 +300,24 @@ def _branches(a, x):
 
 
 def _set_of(c, x, I):
-    """Set of x in I where the condition c holds (c may contain non-smooth parts)."""
-    from convexproof.engine.parametric import cond_to_set
+    """Set of x in I where the condition c holds (c may contain non-smooth parts, split into smooth pieces)."""
+    from convexproof.engine.domain import condition_set
+
+    def leaf(rel):
+        d = rel.lhs - rel.rhs
+        if not is_smooth(d):
+            return sp.Union(*[S.intersect(_set_of(rel.func(e, 0), x, I)) for e, S in split_pieces(d, x, I)])
+        try:
+            return rel.as_set()
+        except Exception:  # noqa: BLE001
+            raise _NoSplit from None
 
     if c is sp.true:
         return I
-    if c is sp.false:
-        return sp.EmptySet
-    if c.free_symbols - {x}:
+    S = condition_set(c, x, leaf)
+    if S is None:
         raise _NoSplit
-    if isinstance(c, sp.And):
-        S = I
-        for a in c.args:
-            S = S.intersect(_set_of(a, x, I))
-        return S
-    if isinstance(c, sp.Or):
-        return sp.Union(*[_set_of(a, x, I) for a in c.args])
-    if isinstance(c, sp.Not):
-        return I - _set_of(c.args[0], x, I)
-    if isinstance(c, sp.core.relational.Relational):
-        d = c.lhs - c.rhs
-        if not is_smooth(d):
-            out = []
-            for e, S in split_pieces(d, x, I):
-                out.append(S.intersect(_set_of(c.func(e, 0), x, I)))
-            return sp.Union(*out)
-        try:
-            return cond_to_set(c, x).intersect(I)
-        except Exception:  # noqa: BLE001
-            raise _NoSplit from None
-    raise _NoSplit
+    return S.intersect(I)
 
 
 def split_pieces(e, x, I, depth: int = 0):
