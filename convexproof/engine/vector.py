@@ -306,22 +306,14 @@ class Analysis:
             t.hessian = scale(2 * c, G)
             t.gradient = scale(2 * c, matmul(tr(A), u))
             t.form = scale(2 * c, Fn("pow", Red("norm2", matmul(A, self.v)), 2))
-            s = t.coef_sign
             t.vanishes = _vanishes(t.node, self.wrt)  # affine in w when every data value is 0
             if isinstance(G, Eye) or isinstance(G, Scale) and isinstance(G.a, Eye):
                 t.eye_part = 2 * c * (G.c if isinstance(G, Scale) else 1)
-            if s in _NONNEG:
-                t.curvature = CONVEX
-                t.mu = [(2 * c, self._spec("lambda_min", G))]
-                t.L = [(2 * c, self._spec("lambda_max", G))]
-                t.reason = ("vᵀ∇²v = 2c‖Av‖² ≥ 0 for every direction v, with c ≥ 0: a nonnegative multiple of a "
-                            "squared norm of an affine map is convex")
-            elif s in (NEG, NONPOS):
-                t.curvature = CONCAVE
-                t.reason = "a nonpositive multiple of a squared norm of an affine map is concave"
-            else:
-                t.curvature = None
-                t.reason = f"the sign of the coefficient {c} is not known"
+            self._by_coefficient(t, c, lambda: ([(2 * c, self._spec("lambda_min", G))],
+                                                [(2 * c, self._spec("lambda_max", G))]),
+                                 "vᵀ∇²v = 2c‖Av‖² ≥ 0 for every direction v, with c ≥ 0: a nonnegative multiple of a "
+                                 "squared norm of an affine map is convex",
+                                 "a nonpositive multiple of a squared norm of an affine map is concave")
             return True
         return False
 
@@ -336,18 +328,23 @@ class Analysis:
         M = S.b if isinstance(S, MatMul) else S
         t.form = scale(2 * c, Fn("pow", Red("norm2", matmul(M, self.v)), 2))
         t.vanishes = _vanishes(t.node, self.wrt)
-        if t.coef_sign in _NONNEG:
-            t.curvature = CONVEX
-            t.mu = [(2 * c, self._spec("lambda_min", S))]
-            t.L = [(2 * c, self._spec("lambda_max", S))]
-            t.reason = ("AᵀB is a Gram matrix MᵀM, so the Hessian c(AᵀB + BᵀA) = 2c·MᵀM and vᵀ∇²v = 2c‖Mv‖² ≥ 0 "
-                        "with c ≥ 0")
-        elif t.coef_sign in (NEG, NONPOS):
-            t.curvature = CONCAVE
-            t.reason = "a nonpositive multiple of a Gram quadratic form is concave"
-        else:
-            t.reason = f"the sign of the coefficient {c} is not known"
+        self._by_coefficient(t, c, lambda: ([(2 * c, self._spec("lambda_min", S))],
+                                            [(2 * c, self._spec("lambda_max", S))]),
+                             "AᵀB is a Gram matrix MᵀM, so the Hessian c(AᵀB + BᵀA) = 2c·MᵀM and vᵀ∇²v = 2c‖Mv‖² ≥ 0 "
+                             "with c ≥ 0",
+                             "a nonpositive multiple of a Gram quadratic form is concave")
         return True
+
+    @staticmethod
+    def _by_coefficient(t: Term, c, bounds, convex: str, concave: str) -> None:
+        """c·g with g convex: convex for c ≥ 0 (``bounds()`` gives its (mu, L) lists), concave for c ≤ 0, else open."""
+        if t.coef_sign in _NONNEG:
+            t.curvature, t.reason = CONVEX, convex
+            t.mu, t.L = bounds()
+        elif t.coef_sign in (NEG, NONPOS):
+            t.curvature, t.reason = CONCAVE, concave
+        else:
+            t.curvature, t.reason = None, f"the sign of the coefficient {c} is not known"
 
     def _spec(self, name: str, G: Node):
         """(factor, Spec or None): lambda of G, a number times the spectral node."""
@@ -374,18 +371,11 @@ class Analysis:
         z = matmul(A, self.v)
         t.form = scale(c, add(Dot(p, Fn("pow", z, 2, z.shape), ()), scale(-1, Fn("pow", Dot(p, z, ()), 2))))
         t.vanishes = _vanishes(t.node, self.wrt)
-        if t.coef_sign in _NONNEG:
-            t.curvature = CONVEX
-            t.mu = []
-            t.L = [(c / 2, self._spec("lambda_max", gram(A)))]
-            t.reason = ("with p = softmax(u) and z = Av, vᵀ∇²v = Σᵢ pᵢ zᵢ² − (Σᵢ pᵢ zᵢ)² is the variance of z under "
-                        "the probabilities p, hence ≥ 0; I/2 − (diag(p) − p pᵀ) is positive semidefinite (Gershgorin: each row sums "
-                        "2pᵢ(1 − pᵢ) ≤ 1/2 in absolute value)")
-        elif t.coef_sign in (NEG, NONPOS):
-            t.curvature = CONCAVE
-            t.reason = "a nonpositive multiple of log-sum-exp is concave"
-        else:
-            t.reason = f"the sign of the coefficient {c} is not known"
+        self._by_coefficient(t, c, lambda: ([], [(c / 2, self._spec("lambda_max", gram(A)))]),
+                             "with p = softmax(u) and z = Av, vᵀ∇²v = Σᵢ pᵢ zᵢ² − (Σᵢ pᵢ zᵢ)² is the variance of z under "
+                             "the probabilities p, hence ≥ 0; I/2 − (diag(p) − p pᵀ) is positive semidefinite (Gershgorin: "
+                             "each row sums 2pᵢ(1 − pᵢ) ≤ 1/2 in absolute value)",
+                             "a nonpositive multiple of log-sum-exp is concave")
 
     def _glm(self, t: Term, c, u: Node, phi: sp.Expr, vec: bool) -> bool:
         from convexproof.engine.domain import is_smooth, make_problem

@@ -327,10 +327,14 @@ def _read_frames(data, i: int, out: list) -> int:
     return i
 
 
-def _run_forked(fn, args, kwargs, limit, memory_mb=None):
+def _fork(memory_mb, answer_fd: int, parent_only: tuple, body: Callable[[], Any]) -> int:
+    """Fork a limited child that runs ``body()`` and exits; it answers on ``answer_fd``.
+
+    The child closes the parent's ends ``parent_only``, dies with its parent and
+    has its memory capped.  Returns the child's pid (in the parent).
+    """
     global _IN_CHILD, _CHILD_PIPE
     _libc()
-    r, w = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -341,20 +345,27 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
     if pid == 0:  # pragma: no cover - child
         code = 0
         try:
-            os.close(r)
+            for fd in parent_only:
+                os.close(fd)
             _IN_CHILD = True
-            _CHILD_PIPE = w
+            _CHILD_PIPE = answer_fd
             _child_setup(parent_pid, memory_mb)
-            _write_frame(w, _child_main(fn, args, kwargs))
+            body()
         except BaseException as exc:  # noqa: BLE001
             code = 1
             if isinstance(exc, MemoryError):
                 try:
-                    _write_frame(w, _MEMORY_ERROR)
+                    _write_frame(answer_fd, _MEMORY_ERROR)
                 except BaseException:  # noqa: BLE001
                     pass
         finally:
             os._exit(code)
+    return pid
+
+
+def _run_forked(fn, args, kwargs, limit, memory_mb=None):
+    r, w = os.pipe()
+    pid = _fork(memory_mb, w, (r,), lambda: _write_frame(w, _child_main(fn, args, kwargs)))
     os.close(w)
     buf = bytearray()
     frames: list = []
@@ -491,34 +502,13 @@ def _stop_worker() -> None:
 
 
 def _start_worker(memory_mb, key) -> dict:
-    global _IN_CHILD, _CHILD_PIPE
-    _libc()
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001
-            pass
-    parent_pid = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the worker
-        code = 0
-        try:
-            os.close(req_w)
-            os.close(resp_r)
-            _IN_CHILD = True
-            _CHILD_PIPE = resp_w
-            _child_setup(parent_pid, memory_mb)
-            _worker_loop(req_r, resp_w)
-        except BaseException:  # noqa: BLE001
-            code = 1
-        finally:
-            os._exit(code)
+    pid = _fork(memory_mb, resp_w, (req_w, resp_r), lambda: _worker_loop(req_r, resp_w))
     os.close(req_r)
     os.close(resp_w)
     WORKER_STATS["started"] += 1
-    return {"pid": pid, "req": req_w, "resp": resp_r, "owner": parent_pid, "key": key, "calls": 0,
+    return {"pid": pid, "req": req_w, "resp": resp_r, "owner": os.getpid(), "key": key, "calls": 0,
             "thread": threading.get_ident()}
 
 
