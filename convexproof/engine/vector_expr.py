@@ -73,38 +73,56 @@ class Sym(Node):
     role: str = "data"
 
 
+# Nodes of the same fields share one frozen dataclass; each kind is a subclass (equality also compares the class).
 @dataclass(frozen=True, eq=True)
-class Const(Node):
-    """A scalar constant: a number or an expression in the scalar parameters (SymPy)."""
-
+class _Value(Node):
     value: Any
     shape: tuple = ()
 
 
 @dataclass(frozen=True, eq=True)
-class Lit(Node):
-    """A concrete numeric matrix or vector written in the formula, e.g. [[1, 2], [3, 4]]."""
+class _Sized(Node):
+    k: Any = None
 
-    value: Any  # ImmutableMatrix (a vector is a column)
+
+@dataclass(frozen=True, eq=True)
+class _Unary(Node):
+    a: Node
     shape: tuple = ()
 
 
 @dataclass(frozen=True, eq=True)
-class Eye(Node):
-    """The identity I (size None until the context fixes it)."""
+class _Binary(Node):
+    a: Node
+    b: Node
+    shape: tuple = ()
 
-    k: Any = None
+
+@dataclass(frozen=True, eq=True)
+class _Named(Node):
+    name: str
+    a: Node
+    shape: tuple = ()
+
+
+class Const(_Value):
+    """A scalar constant: a number or an expression in the scalar parameters (SymPy)."""
+
+
+class Lit(_Value):
+    """A concrete numeric matrix or vector written in the formula, e.g. [[1, 2], [3, 4]] (value: ImmutableMatrix)."""
+
+
+class Eye(_Sized):
+    """The identity I (size None until the context fixes it)."""
 
     @property
     def shape(self):  # type: ignore[override]
         return (self.k, self.k)
 
 
-@dataclass(frozen=True, eq=True)
-class Ones(Node):
+class Ones(_Sized):
     """The all-ones vector (from sum(v) = 1ᵀv)."""
-
-    k: Any = None
 
     @property
     def shape(self):  # type: ignore[override]
@@ -126,26 +144,28 @@ class Scale(Node):
     shape: tuple = ()
 
 
-@dataclass(frozen=True, eq=True)
-class Mul(Node):
+class Mul(_Binary):
     """a*b: by a scalar, or elementwise between equal shapes."""
 
-    a: Node
-    b: Node
-    shape: tuple = ()
+
+class MatMul(_Binary):
+    """a @ b, the matrix product."""
 
 
-@dataclass(frozen=True, eq=True)
-class MatMul(Node):
-    a: Node
-    b: Node
-    shape: tuple = ()
+class Dot(_Binary):
+    """aᵀb for vectors a, b (a scalar)."""
 
 
-@dataclass(frozen=True, eq=True)
-class Tr(Node):
-    a: Node
-    shape: tuple = ()
+class Outer(_Binary):
+    """a·bᵀ for vectors a, b."""
+
+
+class Tr(_Unary):
+    """aᵀ, the transpose."""
+
+
+class Diag(_Unary):
+    """diag(v): the diagonal matrix with v on the diagonal."""
 
 
 @dataclass(frozen=True, eq=True)
@@ -158,46 +178,12 @@ class Fn(Node):
     shape: tuple = ()
 
 
-@dataclass(frozen=True, eq=True)
-class Red(Node):
+class Red(_Named):
     """A function of a whole vector: sum, norm2, norm1, lse (log-sum-exp), softmax (a vector)."""
 
-    name: str
-    a: Node
-    shape: tuple = ()
 
-
-@dataclass(frozen=True, eq=True)
-class Dot(Node):
-    a: Node
-    b: Node
-    shape: tuple = ()
-
-
-@dataclass(frozen=True, eq=True)
-class Diag(Node):
-    """diag(v): the diagonal matrix with v on the diagonal."""
-
-    a: Node
-    shape: tuple = ()
-
-
-@dataclass(frozen=True, eq=True)
-class Outer(Node):
-    """a·bᵀ for vectors a, b."""
-
-    a: Node
-    b: Node
-    shape: tuple = ()
-
-
-@dataclass(frozen=True, eq=True)
-class Spec(Node):
-    """lambda_min(M) or lambda_max(M) of a symmetric matrix M (a scalar)."""
-
-    name: str  # "lambda_min" | "lambda_max"
-    a: Node
-    shape: tuple = ()
+class Spec(_Named):
+    """lambda_min(M) or lambda_max(M) of a symmetric matrix M (a scalar); name is "lambda_min" or "lambda_max"."""
 
 
 @dataclass(frozen=True, eq=True)
