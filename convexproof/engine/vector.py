@@ -309,8 +309,7 @@ class Analysis:
             t.vanishes = _vanishes(t.node, self.wrt)  # affine in w when every data value is 0
             if isinstance(G, Eye) or isinstance(G, Scale) and isinstance(G.a, Eye):
                 t.eye_part = 2 * c * (G.c if isinstance(G, Scale) else 1)
-            self._by_coefficient(t, c, lambda: ([(2 * c, self._spec("lambda_min", G))],
-                                                [(2 * c, self._spec("lambda_max", G))]),
+            self._by_coefficient(t, c, lambda: self._spectrum(2 * c, G),
                                  "vᵀ∇²v = 2c‖Av‖² ≥ 0 for every direction v, with c ≥ 0: a nonnegative multiple of a "
                                  "squared norm of an affine map is convex",
                                  "a nonpositive multiple of a squared norm of an affine map is concave")
@@ -328,8 +327,7 @@ class Analysis:
         M = S.b if isinstance(S, MatMul) else S
         t.form = scale(2 * c, Fn("pow", Red("norm2", matmul(M, self.v)), 2))
         t.vanishes = _vanishes(t.node, self.wrt)
-        self._by_coefficient(t, c, lambda: ([(2 * c, self._spec("lambda_min", S))],
-                                            [(2 * c, self._spec("lambda_max", S))]),
+        self._by_coefficient(t, c, lambda: self._spectrum(2 * c, S),
                              "AᵀB is a Gram matrix MᵀM, so the Hessian c(AᵀB + BᵀA) = 2c·MᵀM and vᵀ∇²v = 2c‖Mv‖² ≥ 0 "
                              "with c ≥ 0",
                              "a nonpositive multiple of a Gram quadratic form is concave")
@@ -345,6 +343,10 @@ class Analysis:
             t.curvature, t.reason = CONCAVE, concave
         else:
             t.curvature, t.reason = None, f"the sign of the coefficient {c} is not known"
+
+    def _spectrum(self, factor, G: Node) -> tuple[list, list]:
+        """(mu, L) of factor·G: its smallest and largest eigenvalue bounds."""
+        return [(factor, self._spec("lambda_min", G))], [(factor, self._spec("lambda_max", G))]
 
     def _spec(self, name: str, G: Node):
         """(factor, Spec or None): lambda of G, a number times the spectral node."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 import sympy as sp
@@ -73,36 +73,18 @@ class Sym(Node):
     role: str = "data"
 
 
-# Nodes of the same fields share one frozen dataclass; each kind is a subclass (equality also compares the class).
-@dataclass(frozen=True, eq=True)
-class _Value(Node):
-    value: Any
-    shape: tuple = ()
+def _record(name: str, *fields_: tuple) -> type:
+    """A frozen dataclass node base with these fields: the kinds with the same fields are its subclasses
+    (equality also compares the class)."""
+    return make_dataclass(name, fields_, bases=(Node,), frozen=True, eq=True, namespace={"__module__": __name__})
 
 
-@dataclass(frozen=True, eq=True)
-class _Sized(Node):
-    k: Any = None
-
-
-@dataclass(frozen=True, eq=True)
-class _Unary(Node):
-    a: Node
-    shape: tuple = ()
-
-
-@dataclass(frozen=True, eq=True)
-class _Binary(Node):
-    a: Node
-    b: Node
-    shape: tuple = ()
-
-
-@dataclass(frozen=True, eq=True)
-class _Named(Node):
-    name: str
-    a: Node
-    shape: tuple = ()
+_SHAPE = ("shape", tuple, field(default=()))
+_Value = _record("_Value", ("value", Any), _SHAPE)
+_Sized = _record("_Sized", ("k", Any, field(default=None)))
+_Unary = _record("_Unary", ("a", Node), _SHAPE)
+_Binary = _record("_Binary", ("a", Node), ("b", Node), _SHAPE)
+_Named = _record("_Named", ("name", str), ("a", Node), _SHAPE)
 
 
 class Const(_Value):
