@@ -195,6 +195,7 @@ def latex(obj) -> str:
     if isinstance(obj, (list, tuple)):
         return r"\left(" + ", ".join(latex(o) for o in obj) + r"\right)"
     settings = {"symbol_names": names}
-    if _order(obj):
-        settings["order"] = _order(obj)
+    order = _order(obj)
+    if order:
+        settings["order"] = order
     return _LatexPrinter(settings).doprint(obj)

@@ -198,7 +198,7 @@ def chord_figure(title: str, f, x, a, b, lo=None, hi=None, name: str = "f", xlab
     fa, fb = (float(sp.N(f.subs(x, v), 20)) for v in (a, b))
     m = (a + b) / 2
     fm = float(sp.N(f.subs(x, m), 20))
-    curves = [{"label": sp.Eq(fn_at(name, x), f) if len(sp.latex(f)) < 40 else name, "expr": f, "var": x,
+    curves = [{"label": sp.Eq(fn_at(name, x), f, evaluate=False) if len(sp.latex(f)) < 40 else name, "expr": f, "var": x,
                "breaks": [a, b, m]},
               {"label": "chord", "points": [(float(a), fa), (float(b), fb)], "style": "thick, red, mark=*"},
               {"label": "midpoint of the graph", "points": [(float(m), fm)],
