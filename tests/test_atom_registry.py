@@ -97,6 +97,7 @@ def test_curvature_fact_holds(name, f):
     ("power_neg", CONVEX, DECR, DECR, POS),
     ("power_odd_negarg", CONCAVE, INCR, INCR, NONPOS),
     ("xlogx", CONVEX, NONE, NONE, POS),
+    ("quad_over_lin", CONVEX, DECR, NONE, None),
     ("sum", AFFINE, INCR, INCR, None),
 ])
 def test_atom_record(name, curvature, on_pos, on_neg, needs):
@@ -336,3 +337,40 @@ def test_registry_is_keyed_by_sympy_type():
     assert set(NONSMOOTH) == {sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside, sp.Piecewise}
     assert all(r.text for r in REGISTRY.values())
     assert ZERO not in (ATOMS["exp"].needs,)
+
+
+# ----------------------------------------------------------------- quad-over-lin: q/t with q = Σ uᵢ² (uᵢ affine), t > 0
+POS_X = sp.Interval.open(0, sp.oo)
+QOL_ROWS = [
+    # (expression, box, curvature the rule gives)
+    (x**2 / y, {x: R, y: POS_X}, CONVEX),
+    ((x**2 + y**2) / (x + y), {x: POS_X, y: POS_X}, CONVEX),
+    ((x + 2 * y) ** 2 / (3 + x + y), {x: POS_X, y: POS_X}, CONVEX),
+    ((x**2 + 2 * x * y + 2 * y**2 + 1) / (x + 1), {x: POS_X, y: R}, CONVEX),   # (x + y)² + y² + 1: PSD with c > 0
+    (3 * (x - y) ** 2 / (1 + x), {x: POS_X, y: R}, CONVEX),
+    ((x - 1) ** 2 / sp.sqrt(y), {x: R, y: POS_X}, UNKNOWN),         # not t⁻¹: no quad-over-lin (the Hessian decides)
+    ((x**2 - y**2) / (1 + x), {x: POS_X, y: R}, UNKNOWN),           # q indefinite: no square roots
+    (x * y / (x + y), {x: POS_X, y: POS_X}, UNKNOWN),                # q = xy indefinite (the function is concave)
+    (x**2 / (x - y), {x: R, y: R}, UNKNOWN),                         # the denominator's sign is not shown
+    (x**2 / (x + y) ** 2, {x: POS_X, y: POS_X}, UNKNOWN),            # t⁻², not t⁻¹
+]
+
+
+@pytest.mark.parametrize("f,box,expected", QOL_ROWS, ids=[str(r[0]) for r in QOL_ROWS])
+def test_quad_over_lin_rule(f, box, expected):
+    got = DCP([x, y], box).analyse(f).curvature
+    assert got == expected
+    if got == CONVEX:  # the mathematics, not the table: midpoint inequalities on sampled points of the box
+        lo = {v: (sp.Rational(1, 4) if I.inf == 0 else sp.Integer(-3)) for v, I in box.items()}
+        pts = [{x: lo[x] + sp.Rational(i, 2), y: lo[y] + sp.Rational(j, 3)} for i in range(6) for j in range(6)]
+        for p, q in itertools.combinations(pts[::5], 2):
+            m = {v: (p[v] + q[v]) / 2 for v in (x, y)}
+            assert (_val(f, p) + _val(f, q)) / 2 - _val(f, m) >= -1e-40, (p, q)
+
+
+def test_quad_over_lin_square_roots_are_exact():
+    """regression guard: the affine uᵢ must square-sum to q exactly (the rule checks its LDLᵀ by expansion)."""
+    q = x**2 + 2 * x * y + 2 * y**2 + 1
+    us = DCP([x, y], {x: R, y: R})._affine_squares(q)
+    assert us is not None and sp.expand(sum(u**2 for u in us) - q) == 0
+    assert all(sp.Poly(u, x, y).total_degree() <= 1 for u in us)

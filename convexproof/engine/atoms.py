@@ -96,7 +96,50 @@ class DCP:
             for t, lg in ((a, b), (b, a)):
                 if isinstance(lg, sp.log) and sp.expand(lg.args[0] - t) == 0:
                     return self._atom(e, ATOMS["xlogx"], [t])
+        found = self._quad_over_lin(e, var_factors)
+        if found is not None:
+            return found
         return CvxDCP(e, UNKNOWN, "a product of several non-constant factors has no curvature rule")
+
+    def _quad_over_lin(self, e, factors) -> CvxDCP | None:
+        """q/t with q = Σ uᵢ², uᵢ affine, and t > 0 shown: the quad-over-lin atom of (u₁, …, uₖ, t)."""
+        dens = [f for f in factors if isinstance(f, sp.Pow) and f.exp == -1]
+        if len(dens) != 1:
+            return None
+        t = dens[0].base
+        us = self._affine_squares(sp.Mul(*[f for f in factors if f is not dens[0]]))
+        if us is None or self.sign(t) != POS:
+            return None
+        return self._atom(e, ATOMS["quad_over_lin"], [*us, t])
+
+    def _affine_squares(self, q) -> list | None:
+        """Affine uᵢ with q = Σ uᵢ² exactly, when q is a quadratic with number coefficients whose homogenised
+        matrix [[Q, b/2], [bᵀ/2, c]] (q = zᵀMz, z = (x, 1)) has an exact LDLᵀ with D ≥ 0; else None."""
+        from convexproof.engine.multivariate import ldl_psd
+
+        vs = sorted(self.vars & q.free_symbols, key=lambda v: v.name)
+        if not vs or len(vs) > 6 or sp.count_ops(q) > 60:
+            return None
+        try:
+            P = sp.Poly(sp.expand(q), *vs)
+        except sp.PolynomialError:
+            return None
+        if P.total_degree() != 2 or not all(c.is_Rational for c in P.coeffs()):
+            return None
+        n = len(vs)
+        z = [*vs, sp.Integer(1)]
+        qe = P.as_expr()
+        M = sp.Matrix(n + 1, n + 1, lambda i, j: sp.diff(qe, z[i], z[j]) / 2 if i < n and j < n else 0)
+        for i in range(n):
+            M[i, n] = M[n, i] = sp.diff(qe, vs[i]).subs({v: 0 for v in vs}) / 2
+        M[n, n] = qe.subs({v: 0 for v in vs})
+        cert = ldl_psd(M)
+        if cert is None or not cert.psd or cert.L is None:
+            return None
+        us = [sp.sqrt(d) * sum(cert.L[j, i] * z[j] for j in range(n + 1)) for i, d in enumerate(cert.D) if d != 0]
+        if not us or sp.expand(sum(u_ ** 2 for u_ in us) - qe) != 0:  # the decomposition, checked exactly
+            return None
+        return us
 
     def _pow(self, e) -> CvxDCP:
         b, p = e.args

@@ -96,6 +96,10 @@ ATOMS: dict[str, Curv] = {c.name: c for c in (
          "convex and increasing in each tᵢ"),
     Curv("norm2", CONVEX, _none, "√(Σ cᵢ·tᵢ² + c₀) with cᵢ > 0, c₀ ≥ 0 is a Euclidean norm: convex in the tᵢ"),
     Curv("xlogx", CONVEX, _none, "t·log(t) is convex on t > 0", needs=POS),
+    # (u₁, …, uₖ, t) ↦ Σ uᵢ²/t on t > 0: nonincreasing in t there; its u-arguments are always affine (the rule
+    # that builds it passes the affine square roots of a PSD quadratic), so their monotonicity is never used
+    Curv("quad_over_lin", CONVEX, lambda s: DECR if s == POS else NONE,
+         "Σ uᵢ²/t (quad-over-lin, the perspective of the squared norm) is convex on t > 0 and nonincreasing in t"),
     # affine atoms: sums and scalings are cases of the one composition rule
     Curv("sum", AFFINE, _incr, "a sum is affine and nondecreasing in each term"),
     Curv("scale_nonneg", AFFINE, _incr, "c·t with c ≥ 0 is affine and nondecreasing"),
