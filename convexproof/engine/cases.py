@@ -237,7 +237,8 @@ def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: i
         yield from ends
         yield from _exact_guesses(x0) + _exact_guesses(xs[best])
         yield from far_ends
-        yield from _exact_guesses(x0, deep=True) + _exact_guesses(xs[best], deep=True)
+        if 0 < best < len(xs) - 1 and abs(x0) < 1e6:  # an interior maximiser may be transcendental (e^(3/2))
+            yield from _exact_guesses(x0, deep=True) + _exact_guesses(xs[best], deep=True)
 
     closure = sp.Interval(I.inf, I.sup)
     seen: list = []

@@ -27,7 +27,7 @@ from convexproof.engine.outcome import Outcome
 from convexproof.engine.parametric import cond_to_set, condition_1d, condition_nd, simplify_condition
 from convexproof.engine.registry import requirements
 from convexproof.engine.result import ProofResult
-from convexproof.engine.signs import NEG, POS, NONNEG, SignOracle, exact_sign, prove_nonneg
+from convexproof.engine.signs import NEG, POS, NONNEG, SignOracle, by_fact as _by_fact, defined_on_box, exact_sign, prove_nonneg
 from convexproof.steps.proof import (CvxConclusion, CvxCondition, CvxHessian, CvxModulus, CvxNumericCheck, CvxSetup, CvxSign,
                     WitnessStep)
 from convexproof.engine.univariate import piecewise_1d, smooth_1d, tidy
@@ -48,46 +48,6 @@ def slack_facts(problem: Problem) -> list[sp.Expr]:
         if isinstance(c, (sp.StrictLessThan, sp.StrictGreaterThan)) and c.free_symbols & vs:
             out.append(sp.expand(c.rhs - c.lhs if isinstance(c, sp.StrictLessThan) else c.lhs - c.rhs))
     return out
-
-
-def _by_fact(e: sp.Expr, facts: list[sp.Expr]) -> bool:
-    """Is e a positive constant times one of the positive slacks (so e > 0 on the domain)?"""
-    for g in facts:
-        try:
-            r = sp.cancel(sp.expand(e) / g)
-        except Exception:  # noqa: BLE001
-            continue
-        if r.is_number and exact_sign(r) == 1:
-            return True
-    return False
-
-
-def defined_on_box(f: sp.Expr, box: dict, facts: list | None = None) -> list[str]:
-    """Reasons why f may be undefined somewhere on the box (empty when it is defined everywhere).
-
-    ``facts`` are positive slacks of the domain's own conditions (see :func:`slack_facts`): a
-    denominator or a log argument equal to one of them is positive there.
-    """
-    from convexproof.engine.signs import iv_eval
-
-    oracle = SignOracle(box)
-    bad = []
-    for e, need, why in _requirements(f):
-        if facts and need in (POS, NONNEG, "nonzero") and _by_fact(e, facts):
-            continue
-        s = oracle.sign(e).sign if need != "finite" else None
-        if need == POS and s == POS:
-            continue
-        if need == NONNEG and s in (POS, NONNEG, "zero"):
-            continue
-        if need == "nonzero" and s in (POS, NEG):
-            continue
-        if need == "finite":
-            r = iv_eval(e, box)
-            if r is not None and r.a > float("-inf") and r.b < float("inf"):
-                continue
-        bad.append(why)
-    return bad
 
 
 def natural_domain(problem: Problem) -> tuple[Problem | None, str]:
@@ -514,6 +474,10 @@ def _dispatch(problem: Problem, res: ProofResult, setup: CvxSetup) -> Outcome:
             except AnalysisTimeout:
                 pass
         return d0
+    if d0.concave:  # concave by the composition rules: a verified witness of non-convexity, before any Hessian
+        w = search_witness(f, problem, smooth=smooth)
+        if w is not None:
+            return Outcome(False, d0.steps, witness=w, concave=True, method=d0.method)
     out = hessian_outcome(problem) if smooth else Outcome(None)
     if out.convex is None:
         d = d0
