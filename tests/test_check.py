@@ -538,3 +538,66 @@ def test_error_carried_forward(answer, f2, status, note, score):
 def test_wrong_verdict_feedback_is_computed_for_the_parts_own_function(ex, part, answer, needle):
     r = check(ex, answer, part=part, isolate=False)
     assert r.status == "incorrect" and needle in r.feedback, r.feedback
+
+
+# issue 9: the last two solver kinds get computed feedback on a wrong verdict (they had the generic hint)
+@pytest.mark.parametrize("ex, part, answer, needle", [
+    ("exercise11", "verdict_abs", "strongly convex", "affine between x = "),  # strong_convexity: |x| is flat
+    ("exercise11", "verdict_abs", "strictly convex", "affine between x = "),
+    ("exercise7", "verdict", "negative semidefinite", "for v = (1, 1), vᵀAv = "),  # matrix_definiteness
+    ("exercise7", "verdict", "nsd", "so A is positive semidefinite"),
+    ("exercise7", "verdict", "negative definite", "Its eigenvalues are 0, "),
+])
+def test_wrong_verdict_feedback_is_computed_for_strong_convexity_and_definiteness(ex, part, answer, needle):
+    r = check(ex, answer, part=part, isolate=False)
+    assert (r.status, r.note) == ("incorrect", "wrong-verdict") and needle in r.feedback, r.feedback
+    assert "Look again" not in r.feedback
+
+
+def _flat_chord_in_feedback_holds(feedback):
+    """The segment the strong-convexity feedback names: |x| equals its chord there (checked exactly)."""
+    import re
+
+    a, b = (sp.Rational(v) for v in re.findall(r"x = (-?\d+(?:/\d+)?)", feedback)[:2])
+    f = sp.Abs(symbol("x"))
+    return f.subs(symbol("x"), (a + b) / 2) == (f.subs(symbol("x"), a) + f.subs(symbol("x"), b)) / 2 and a != b
+
+
+def test_strong_convexity_feedback_names_a_real_flat_segment():
+    r = check("exercise11", "strongly convex", part="verdict_abs", isolate=False)
+    assert _flat_chord_in_feedback_holds(r.feedback), r.feedback
+
+
+@pytest.mark.parametrize("M, claim, true_class, refuting_sign", [
+    ([[1, 1], [1, 1]], "positive definite", "positive semidefinite", 0),
+    ([[1, 2], [2, 1]], "positive semidefinite", "indefinite", -1),
+    ([[1, 2], [2, 1]], "negative semidefinite", "indefinite", 1),
+    ([[2, 0], [0, 3]], "negative definite", "positive definite", 1),
+    ([[2, 0], [0, 3]], "indefinite", "positive definite", None),      # no vector: the eigenvalues refute it
+    ([[-1, 0], [0, -4]], "positive semidefinite", "negative definite", -1),
+    ([[0, 0], [0, 0]], "positive definite", "positive semidefinite", 0),
+])
+def test_definiteness_refutation_is_verified(M, claim, true_class, refuting_sign):
+    import numpy as np
+
+    from convexproof.engine.matrices import refute_definiteness
+
+    A = sp.Matrix(M)
+    r = refute_definiteness(A, claim)
+    assert r is not None and r["class"] == true_class
+    if refuting_sign is None:
+        assert r["vector"] is None
+        ev = np.linalg.eigvalsh(np.array(M, dtype=float))
+        assert (ev >= -1e-12).all() or (ev <= 1e-12).all()  # semidefinite, so not indefinite
+    else:
+        v = r["vector"]
+        assert any(c != 0 for c in v)
+        value = (v.T * A * v)[0]
+        assert value == r["value"] and sp.sign(value) == refuting_sign
+
+
+def test_a_true_definiteness_claim_is_not_refuted():
+    from convexproof.engine.matrices import refute_definiteness
+
+    assert refute_definiteness(sp.Matrix([[1, 1], [1, 1]]), "positive semidefinite") is None
+    assert refute_definiteness(sp.Matrix([[1, 2], [2, 1]]), "indefinite") is None

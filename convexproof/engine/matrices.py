@@ -53,3 +53,49 @@ def leading_minors(H: sp.Matrix) -> list:
     """The leading principal minors det H[:k, :k], k = 1..n (Sylvester's criterion for positive definiteness)."""
     n = H.shape[0]
     return [sp.simplify(H[:k, :k].det()) for k in range(1, n + 1)]
+
+
+DEFINITENESS_CLASSES = ("positive definite", "positive semidefinite", "negative definite", "negative semidefinite",
+                        "indefinite")
+_CLASS_WORDS = {"pd": "positive definite", "psd": "positive semidefinite", "nd": "negative definite",
+                "nsd": "negative semidefinite", "positive semi-definite": "positive semidefinite",
+                "negative semi-definite": "negative semidefinite"}
+
+
+def definiteness_class(word: str) -> str | None:
+    """The definiteness class a (normalised) answer word names, or None."""
+    word = _CLASS_WORDS.get(word, word)
+    return word if word in DEFINITENESS_CLASSES else None
+
+
+def refute_definiteness(H: sp.Matrix, claim: str) -> dict | None:
+    """A verified refutation of "H is ``claim``" (a class of :data:`DEFINITENESS_CLASSES`), or None if the claim
+    holds or nothing is certified.
+
+    Returns ``{"class": the true class, "eigenvalues": [...], "vector": v, "value": vᵀHv}`` with v an eigenvector
+    whose exact value vᵀHv has the sign that contradicts the claim (vᵀHv ≤ 0 against positive definite, < 0
+    against positive semidefinite, and the mirror images); for a claim "indefinite" about a semidefinite H there is
+    no such vector and ``vector`` is None (the eigenvalues, all of one sign, are the refutation).
+    """
+    from convexproof.engine.exact import certified_sign
+
+    d = definiteness(H)
+    if d["class"] in ("unknown", claim) or claim not in DEFINITENESS_CLASSES:
+        return None
+    ev = d["eigenvalues"]
+    bad = {"positive definite": lambda s: s <= 0, "positive semidefinite": lambda s: s < 0,
+           "negative definite": lambda s: s >= 0, "negative semidefinite": lambda s: s > 0}.get(claim)
+    out = {"class": d["class"], "eigenvalues": ev, "vector": None, "value": None}
+    if bad is None:  # "indefinite": H is semidefinite, its eigenvalues have one sign
+        return out
+    for value in ([ev[0], ev[-1]] if claim.startswith("positive") else [ev[-1], ev[0]]):
+        s = certified_sign(value)
+        if s is None or not bad(s):
+            continue
+        v = eigenvector(H, value)
+        q = sp.simplify((v.T * sp.Matrix(H) * v)[0])
+        sq = certified_sign(q)
+        if sq is not None and bad(sq) and any(c != 0 for c in v):
+            out.update(vector=v, value=q)
+            return out
+    return out if claim != d["class"] else None

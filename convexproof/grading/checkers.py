@@ -19,7 +19,7 @@ import sympy as sp
 
 from convexproof.grading import answers as A
 from convexproof.grading.base import CheckResult, _Context
-from convexproof.grading.feedback import cmp_text, curvature_text, point_text, shown, u, witness_text
+from convexproof.grading.feedback import cmp_text, curvature_text, definiteness_text, point_text, shown, u, witness_text
 from convexproof.runtime.errors import ConvexproofError, ExerciseError, ParseError
 
 
@@ -202,6 +202,11 @@ class VerdictChecker(PartChecker):
             self.set("correct", "", None, "words")
             return
         known = A.known_verdict_words(accept | reject | set(mistake_words))
+        if isinstance((self.facts.get("matrices") or {}).get(self.part.name), sp.MatrixBase):
+            from convexproof.engine.matrices import definiteness_class
+
+            if definiteness_class(word):  # every definiteness class is a verdict about a matrix
+                known = known | {word}
         if word not in known:
             raise ParseError("expected a verdict such as convex or not convex")
         stronger = word in A.verdict_group("strictly convex") or word in A.verdict_group("strongly convex")
@@ -229,24 +234,41 @@ class VerdictChecker(PartChecker):
         if verdict == "strongly convex" or (verdict == "strictly convex" and not strong):
             self.set("correct", "", None, "engine")
             return
-        if verdict == "convex" and len(xs) == 1:
-            from convexproof.engine.domain import make_problem
-            from convexproof.engine.witness import flat_chord
-
-            try:  # both ends in the function's domain: a flat piece outside it says nothing
-                ch = flat_chord(f, xs[0], accept=make_problem(f, wrt=list(xs), where=where).satisfies)
-            except ConvexproofError:
-                ch = None
-            if ch is not None:
-                x, a, b = xs[0], ch["a"][xs[0]], ch["b"][xs[0]]
-                self.set("incorrect", f"It is convex, but not {word}: it is affine between {u(x)} = {u(a)} and "
-                         f"{u(x)} = {u(b)}, where f({u((a + b) / 2)}) = {u(ch['lhs'])} equals the average "
-                         f"(f({u(a)}) + f({u(b)}))/2 = {u(ch['rhs'])}; a strictly convex function lies strictly "
-                         "below its chords.", "not-strictly-convex")
-                return
+        why = self.not_stronger_reason(word, f, xs, verdict) if verdict == "convex" else ""
+        if why:
+            self.set("incorrect", why, "not-strictly-convex")
+            return
         self.set("undecided", f"The question asks whether the function is convex; your answer claims more "
                  f"({word}). It is convex, but the stronger claim could not be checked automatically: a teacher "
                  "will review it.", "stronger-claim", "undecided")
+
+    def not_stronger_reason(self, word: str, f, xs, verdict: str | None = None) -> str:
+        """Why f, convex, is not ``word`` (strictly or strongly convex): a segment where it is affine, from the
+        engine's flat chord (one variable); "" when none is found or the engine does not say "convex"."""
+        where = self.where_conditions() + self.subject_domain()
+        if len(xs) != 1:
+            return ""
+        from convexproof.engine.domain import make_problem
+        from convexproof.engine.witness import flat_chord
+
+        try:
+            if verdict is None:
+                from convexproof.engine import prove
+
+                verdict = prove(f, wrt=list(xs), where=where, timeout=8.0).verdict
+            if verdict != "convex":
+                return ""
+            # both ends in the function's domain: a flat piece outside it says nothing
+            ch = flat_chord(f, xs[0], accept=make_problem(f, wrt=list(xs), where=where).satisfies)
+        except ConvexproofError:
+            return ""
+        if ch is None:
+            return ""
+        x, a, b = xs[0], ch["a"][xs[0]], ch["b"][xs[0]]
+        kind = "strongly" if word in A.verdict_group("strongly convex") else "strictly"
+        return (f"It is convex, but not {word}: it is affine between {u(x)} = {u(a)} and {u(x)} = {u(b)}, where "
+                f"f({u((a + b) / 2)}) = {u(ch['lhs'])} equals the average (f({u(a)}) + f({u(b)}))/2 = "
+                f"{u(ch['rhs'])}; a {kind} convex function lies strictly below its chords.")
 
     def subject(self):
         """(f, variables) when the part is unambiguously about one function, else (None, ()).
@@ -312,9 +334,22 @@ class VerdictChecker(PartChecker):
         w = self.facts.get("witness")
         if isinstance(w, str) and w:
             return w
-        claims_convex = word in A.verdict_group("convex") or word in A.verdict_group("strictly convex")
+        M = (self.facts.get("matrices") or {}).get(self.part.name)
+        if isinstance(M, sp.MatrixBase):  # a definiteness verdict: refuted by an eigenvector, or the eigenvalues
+            from convexproof.engine.matrices import definiteness_class, refute_definiteness
+
+            claim = definiteness_class(word)
+            r = refute_definiteness(M, claim) if claim else None
+            if r is not None:
+                return definiteness_text(r, claim)
         f, xs = self.subject()
         name = self.facts.get("name", "f")
+        stronger = word in A.verdict_group("strictly convex") or word in A.verdict_group("strongly convex")
+        if stronger and f is not None:  # convex perhaps, but not as strongly as claimed
+            why = self.not_stronger_reason(word, f, xs)
+            if why:
+                return why
+        claims_convex = word in A.verdict_group("convex") or word in A.verdict_group("strictly convex")
         if claims_convex and f is not None:
             w = _witness(f, list(xs), self.where_conditions() + self.subject_domain())
             if w is not None:

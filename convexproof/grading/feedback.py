@@ -101,6 +101,18 @@ def witness_text(w: dict, name: str) -> str:
     return " ".join(out)
 
 
+def definiteness_text(r: dict, claim: str, name: str = "A") -> str:
+    """Why ``name`` is not ``claim``, from :func:`convexproof.engine.matrices.refute_definiteness`'s record."""
+    ev = ", ".join(u(e) for e in r["eigenvalues"])
+    if r["vector"] is not None:
+        v = ", ".join(u(c) for c in r["vector"])
+        word = "≤ 0" if claim == "positive definite" else "< 0" if claim == "positive semidefinite" else \
+            "≥ 0" if claim == "negative definite" else "> 0"
+        return (f"{name} is not {claim}: for v = ({v}), vᵀ{name}v = {u(r['value'])} {word}. Its eigenvalues are "
+                f"{ev}, so {name} is {r['class']}.")
+    return f"{name} is {r['class']}, not {claim}: its eigenvalues are {ev}."
+
+
 def curvature_text(w: dict, x, lam, v, name: str) -> str:
     """'With λ = v, f''(x0) = c < 0, …' and the chord around x0, from a one-variable engine witness."""
     x0 = w["point"][x]

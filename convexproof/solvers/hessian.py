@@ -246,4 +246,5 @@ def solve_matrix_definiteness(ex) -> Solution:
                *([", not positive definite"] if d["psd"] and not d["pd"] else []),
                "; round-off below a tolerance must be read as 0.")
     return Solution(ex, [top, *steps], ans, facts={"part_sections": {
-        "verdict": "(b)", "eigenvalues": "(a)", "min_eigenvalue": "(a)", "max_eigenvalue": "(a)", "determinant": "(a)"}})
+        "verdict": "(b)", "eigenvalues": "(a)", "min_eigenvalue": "(a)", "max_eigenvalue": "(a)", "determinant": "(a)"},
+        "matrices": {"verdict": sp.ImmutableMatrix(A)}})  # a wrong class is refuted by an eigenvector (checker)

@@ -24,7 +24,7 @@ from convexproof.runtime.errors import ExerciseError
 from convexproof.parse import symbol
 from convexproof.solvers import Solution, register
 from convexproof.engine.matrices import definiteness
-from convexproof.solvers.toolkit import E, P, fn_at, formula, join_list, named, want
+from convexproof.solvers.toolkit import E, P, fn_at, formula, join_list, named, subjects, want
 from convexproof.solvers import Figure
 from convexproof.solvers.teach import figure, lead, part
 from convexproof.solvers.univariate import analyse_function
@@ -110,4 +110,4 @@ def solve_strong_convexity(ex) -> Solution:
                "; L2 regularisation shifts every eigenvalue by ", 2 * lam, ", to ", *join_list(d1["eigenvalues"]), ".")
     return Solution(ex, [top, *steps], ans, facts={"part_sections": {
         "verdict_abs": "(a)", "modulus": "(b)", "shift": "(c)", "eigenvalues_regularized": "(c)",
-        "min_eigenvalue_regularized": "(c)"}})
+        "min_eigenvalue_regularized": "(c)"}, **subjects({"verdict_abs": sp.Abs(x)}, [x])})
