@@ -118,6 +118,8 @@ def test_grade_a_csv(tmp_path, answer, status):
     path.write_text(f"student,exercise,part,answer\nada,exercise3,lambda_min,{answer}\n", encoding="utf-8")
     report = convexproof.grade(str(path), jobs=1)
     assert [r["status"] for r in report.rows] == [status]
+    shown = report._repr_markdown_()  # Jupyter: the Markdown report, one table row per graded answer
+    assert shown == report.render("md") and "| ada " in shown and status in shown
 
 
 @pytest.mark.parametrize("kind,expr,verdict", [("prove", "x**2", "strongly convex"), ("regularize", "x**4 - 3*x**2", None)])

@@ -605,6 +605,10 @@ class GradeReport:
             return to_md(self.rows, self.summary)
         raise ConvexproofError(f"unknown format {fmt!r}")
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the graded rows and the summary as the Markdown report."""
+        return self.render("md")
+
 
 def grade(path, jobs: int | None = None, exercises_dir=None, timeout: float = ROW_TIMEOUT) -> GradeReport:
     """Grade a CSV file of answers (see the module docstring)."""
