@@ -212,3 +212,24 @@ def test_proof_witness_steps_verify_again(expr, wrt, where):
     steps = [s for s in r.steps if s.kind == "witness"]
     assert r.convex is False and steps
     assert all(s.verify() for s in steps)
+
+
+def test_an_evaluated_expression_reads_as_such_in_text():
+    """regression: the attained-bound steps printed SymPy's Subs(−cos(x), x, −5π) in the text format."""
+    import sympy as sp
+
+    from convexproof.render import mathtext
+
+    x, y = sp.symbols("x y", real=True)
+    assert mathtext.unicode(sp.Subs(-sp.cos(x), x, sp.pi)) == "[−cos(x)] at x = π"
+    assert mathtext.unicode(sp.Subs(x * y, (x, y), (1, 2))) == "[x·y] at (x, y) = (1, 2)"
+
+
+def test_the_attained_bound_is_shown_at_the_point_nearest_zero():
+    """x² + c·cos(x): f'' = 2 − c·cos(x) vanishes at every odd multiple of π for c = −2; the proof names ±π."""
+    from convexproof.engine import prove
+    from convexproof.render.proof import render_proof
+
+    text = render_proof(prove("x**2 + c*cos(x)", wrt="x"), "text")
+    assert "at x = −π" in text or "at x = π" in text, text
+    assert "Subs(" not in text

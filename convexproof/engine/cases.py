@@ -224,8 +224,14 @@ def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: i
         r = _proved_nonneg(-side * B, x, I, xs)
         return ("none", r) if r is not None else None
     best = max(ok, key=lambda i: side * vals[i])
-    lo_, hi_ = xs[max(best - 1, 0)], xs[min(best + 1, len(xs) - 1)]
-    x0 = _golden(lambda t: side * ratio(t), lo_, hi_)
+    top = side * vals[best]  # of the near-maximisers, the one nearest 0 is tried first (π rather than −5π)
+    near = min((i for i in ok if side * vals[i] >= top - 1e-3 * max(1.0, abs(top))), key=lambda i: abs(xs[i]))
+
+    def around(i):
+        return _golden(lambda t: side * ratio(t), xs[max(i - 1, 0)], xs[min(i + 1, len(xs) - 1)])
+
+    x0 = around(best)
+    x_near = around(near) if near != best else x0
     ends, far_ends = [], []
     for end, edge in ((I.inf, ok[0]), (I.sup, ok[-1])):  # the bound may be approached at an end of the interval
         if end not in (sp.oo, -sp.oo) and (best == edge or abs(float(end) - x0) < 1e-3 * max(1.0, abs(x0))):
@@ -235,6 +241,8 @@ def attained_bound(A: sp.Expr, B: sp.Expr, x: sp.Symbol, I: sp.Interval, side: i
 
     def candidates():  # the cheap guesses first; the integer-relation search only if none of them is the point
         yield from ends
+        if near != best:
+            yield from _exact_guesses(x_near) + _exact_guesses(xs[near])
         yield from _exact_guesses(x0) + _exact_guesses(xs[best])
         yield from far_ends
         if 0 < best < len(xs) - 1 and abs(x0) < 1e6:  # an interior maximiser may be transcendental (e^(3/2))

@@ -55,6 +55,12 @@ class _StrPrinter(_Primes, StrPrinter):
     def _print_Transpose(self, expr):
         return self._print(expr.arg) + "ᵀ"
 
+    def _print_Subs(self, expr):  # an expression evaluated at a point: [e] at x = a (LaTeX has its bar)
+        e, xs, pt = expr.args
+        at = (f"{self._print(xs[0])} = {self._print(pt[0])}" if len(xs) == 1 else
+              f"({', '.join(self._print(v) for v in xs)}) = ({', '.join(self._print(v) for v in pt)})")
+        return f"[{self._print(e)}] at {at}"
+
     def _print_Max(self, expr):
         return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
