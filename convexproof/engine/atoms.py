@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from convexproof.render.mathtext import unicode as u
+from convexproof.steps import said
 from convexproof.runtime.limits import check_deadline
 from convexproof.engine.registry import (AFFINE, ATOMS, CONCAVE, CONST, CONVEX, DECR, INCR, NONE, UNKNOWN, Curv,
                                          compose, lookup, opposite, scale_atom)
@@ -86,9 +86,10 @@ class DCP:
             s = self.sign(coeff)
             c = inner.curvature
             out = CONST if s == ZERO and c not in (CONST, AFFINE) else compose(scale_atom(s), [c], [None])[0]
-            rule = (f"the factor {u(coeff)} is {'≥ 0' if s in (POS, NONNEG) else '≤ 0' if s in (NEG, NONPOS) else 'of unknown sign'}"
-                    + (", which keeps the curvature" if out == c and c not in (CONST, AFFINE) else
-                       ", which flips convex and concave" if out == opposite(c) and c != out else ""))
+            rule = said("the factor ", coeff, " is " + ("≥ 0" if s in (POS, NONNEG) else "≤ 0" if s in (NEG, NONPOS)
+                                                       else "of unknown sign"),
+                        ", which keeps the curvature" if out == c and c not in (CONST, AFFINE) else
+                        ", which flips convex and concave" if out == opposite(c) and c != out else "")
             return CvxDCP(e, out, rule, children=[inner])
         # t*log(t) with t affine
         if len(var_factors) == 2:
@@ -207,5 +208,6 @@ class DCP:
         m = arg.subs(sol[0])
         if m.free_symbols & self.vars or self.sign(m) not in _NONNEG:
             return None
-        return CvxDCP(e, CONVEX, ATOMS["norm2"].text + f"; here the quadratic under the root is a PSD form "
-                      f"with minimum {u(m)} ≥ 0, so the root is the norm of an affine map", children=[])
+        return CvxDCP(e, CONVEX, said(ATOMS["norm2"].text + "; here the quadratic under the root is a PSD form "
+                                      "with minimum ", sp.GreaterThan(m, 0, evaluate=False),
+                                      ", so the root is the norm of an affine map"), children=[])

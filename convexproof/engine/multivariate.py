@@ -231,7 +231,7 @@ def prove_minors(H: sp.Matrix, box: dict, accept=None):
     leading = {"".join(str(i + 1) for i in range(k)) for k in range(1, n + 1)}
     strict = all(r.strict for lab, m, r in proofs if lab in leading)
     for lab, m, r in proofs:
-        steps.extend(CvxSign(s.expr, s.relation, f"minor {lab}: " + s.reason, children=s.children) for s in r.steps)
+        steps.extend(CvxSign(s.expr, s.relation, said(f"minor {lab}: ", s.reason), children=s.children) for s in r.steps)
     return "proved", steps, None, strict
 
 

@@ -88,8 +88,8 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
             r = prove_nonneg(sgn * G, {x: I}, search=False)
             if r.status == "proved" and r.strict:
                 cond = rel(coeff, 0)
-                steps = [CvxSign(G, "> 0" if sgn > 0 else "< 0", "the factor that depends on the variable: "
-                                 + (r.steps[0].reason if r.steps else ""), children=r.steps[0].children if r.steps else []),
+                steps = [CvxSign(G, "> 0" if sgn > 0 else "< 0", said("the factor that depends on the variable: ",
+                                      r.steps[0].reason if r.steps else ""), children=r.steps[0].children if r.steps else []),
                          CvxCondition(cond, said("the second derivative ", _fpp_is(x, _times(coeff, G)),
                                                  " is nonnegative for every ", x, " if and only if ", cond))]
                 return cond, steps

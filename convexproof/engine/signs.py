@@ -30,6 +30,7 @@ from convexproof.render.mathtext import unicode as u
 from convexproof.engine.domain import REALS, interval_display
 from convexproof.runtime.limits import check_deadline
 from convexproof.steps.proof import CvxPolySign, CvxSign, CvxSquare
+from convexproof.steps import said
 
 from convexproof.engine.registry import NEG, NONNEG, NONPOS, POS, ZERO, enclosure, lookup
 from convexproof.engine.registry import REL as _REL
@@ -83,6 +84,13 @@ def interval_text(I) -> str:
     lo = "(" if I.left_open else "["
     hi = ")" if I.right_open else "]"
     return f"{lo}{u(I.inf)}, {u(I.sup)}{hi}"
+
+
+def sign_relation(e: sp.Expr, s: str):
+    """The sign word s of e as an unevaluated relation (e > 0, e ≥ 0, e = 0, ...), for sentences."""
+    rel = {POS: sp.StrictGreaterThan, NONNEG: sp.GreaterThan, ZERO: sp.Eq, NONPOS: sp.LessThan,
+           NEG: sp.StrictLessThan}.get(s)
+    return rel(e, 0, evaluate=False) if rel is not None else said(e, " " + _REL.get(s, "of unknown sign"))
 
 
 def _range_sign(I: sp.Interval) -> str | None:
@@ -190,24 +198,25 @@ class SignOracle:
             s = exact_sign(e)
             if s is None:
                 return Sgn(None, "")
-            return Sgn(sign_word(s), lambda: f"{u(e)} is a number")
+            return Sgn(sign_word(s), lambda: said(e, " is a number"))
         if e.is_Symbol:
             I = self.box.get(e, REALS)
             s = _range_sign(I)
-            return Sgn(s, lambda: f"{u(e)} {_REL[s]} on the domain" if s else "")
+            return Sgn(s, lambda: said(sign_relation(e, s), " on the domain") if s else "")
         rng = _affine_range(e, self.box) if isinstance(e, sp.Add) else None
         if rng is not None:
             s = _range_sign(rng)
             if s:
-                return Sgn(s, lambda: f"{u(e)} is affine and takes values in {interval_text(rng)} on the domain")
+                return Sgn(s, lambda: said(e, " is affine and takes values in ", rng, " on the domain"))
             return self._poly1(e) or Sgn(None, "")
         if isinstance(e, sp.Mul):
             parts = [self.sign(a) for a in e.args]
             s = _mul_signs([p.sign for p in parts])
             if s is not None:
                 def why(e=e, parts=parts):
-                    return "a product of factors with known signs: " + "; ".join(
-                        f"{u(a)} {_REL[p.sign]}" for a, p in zip(e.args, parts) if not a.is_number)
+                    shown = [sign_relation(a, p.sign) for a, p in zip(e.args, parts) if not a.is_number]
+                    return said("a product of factors with known signs: ",
+                                *[q for i, r in enumerate(shown) for q in (("; ", r) if i else (r,))])
 
                 def kids(e=e, parts=parts):
                     return [CvxSign(a, _REL[p.sign], p.text, children=p.kids) for a, p in zip(e.args, parts)
@@ -246,7 +255,8 @@ class SignOracle:
         s, r = _iv_sign(e, self.box)
         if s is not None:
             lo = _fmt_bound(r)
-            return Sgn(s, lambda: f"bounding each part on the domain (e.g. |sin|, |cos| ≤ 1) gives {u(e)} ∈ {lo}")
+            return Sgn(s, lambda: said("bounding each part on the domain (e.g. |sin|, |cos| ≤ 1) gives ", e,
+                                       " ∈ " + lo))
         syms = e.free_symbols
         if len(syms) == 1 and (e.is_rational_function(next(iter(syms))) or sp.count_ops(e) <= 40):
             p = self._poly1(e)  # exact: root isolation, exp(x/q) = u, or the exact zeros of a transcendental f
@@ -797,9 +807,8 @@ def prove_nonneg(g: sp.Expr, box: dict, *, label: str = "", variables=None, acce
     for form in forms:
         s = oracle.sign(form)
         if s.sign in (POS, NONNEG, ZERO):
-            shown = "" if form == g else f" (it equals {u(form)})"
-            step = CvxSign(form, _REL[s.sign], (shown.strip(" ()") + "; " if shown else "") + s.text,
-                           children=s.kids if not form.is_number else [])
+            why = s.text if form == g else said("it equals ", form, "; ", s.text)
+            step = CvxSign(form, _REL[s.sign], why, children=s.kids if not form.is_number else [])
             return SignProof("proved", strict=s.sign == POS, steps=[step], form=form)
         if s.sign in (NEG,) and search:
             # negative everywhere: any point is a counterexample

@@ -115,8 +115,8 @@ def smooth_1d(problem: Problem, f: sp.Expr | None = None) -> Outcome:
             neg = prove_nonneg(-g, {x: I}, variables=[x], search=False) if up is None else None
             if neg is not None and neg.status == "proved":
                 out.concave = True
-                out.steps.append(CvxSign(shown, "≤ 0", "f'' ≤ 0 on the whole domain, so f is concave: "
-                                         + neg.steps[0].reason if neg.steps else "f is concave"))
+                out.steps.append(CvxSign(shown, "≤ 0", said("f'' ≤ 0 on the whole domain, so f is concave: ",
+                                                             neg.steps[0].reason) if neg.steps else "f is concave"))
     return out
 
 

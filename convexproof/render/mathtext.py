@@ -55,6 +55,13 @@ class _StrPrinter(_Primes, StrPrinter):
     def _print_Transpose(self, expr):
         return self._print(expr.arg) + "ᵀ"
 
+    def _print_Interval(self, I):  # [a, b), (−∞, 2]: the notation of the prose, not Interval.Ropen(a, b)
+        return ("(" if I.left_open else "[") + self._print(I.start) + ", " + self._print(I.end) + \
+            (")" if I.right_open else "]")
+
+    def _print_Reals(self, expr):
+        return "ℝ"
+
     def _print_Subs(self, expr):  # an expression evaluated at a point: [e] at x = a (LaTeX has its bar)
         e, xs, pt = expr.args
         at = (f"{self._print(xs[0])} = {self._print(pt[0])}" if len(xs) == 1 else
