@@ -120,13 +120,13 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
         if inf.value is not None:
             if inf.value == -sp.oo:
                 cond = sp.false
-                text = said(A, f" is unbounded below ({inf.why}), so no parameter value makes the second derivative "
-                                "nonnegative")
+                text = said(A, " is unbounded below (", inf.why, "), so no parameter value makes the second "
+                                "derivative nonnegative")
             else:
                 cond = sp.GreaterThan(C + inf.value, 0)
                 text = said("the second derivative ", _fpp_is(x, sp.Add(A, C, evaluate=False)),
-                            "; the part in ", x, ", ", A, ", has infimum ", inf.value, f" on the domain ({inf.why}), so the second "
-                            "derivative is nonnegative everywhere if and only if ", cond)
+                            "; the part in ", x, ", ", A, ", has infimum ", inf.value, " on the domain (", inf.why,
+                            "), so the second derivative is nonnegative everywhere if and only if ", cond)
             return cond, [CvxBound(A, inf.value, inf.why), CvxCondition(cond, text)]
     # (3) a quadratic in x with parameter coefficients, on the whole line
     if I == REALS:

@@ -26,7 +26,6 @@ from typing import Any
 import sympy as sp
 
 from convexproof.engine.exact import certified_sign
-from convexproof.render.mathtext import unicode as u
 from convexproof.engine.domain import REALS, interval_display
 from convexproof.runtime.limits import check_deadline
 from convexproof.steps.proof import CvxPolySign, CvxSign, CvxSquare
@@ -73,17 +72,6 @@ def _affine_range(e: sp.Expr, box: dict) -> sp.Interval | None:
     if hi == sp.oo:
         hi_open = True
     return sp.Interval(lo, hi, lo_open, hi_open)
-
-
-def interval_text(I) -> str:
-    """(a, b], [a, ∞) ... in Unicode."""
-    if not isinstance(I, sp.Interval):
-        return u(I)
-    if I == REALS:
-        return "the real line"
-    lo = "(" if I.left_open else "["
-    hi = ")" if I.right_open else "]"
-    return f"{lo}{u(I.inf)}, {u(I.sup)}{hi}"
 
 
 def sign_relation(e: sp.Expr, s: str):
@@ -279,8 +267,20 @@ def _fmt_bound(r) -> str:
 
 
 # ------------------------------------------------------ exact univariate signs
-def _txt(why) -> str:
+def _txt(why):
     return why() if callable(why) else why
+
+
+def _renamed(sentence, U: sp.Symbol):
+    """The sentence with the substitution's dummy symbol U written as u."""
+    from convexproof.steps import Sentence
+
+    u_ = sp.Symbol("u")
+    if not isinstance(sentence, Sentence):
+        return str(sentence).replace(str(U), "u")
+    return Sentence([(k, v.xreplace({U: u_}) if k == "math" and isinstance(v, sp.Basic) else
+                      (tuple(w.xreplace({U: u_}) if isinstance(w, sp.Basic) else w for w in v) if k == "eq" else
+                       v.replace(str(U), "u") if k == "text" else v)) for k, v in sentence.parts])
 
 
 @dataclass
@@ -399,23 +399,22 @@ def poly_sign(P: sp.Poly, I: sp.Interval) -> USign:
                 n_all -= 1
         strict = n_all == 0
         sign = (POS if strict else NONNEG) if s > 0 else (NEG if strict else NONPOS)
-        where = interval_text(I)
         if strict:
-            text = f"it has no real root in {where}, and its value at {u(sample)} is {u(v)}"
+            text = said("it has no real root in ", I, ", and its value at ", sample, " is ", v)
         else:
-            text = (f"its only roots in {where} have even multiplicity, so it does not change sign, "
-                    f"and its value at {u(sample)} is {u(v)}")
+            text = said("its only roots in ", I, " have even multiplicity, so it does not change sign, "
+                        "and its value at ", sample, " is ", v)
         step = CvxPolySign(P.as_expr(), x, interval_display(I, x), int(n_odd), sample, v, text)
         steps = [step]
         if P.degree() == 2:
             a, b, cc = P.all_coeffs()
             form = a * (x + b / (2 * a)) ** 2 + (cc - b**2 / (4 * a))
             steps.insert(0, CvxSquare(P.as_expr(), form, "completing the square"))
-        return USign(sign, f"by Sturm's theorem {text}", steps)
+        return USign(sign, said("by Sturm's theorem ", text), steps)
     cands = _candidate_points(odd, I)
     neg = next((p for p in cands if P.eval(p) < 0), None)
     pos = next((p for p in cands if P.eval(p) > 0), None)
-    return USign("mixed", f"it changes sign in {interval_text(I)}", neg_point=neg, pos_point=pos)
+    return USign("mixed", said("it changes sign in ", I), neg_point=neg, pos_point=pos)
 
 
 def _exp_substitution(e: sp.Expr, x: sp.Symbol):
@@ -503,8 +502,9 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
             return USign("mixed", sn.why, neg_point=pt, pos_point=sn.pos_point)
         if PD.degree() == 0:
             return USign(sn.sign, sn.why, sn.steps)
-        why = (lambda N=N, D=D, sd=sd, sn=sn: f"it equals ({u(N)})/({u(D)}); the denominator is {_REL[sd.sign]} "
-               "and the numerator " + _txt(sn.why))
+        why = (lambda N=N, D=D, sd=sd, sn=sn: said("it equals ", sp.Mul(N, sp.Pow(D, -1), evaluate=False),
+                                                   "; the denominator is " + _REL[sd.sign] + " and the numerator ",
+                                                   _txt(sn.why)))
         return USign(sn.sign, why, sd.steps + sn.steps)
     if _depth == 0:
         sub = _exp_substitution(e, x)
@@ -516,10 +516,9 @@ def _univariate_sign(e: sp.Expr, x: sp.Symbol, I: sp.Interval, _depth: int = 0) 
             r = univariate_sign(g, U, J, _depth=1)
             if r is None:
                 return None
-            ustr = f"exp({u(x)})" if q == 1 else f"exp({u(x)}/{q})"
-            why = (lambda ustr=ustr, g=g, J=J, r=r, U=U: (
-                f"writing u = {ustr} > 0 it becomes {u(sp.cancel(sp.together(g)))}, and for u in "
-                f"{interval_text(J)} " + _txt(r.why)).replace(str(U), "u"))
+            why = (lambda g=g, J=J, r=r, U=U, q=q: _renamed(said(
+                "writing ", sp.Eq(U, sp.exp(x / q), evaluate=False), " > 0 it becomes ", sp.cancel(sp.together(g)),
+                ", and for ", U, " in ", J, " ", _txt(r.why)), U))
             neg = sp.log(r.neg_point) * q if r.neg_point is not None and r.neg_point > 0 else None
             pos = sp.log(r.pos_point) * q if r.pos_point is not None and r.pos_point > 0 else None
             return USign(r.sign, why, r.steps, neg, pos)
@@ -652,10 +651,11 @@ def _sign_by_zeros(e: sp.Expr, x: sp.Symbol, I: sp.Interval) -> USign | None:
         sign = NONPOS if zero_inside else NEG
     else:
         sign = "mixed"
-    zs = ", ".join(u(z) for z in zeros)
-    why = (lambda zs=zs, I=I, sign=sign: (f"it is continuous on {interval_text(I)} and "
-                                          + (f"vanishes there only at {zs}" if zs else "has no zero there")
-                                          + f"; between its zeros its sign is that of one point, so it is {_REL.get(sign, 'of both signs')}"))
+    why = (lambda zeros=zeros, I=I, sign=sign: said(
+        "it is continuous on ", I, " and ",
+        *(["vanishes there only at "] + [q for i, z in enumerate(zeros) for q in ((", ", z) if i else (z,))]
+          if zeros else ["has no zero there"]),
+        "; between its zeros its sign is that of one point, so it is " + _REL.get(sign, "of both signs")))
     return USign(sign, why, [], neg_point, pos_point)
 
 
@@ -853,7 +853,7 @@ def infimum_1d(g: sp.Expr, x: sp.Symbol, I: sp.Interval) -> Inf:
     """The exact infimum of g over I (polynomials, rational functions, exp(x) substitutes, bounded trig sums)."""
     check_deadline()
     if not g.has(x):
-        return Inf(g, None, "it does not depend on " + str(x))
+        return Inf(g, None, said("it does not depend on ", x))
     if g.is_rational_function(x) and not (g.free_symbols - {x}):
         return _inf_rational(g, x, I)
     sub = _exp_substitution(g, x)
@@ -863,8 +863,8 @@ def infimum_1d(g: sp.Expr, x: sp.Symbol, I: sp.Interval) -> Inf:
         if J is not None and h.is_rational_function(U):
             r = _inf_rational(h, U, J)
             at = sp.log(r.attained_at) * q if r.attained_at is not None and r.attained_at != 0 else None
-            return Inf(r.value, at, f"with u = exp({x}/{q}) > 0: " + _txt(r.why) if q != 1 else
-                       f"with u = exp({x}) > 0: " + _txt(r.why))
+            return Inf(r.value, at, _renamed(said("with ", sp.Eq(U, sp.exp(x / q), evaluate=False), " > 0: ",
+                                                  _txt(r.why)), U))
     return _inf_trig(g, x, I)
 
 
@@ -899,7 +899,7 @@ def _inf_rational(g, x, I) -> Inf:
             if v.has(sp.zoo, sp.nan):
                 v = sp.limit(g, x, end, side)
         if v == -sp.oo:
-            return Inf(-sp.oo, None, f"it tends to −∞ as {x} → {u(end)}")
+            return Inf(-sp.oo, None, said("it tends to −∞ as ", x, " → ", end))
         ends.append((v, end if closed and end not in (sp.oo, -sp.oo) else None))
     best = None
     for v, at in cands + ends:
@@ -912,8 +912,8 @@ def _inf_rational(g, x, I) -> Inf:
         return Inf(None)
     val = best[0] if best[0].is_Rational else sp.radsimp(best[0])  # nsimplify would round a rational
     at = best[1]
-    why = (f"the minimum is {u(val)}, attained at {x} = {u(at)}" if at is not None
-           else f"the infimum is {u(val)} (approached at an end of the interval)")
+    why = (said("the minimum is ", val, ", attained at ", sp.Eq(x, at, evaluate=False)) if at is not None
+           else said("the infimum is ", val, " (approached at an end of the interval)"))
     return Inf(val, at, why)
 
 
@@ -958,4 +958,4 @@ def _inf_trig(g, x, I) -> Inf:
     d = sp.expand(g.subs(x, at) - val)
     if d != 0:
         return Inf(None)
-    return Inf(val, at, f"|{f.func.__name__}| ≤ 1, with equality at {x} = {u(at)}")
+    return Inf(val, at, said(f"|{f.func.__name__}| ≤ 1, with equality at ", sp.Eq(x, at, evaluate=False)))

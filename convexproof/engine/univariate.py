@@ -59,8 +59,8 @@ def strong_modulus(g, x, I, strict_proved) -> tuple:
     if inf.value is not None and inf.value != -sp.oo:
         s = exact_sign(inf.value)
         if s == 1:
-            return inf.value, True, CvxModulus(inf.value, said("the infimum of f'' is ", inf.value, f", which is "
-                                                                f"positive ({inf.why})"))
+            return inf.value, True, CvxModulus(inf.value, said("the infimum of f'' is ", inf.value,
+                                                                ", which is positive (", inf.why, ")"))
         return None, True, None
     if strict_proved:
         r = iv_eval(g, {x: I})
