@@ -122,3 +122,20 @@ def test_a_call_out_of_memory_is_an_error_and_the_worker_is_replaced():
 def test_an_unpicklable_call_runs_in_a_one_off_child():
     box = []
     assert L.run_isolated(lambda: len(box) + 1, timeout=10, reuse=True) == 1
+
+
+def _grow(mb):
+    global _KEEP
+    _KEEP = bytearray(mb * 1024 * 1024)  # kept alive in the worker after the call
+    return len(_KEEP)
+
+
+_KEEP = None
+
+
+def test_a_worker_left_holding_much_memory_is_replaced():
+    L.run_isolated(_pid_and_deadline, timeout=10, reuse=True, memory_mb=600)
+    pid = L.worker_pid()
+    L.run_isolated(_grow, (350,), timeout=20, reuse=True, memory_mb=600)  # more than half of its 600 MB cap
+    assert L.worker_pid() is None or L.worker_pid() != pid
+    assert L.run_isolated(_pid_and_deadline, timeout=10, reuse=True, memory_mb=600)[0] != pid

@@ -437,6 +437,7 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
 # monkeypatch, or a CONVEXPROOF_* variable changed): it always computes what a
 # fresh child would.
 WORKER_CALLS = 400
+WORKER_MEMORY_SHARE = 0.5  # a worker whose resident memory passes this share of its cap is replaced after the call
 
 _NO_WORKER = object()  # "use a one-off child instead"
 _POOL: "dict[str, Any]" = {"worker": None}  # one object, never rebound (module globals are the worker's fingerprint)
@@ -557,6 +558,8 @@ def _run_in_worker(fn, args, kwargs, limit, memory_mb):
                 return _NO_WORKER  # it may have died between calls: the call runs in a one-off child
             raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
         tag, value = frames[-1]
+        if memory_mb and _resident_mb(w["pid"]) > WORKER_MEMORY_SHARE * memory_mb:
+            _stop_worker()  # a large call leaves a large heap: the next call starts from a fresh fork
         if tag == "ok":
             return value
         if not isinstance(value, ConvexproofError) or isinstance(value, MemoryError):
@@ -594,6 +597,15 @@ def _await_answer(w: dict, limit: float) -> list:
         buf += data
         pos = _read_frames(buf, pos, frames)
     return frames
+
+
+def _resident_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (0 where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 def _ended(pid: int) -> bool:
