@@ -124,3 +124,56 @@ def test_chord_gap_never_rounds_an_exact_value():
     r = prove("Piecewise((2, 2*x > 2 and x >= 1), (x**2 + x + 3, True))", wrt=["x"], where=["x >= 0"])
     if r.convex is False:
         assert verify_witness(p.expr, p.variables, r.witness, p)
+
+
+# ------------------------------------------------- bounds implied by linear conditions joining variables
+from convexproof.engine.domain import implied_box as _implied_box  # noqa: E402
+
+_x, _y, _z = sp.symbols("x y z", real=True)
+_POS = sp.Interval.open(0, sp.oo)
+IMPLIED = [
+    # (box, conditions, expected tightened intervals)
+    ({_y: _POS}, [_x > _y], {_x: _POS, _y: _POS}),
+    ({_y: sp.Interval(0, sp.oo)}, [_x >= _y], {_x: sp.Interval(0, sp.oo)}),
+    ({_y: sp.Interval(0, sp.oo)}, [_x > _y], {_x: _POS}),
+    ({_x: _POS, _y: _POS}, [_x + _y < 1], {_x: sp.Interval.open(0, 1), _y: sp.Interval.open(0, 1)}),
+    ({_x: sp.Interval(0, sp.oo), _y: sp.Interval(0, sp.oo)}, [2 * _x + 3 * _y <= 6],
+     {_x: sp.Interval(0, 3), _y: sp.Interval(0, 2)}),
+    ({_z: _POS}, [_x > _y, _y > _z], {_x: _POS, _y: _POS}),          # two rounds of propagation
+    ({}, [_x > _y], {}),                                               # nothing to propagate from
+    ({_y: _POS}, [_x**2 > _y], {}),                                     # not linear: left alone
+]
+
+
+@pytest.mark.parametrize("box, conds, expected", IMPLIED)
+def test_implied_box_tightens_exactly(box, conds, expected):
+    out = _implied_box(box, conds)
+    for s, I in expected.items():
+        assert out[s] == I, (s, out.get(s))
+    for s in set(out) - set(expected):
+        assert out[s] == box.get(s, sp.Interval(-sp.oo, sp.oo))
+
+
+@pytest.mark.parametrize("box, conds, expected", IMPLIED)
+def test_implied_box_keeps_every_point_of_the_domain(box, conds, expected):
+    import random
+
+    rng = random.Random(5)
+    out = _implied_box(box, conds)
+    syms = sorted(set(box) | set().union(*(c.free_symbols for c in conds)), key=lambda s: s.name)
+    kept = 0
+    for _ in range(3000):
+        pt = {s: sp.Rational(rng.randint(-400, 400), 37) for s in syms}
+        if not all(box.get(s, sp.Interval(-sp.oo, sp.oo)).contains(v) for s, v in pt.items()):
+            continue
+        if not all(bool(c.subs(pt)) for c in conds):
+            continue
+        kept += 1
+        assert all(out.get(s, sp.Interval(-sp.oo, sp.oo)).contains(v) for s, v in pt.items()), pt
+    assert kept > 0
+
+
+def test_a_bound_implied_by_the_domain_decides_the_sign():
+    """regression (round-2 class a): x³ on x > y > 0 was unknown, the box of x being the whole line."""
+    r = prove("x**3", where=["x > y", "y > 0"])
+    assert r.convex is True

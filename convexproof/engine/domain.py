@@ -55,7 +55,10 @@ class Problem:
         return {p: self.interval(p) for p in self.parameters}
 
     def full_box(self) -> dict[sp.Symbol, sp.Interval]:
-        return {s: self.interval(s) for s in (*self.variables, *self.parameters)}
+        """The box of every symbol for sign reasoning: the stated intervals, tightened by the linear conditions
+        joining symbols (:func:`implied_box`); the domain shown and checked is still the box and the conditions."""
+        box = {s: self.interval(s) for s in (*self.variables, *self.parameters)}
+        return implied_box(box, self.extra) if self.extra else box
 
     def with_expr(self, expr: sp.Expr, **changes: Any) -> "Problem":
         data = dict(expr=expr, variables=self.variables, parameters=self.parameters, box=dict(self.box),
@@ -105,6 +108,81 @@ def _in_interval(v: sp.Expr, I: sp.Interval) -> bool:
         return bool(ok_lo) and bool(ok_hi)
     except TypeError:
         return False
+
+
+def affine_range(e: sp.Expr, box: dict) -> sp.Interval | None:
+    """Exact range of an affine expression over the box (with open ends), or None if not affine."""
+    lo, hi, lo_open, hi_open = sp.Integer(0), sp.Integer(0), False, False
+    for term in sp.Add.make_args(e):
+        if term.is_number:
+            if not term.is_real:
+                return None
+            lo, hi = lo + term, hi + term
+            continue
+        c, rest = term.as_coeff_Mul()
+        if not rest.is_Symbol:
+            return None
+        if not c.is_real:
+            return None
+        I = box.get(rest, REALS)
+        if c > 0:
+            a, b, ao, bo = c * I.inf, c * I.sup, I.left_open, I.right_open
+        else:
+            a, b, ao, bo = c * I.sup, c * I.inf, I.right_open, I.left_open
+        lo, hi = lo + a, hi + b
+        lo_open, hi_open = lo_open or ao, hi_open or bo
+    if lo == -sp.oo:
+        lo_open = True
+    if hi == sp.oo:
+        hi_open = True
+    return sp.Interval(lo, hi, lo_open, hi_open)
+
+
+def implied_box(box: dict, conditions: list, rounds: int = 3) -> dict:
+    """The box tightened by the linear conditions joining several symbols (x > y with y > 0 gives x > 0).
+
+    Each condition a·s + (the rest) op 0 bounds s by the exact range of the rest over the box
+    (:func:`affine_range`); a few rounds of this interval propagation.  Every point of the domain stays
+    in the result, so it is a sound box for sign reasoning; the domain itself (the box and the
+    conditions) is unchanged.
+    """
+    out = dict(box)
+    lin = []
+    for c in conditions:
+        if not isinstance(c, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            continue
+        d = sp.expand(c.lhs - c.rhs) if isinstance(c, (sp.StrictLessThan, sp.LessThan)) else sp.expand(c.rhs - c.lhs)
+        if len(d.free_symbols) < 2 or not all(t.is_number or t.as_coeff_Mul()[1].is_Symbol
+                                              for t in sp.Add.make_args(d)):
+            continue
+        lin.append((d, isinstance(c, (sp.StrictLessThan, sp.StrictGreaterThan))))  # d < 0 (strict) or d <= 0
+    for _ in range(rounds if lin else 0):
+        changed = False
+        for d, strict in lin:
+            for s in sorted(d.free_symbols, key=lambda v: v.name):
+                a = d.coeff(s)
+                if not (a.is_number and a.is_real and a != 0):
+                    continue
+                rest = affine_range(sp.expand(d - a * s), out)  # a·s + rest < 0: a·s < −rest
+                if rest is None:
+                    continue
+                if a > 0:  # s < −rest/a, below the largest value −inf(rest)/a
+                    hi = -rest.inf / a
+                    if hi == sp.oo:
+                        continue
+                    new = sp.Interval(-sp.oo, hi, True, strict or rest.left_open)
+                else:  # s > −rest/a, above −inf(rest)/a
+                    lo = -rest.inf / a
+                    if lo == -sp.oo:
+                        continue
+                    new = sp.Interval(lo, sp.oo, strict or rest.left_open, True)
+                cur = out.get(s, REALS)
+                both = cur.intersect(new)
+                if isinstance(both, sp.Interval) and both != cur:
+                    out[s], changed = both, True
+        if not changed:
+            break
+    return out
 
 
 def _flatten(cond: sp.Basic) -> list[sp.Basic]:

@@ -26,7 +26,7 @@ from typing import Any
 import sympy as sp
 
 from convexproof.engine.exact import certified_sign
-from convexproof.engine.domain import REALS, interval_display
+from convexproof.engine.domain import REALS, affine_range, interval_display
 from convexproof.runtime.limits import check_deadline
 from convexproof.steps.proof import CvxPolySign, CvxSign, CvxSquare
 from convexproof.steps import said
@@ -43,35 +43,6 @@ def exact_sign(v: Any, digits: int = 40) -> int | None:
 
 def sign_word(s: int) -> str:
     return {1: POS, 0: ZERO, -1: NEG}[s]
-
-
-# ------------------------------------------------------------- exact affine bounds
-def _affine_range(e: sp.Expr, box: dict) -> sp.Interval | None:
-    """Exact range of an affine expression over the box (with open ends), or None if not affine."""
-    lo, hi, lo_open, hi_open = sp.Integer(0), sp.Integer(0), False, False
-    for term in sp.Add.make_args(e):
-        if term.is_number:
-            if not term.is_real:
-                return None
-            lo, hi = lo + term, hi + term
-            continue
-        c, rest = term.as_coeff_Mul()
-        if not rest.is_Symbol:
-            return None
-        if not c.is_real:
-            return None
-        I = box.get(rest, REALS)
-        if c > 0:
-            a, b, ao, bo = c * I.inf, c * I.sup, I.left_open, I.right_open
-        else:
-            a, b, ao, bo = c * I.sup, c * I.inf, I.right_open, I.left_open
-        lo, hi = lo + a, hi + b
-        lo_open, hi_open = lo_open or ao, hi_open or bo
-    if lo == -sp.oo:
-        lo_open = True
-    if hi == sp.oo:
-        hi_open = True
-    return sp.Interval(lo, hi, lo_open, hi_open)
 
 
 def sign_relation(e: sp.Expr, s: str):
@@ -191,7 +162,7 @@ class SignOracle:
             I = self.box.get(e, REALS)
             s = _range_sign(I)
             return Sgn(s, lambda: said(sign_relation(e, s), " on the domain") if s else "")
-        rng = _affine_range(e, self.box) if isinstance(e, sp.Add) else None
+        rng = affine_range(e, self.box) if isinstance(e, sp.Add) else None
         if rng is not None:
             s = _range_sign(rng)
             if s:
