@@ -177,3 +177,27 @@ def test_a_bound_implied_by_the_domain_decides_the_sign():
     """regression (round-2 class a): x³ on x > y > 0 was unknown, the box of x being the whole line."""
     r = prove("x**3", where=["x > y", "y > 0"])
     assert r.convex is True
+
+
+_t = sp.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize("g, I, expected", [
+    (-1 / _t**2, sp.Interval.open(0, sp.oo), -sp.oo),        # a pole at the open end: the limit there decides
+    (1 / _t**2, sp.Interval.open(0, sp.oo), 0),
+    (_t + 1 / _t, sp.Interval.open(0, sp.oo), 2),
+    (1 / (_t - 1), sp.Interval.open(0, 1), -sp.oo),
+    (-1 / _t, sp.Interval(0, 1), None),                       # a pole inside the (closed) interval: no infimum
+    (1 / _t, sp.Interval.Lopen(-1, 0), None),
+])
+def test_infimum_with_a_pole_at_an_open_end(g, I, expected):
+    """regression: a pole at an open end of the interval was counted as a root inside it (no infimum found)."""
+    from convexproof.engine.signs import infimum_1d
+
+    assert infimum_1d(g, _t, I).value == expected
+
+
+def test_no_parameter_value_makes_log_plus_quadratic_convex():
+    """log(x) + c·x² on x > 0: f'' = 2c − 1/x² is negative near 0 for every c (round-2 class d)."""
+    r = prove("log(x) + c*x**2", wrt="x", where=["x > 0"])
+    assert r.convex is False and r.condition is None and r.witness is not None

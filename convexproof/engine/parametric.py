@@ -127,7 +127,8 @@ def condition_1d(g: sp.Expr, x: sp.Symbol, problem: Problem):
                 text = said("the second derivative ", _fpp_is(x, sp.Add(A, C, evaluate=False)),
                             "; the part in ", x, ", ", A, ", has infimum ", inf.value, " on the domain (", inf.why,
                             "), so the second derivative is nonnegative everywhere if and only if ", cond)
-            return cond, [CvxBound(A, inf.value, inf.why), CvxCondition(cond, text)]
+            bound = [CvxBound(A, inf.value, inf.why)] if inf.value != -sp.oo else []  # "≥ −∞" says nothing
+            return cond, [*bound, CvxCondition(cond, text)]
     # (3) a quadratic in x with parameter coefficients, on the whole line
     if I == REALS:
         try:

@@ -851,6 +851,9 @@ def _inf_rational(g, x, I) -> Inf:
     if PD.degree() > 0:
         lo, hi = _rat_bounds(I)
         n = PD.count_roots(lo, hi)
+        for end, inf_end, is_open in ((lo, I.inf, I.left_open), (hi, I.sup, I.right_open)):
+            if end is not None and PD.eval(end) == 0 and (is_open or end != inf_end):
+                n -= 1  # a pole at an open end (or just outside I) is not in I: the limit there decides
         if n:
             return Inf(None)
     d = sp.Poly(sp.numer(sp.together(sp.diff(g, x))), x)
@@ -870,7 +873,7 @@ def _inf_rational(g, x, I) -> Inf:
             if v.has(sp.zoo, sp.nan):
                 v = sp.limit(g, x, end, side)
         if v == -sp.oo:
-            return Inf(-sp.oo, None, said("it tends to −∞ as ", x, " → ", end))
+            return Inf(-sp.oo, None, said("it tends to ", -sp.oo, " as ", x, " → ", end))
         ends.append((v, end if closed and end not in (sp.oo, -sp.oo) else None))
     best = None
     for v, at in cands + ends:
