@@ -32,6 +32,7 @@ from convexproof.engine.domain import Problem, is_smooth
 from convexproof.engine.outcome import Outcome
 from convexproof.engine.signs import NONNEG, POS, ZERO, SignOracle, exact_sign, prove_nonneg
 from convexproof.runtime.limits import check_deadline
+from convexproof.steps import said
 from convexproof.steps.proof import CvxCondition, CvxDerivative, CvxHessian, CvxKink, CvxPiece, CvxSign
 
 
@@ -41,7 +42,7 @@ def decide_more(problem: Problem, analyse, hessian_outcome) -> Outcome | None:
     check_deadline()
     for method in (lambda p: _param_free_curvature(p, hessian_outcome), _affine_parameter_1d, _piecewise_parameters_1d,
                    _symbolic_breakpoints, _pnorm_sum, _hessian_affine_parameter,
-                   _regularised_loss, lambda p: _separable(p, analyse)):
+                   _regularised_loss, lambda p: _separable(p, analyse), lambda p: _perspective(p, analyse)):
         out = method(problem)
         if out is not None and (out.convex is not None or out.condition is not None):
             return out
@@ -1002,7 +1003,7 @@ def _separable(problem: Problem, analyse) -> Outcome | None:
         results.append((pvs, g, r))
     intro = CvxSign(f, "", "f is a sum of functions of disjoint groups of variables on a box: it is convex if and "
                            "only if every part is (restrict f to one group with the others fixed)")
-    kids = [CvxSign(g, "", f"this part is {r.verdict}", children=list(r.steps)) for _, g, r in results]
+    kids = [_part_verdict("this part", g, r) for _, g, r in results]
     intro.children = kids
     for pvs, g, r in results:
         if r.convex is False and r.witness is not None and not r.witness.get("params"):
@@ -1021,6 +1022,12 @@ def _separable(problem: Problem, analyse) -> Outcome | None:
     return None
 
 
+def _part_verdict(name: str, g: sp.Expr, r) -> CvxSign:
+    """A step: the verdict on a part g of f, with its proof's steps (its own setup left out) below."""
+    why = said(name, " is convex if and only if ", r.condition) if r.condition is not None else f"{name} is {r.verdict}"
+    return CvxSign(g, "", why, children=[st for st in r.steps if st.kind not in ("cvx_setup", "cvx_conclusion")])
+
+
 def _extend_witness(w: dict, fixed: dict, f: sp.Expr, vs) -> dict | None:
     """A witness of one part of a separable sum, with the other variables fixed, as a witness for the sum."""
     from convexproof.engine.witness import chord_gap
@@ -1037,6 +1044,70 @@ def _extend_witness(w: dict, fixed: dict, f: sp.Expr, vs) -> dict | None:
     if w.get("chord"):
         ch = dict(w["chord"])
         ch["a"], ch["b"] = {**ch["a"], **fixed}, {**ch["b"], **fixed}
-        ch["lhs"], ch["rhs"] = chord_gap(f, vs, ch["a"], ch["b"], ch["t"])
+        ch["lhs"], ch["rhs"] = chord_gap(f.xreplace(w.get("params") or {}), vs, ch["a"], ch["b"], ch["t"])
         w["chord"] = ch
     return w
+
+
+# ------------------------------------------------------------------ perspectives: f(x, y) = y·g(x/y)
+def _is_cone(I: sp.Interval) -> bool:
+    """An interval closed under positive scaling: its ends are among −∞, 0 and ∞."""
+    return isinstance(I, sp.Interval) and I.inf in (-sp.oo, 0) and I.sup in (0, sp.oo) and I.measure != 0
+
+
+def _homogeneous_of_degree_one(f: sp.Expr, x: sp.Symbol, y: sp.Symbol, box: dict) -> bool:
+    """f(λx, λy) = λ·f(x, y) for every λ > 0, shown symbolically and checked at sampled points of the box."""
+    from convexproof.engine.domain import sample_point
+
+    lam = sp.Dummy("lam", positive=True)
+    try:
+        h = f.subs({x: lam * x, y: lam * y}, simultaneous=True) - lam * f
+        if sp.simplify(sp.expand_power_base(h)) != 0:
+            return False
+        Ix = box.get(x, sp.S.Reals)
+        others = {s: sample_point(box.get(s, sp.S.Reals)) for s in f.free_symbols - {x, y}}  # parameters
+        p1 = {x: sample_point(Ix), y: sample_point(box.get(y, sp.S.Reals)), **others}
+        p2 = {**p1, x: p1[x] + (1 if Ix.sup == sp.oo else -1), y: p1[y] + 2}  # another ray of the cone
+        for pt, scale in ((p1, sp.Rational(3, 2)), (p2, sp.Integer(5))):  # a guard against a simplification slip
+            lhs = f.subs({**pt, x: scale * pt[x], y: scale * pt[y]}, simultaneous=True)
+            if exact_sign(lhs - scale * f.subs(pt)) not in (0, None) or not _finite(f.subs(pt)):
+                return False
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def _perspective(problem: Problem, analyse) -> Outcome | None:
+    """f of (x, y) on a cone with y > 0, positively homogeneous of degree 1: f(x, y) = y·g(x/y) with g = f(·, 1).
+    f is convex exactly when g is: the perspective of a convex g is convex, and g is f on the line y = 1."""
+    f = problem.expr
+    vs = list(problem.variables)
+    if len(vs) != 2 or not problem.exact_box or problem.nonconvex:
+        return None
+    for x, y in ((vs[0], vs[1]), (vs[1], vs[0])):
+        Iy = problem.interval(y)
+        if not (Iy.inf == 0 and Iy.sup == sp.oo and Iy.left_open) or not _is_cone(problem.interval(x)):
+            continue
+        if not _homogeneous_of_degree_one(f, x, y, problem.box):
+            continue
+        check_deadline()
+        g = f.subs(y, 1)
+        sub = problem.with_expr(g, variables=(x,), box={k: v for k, v in problem.box.items() if k != y})
+        r = analyse(sub)
+        intro = CvxSign(f, "", said("f(λ", x, ", λ", y, ") = λ·f(", x, ", ", y, ") for every λ > 0 and ", y,
+                                    " > 0, so f(", x, ", ", y, ") = ", y, "·g(", x, "/", y, ") with g(", x, ") = f(",
+                                    x, ", 1) = ", g, ": f is the perspective of g, convex on the cone if and only if "
+                                    "g is (the perspective of a convex function is convex; g is f on the line ", y,
+                                    " = 1)"),
+                        children=[_part_verdict("g", g, r)])
+        if r.convex is False and r.witness is not None:  # for every parameter value, as g (with a sample)
+            w = _extend_witness(r.witness, {y: sp.Integer(1)}, f, vs)
+            if w is not None:
+                return Outcome(False, [intro], witness=w, method="perspective")
+        if r.convex is True:
+            out = Outcome(True, [intro], method="perspective")  # linear along each ray: convex, never strictly
+            out.for_all_params = bool(problem.parameters)
+            return out
+        if r.condition is not None and problem.parameters:
+            return _conditional(problem, r.condition, [intro])
+    return None
