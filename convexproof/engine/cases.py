@@ -42,7 +42,8 @@ def decide_more(problem: Problem, analyse, hessian_outcome) -> Outcome | None:
     check_deadline()
     for method in (lambda p: _param_free_curvature(p, hessian_outcome), _affine_parameter_1d, _piecewise_parameters_1d,
                    _symbolic_breakpoints, _pnorm_sum, _hessian_affine_parameter,
-                   _regularised_loss, lambda p: _separable(p, analyse), lambda p: _perspective(p, analyse)):
+                   _regularised_loss, _vanishing_curvature_loss, lambda p: _separable(p, analyse),
+                   lambda p: _perspective(p, analyse)):
         out = method(problem)
         if out is not None and (out.convex is not None or out.condition is not None):
             return out
@@ -824,6 +825,64 @@ def _regularised_loss(problem: Problem) -> Outcome | None:
                                 "v ≠ 0 with zero curvature"),
                  CvxHessian(H1, "the regulariser multiplying λ has a constant positive definite Hessian: for λ ≥ 0 "
                                 "f is a sum of convex functions, for λ < 0 the curvature along v is λ·vᵀ∇²q v < 0")]
+        return _conditional(problem, cond, steps)
+    return None
+
+
+def _softplus_argument(t: sp.Expr, vs: list) -> sp.Expr | None:
+    """A for a term log(1 + exp(A)) with A affine in the variables (any constant coefficients), else None."""
+    if not isinstance(t, sp.log):
+        return None
+    one, rest = t.args[0].as_independent(*vs, as_Add=True)
+    if one != 1 or not isinstance(rest, sp.exp):
+        return None
+    A = sp.expand(rest.args[0])
+    if any(sp.diff(A, v).free_symbols & set(vs) for v in vs):
+        return None
+    return A
+
+
+def _vanishing_curvature_loss(problem: Problem) -> Outcome | None:
+    """f = Σ log(1 + exp(Aᵢ(w))) + λ·q(w), Aᵢ affine in w (data symbols allowed), q a positive definite quadratic:
+    f is convex iff λ ≥ 0, for every value of the data.
+
+    Sufficient: for λ ≥ 0 a sum of convex terms.  Necessary: take a direction d off the hyperplanes ℓᵢ(d) = 0 of
+    the linear parts ℓᵢ of the non-constant Aᵢ; along w = t·d every Aᵢ tends to ±∞ and the softplus curvature
+    σ(Aᵢ)(1 − σ(Aᵢ)) to 0, so vᵀ∇²f v tends to λ·vᵀ∇²q v < 0 for λ < 0 and any v ≠ 0."""
+    from convexproof.engine.multivariate import ldl_psd
+    from convexproof.engine.witness import hessian
+
+    f = problem.expr
+    vs = list(problem.variables)
+    if len(vs) < 2 or not problem.parameters or not problem.exact_box or not is_smooth(f):
+        return None
+    for lam in problem.parameters:
+        if problem.interval(lam) != sp.Interval(-sp.oo, sp.oo) and problem.interval(lam).inf >= 0:
+            continue  # λ ≥ 0 already: nothing to decide here
+        loss = f.subs(lam, 0)
+        q = sp.expand(f - loss)
+        if sp.diff(q, lam).has(lam) or not q.free_symbols & set(vs):
+            continue
+        H1 = hessian(sp.diff(q, lam), vs)
+        if H1.free_symbols:
+            continue
+        cert = ldl_psd(H1)
+        if cert is None or not cert.pd:
+            continue
+        terms = sp.Add.make_args(loss)
+        args = [_softplus_argument(t, vs) for t in terms if t.free_symbols & set(vs)]
+        if not args or any(A is None for A in args):
+            continue
+        if any(t.has(lam) for t in terms):
+            continue
+        cond = sp.GreaterThan(lam, 0)
+        steps = [CvxSign(loss, "", "each term of the loss (λ = 0) is log(1 + exp(A)) with A affine in the variables: "
+                                   "convex for every value of the data (log-sum-exp of an affine map)"),
+                 CvxHessian(H1, "the regulariser multiplying λ has a constant positive definite Hessian; for λ ≥ 0 f "
+                                "is a sum of convex functions. For λ < 0: along w = t·d, with d off the hyperplanes "
+                                "where the linear part of some A vanishes, every A tends to ±∞ and its curvature "
+                                "σ(A)(1 − σ(A)) to 0, so the curvature of f in any direction v tends to "
+                                "λ·vᵀ∇²q v < 0: f is not convex")]
         return _conditional(problem, cond, steps)
     return None
 
