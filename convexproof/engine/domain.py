@@ -75,7 +75,7 @@ class Problem:
         for c in self.extra:
             if not c.free_symbols <= set(point):
                 continue
-            val = c.subs(point)
+            val = c.xreplace(point)  # exact values in: a relation of numbers evaluates itself
             if val is sp.true:
                 continue
             if val is sp.false:
@@ -97,6 +97,12 @@ class Problem:
 
 
 def _in_interval(v: sp.Expr, I: sp.Interval) -> bool:
+    if isinstance(I, sp.Interval) and getattr(v, "is_Rational", False) and all(
+            e.is_Rational or e in (sp.oo, -sp.oo) for e in (I.inf, I.sup)):  # exact rationals: compare directly
+        lo, hi = I.inf, I.sup
+        ok_lo = lo == -sp.oo or (v > lo if I.left_open else v >= lo)
+        ok_hi = hi == sp.oo or (v < hi if I.right_open else v <= hi)
+        return bool(ok_lo) and bool(ok_hi)
     c = I.contains(v)
     if c in (sp.true, sp.false):
         return bool(c)
