@@ -679,6 +679,7 @@ def rationalize(v: float, I: sp.Interval | None = None) -> sp.Rational:
 
 
 def lambdify_safe(syms, e):
+    """``e`` as a NumPy function of ``syms``: the engine's one numeric compiler (not cached: measured slower)."""
     import numpy as np  # noqa: F401
 
     return sp.lambdify(syms, e, modules=["numpy"])

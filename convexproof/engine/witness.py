@@ -25,7 +25,7 @@ import sympy as sp
 
 from convexproof.engine.domain import Problem, make_problem
 from convexproof.runtime.limits import check_deadline
-from convexproof.engine.signs import _in, _sample_interval, exact_sign
+from convexproof.engine.signs import _in, _sample_interval, exact_sign, lambdify_safe
 from convexproof.parse import as_sympy
 
 
@@ -307,7 +307,7 @@ def jump_witness(f, x, p, problem: Problem) -> dict | None:
 
 # ---------------------------------------------------------------- numerics
 def _lambdify(variables, f):
-    return sp.lambdify(list(variables), f, modules=["numpy"])
+    return lambdify_safe(list(variables), f)
 
 
 def _samples(problem: Problem, syms, rng, n):
