@@ -33,6 +33,7 @@ import sympy as sp
 
 from convexproof.engine.exact import certified_sign
 from convexproof.render.mathtext import unicode as u
+from convexproof.steps import said
 
 # signs (of a value), curvatures, monotonicity, special domain needs
 POS, NONNEG, ZERO, NONPOS, NEG = "pos", "nonneg", "zero", "nonpos", "neg"
@@ -324,7 +325,7 @@ def _sign_log(e, sign_of):
     a = e.args[0]
     d = sign_of(sp.expand(a - 1)) if a.is_Add or a.is_Symbol else None
     if d in REL:
-        return d, lambda: f"log(t) has the sign of t − 1, and {u(a)} − 1 {REL[d]}"
+        return d, lambda: said("log(t) has the sign of t − 1, and ", a - 1, " " + REL[d])
     return None
 
 
@@ -342,7 +343,7 @@ def _sign_pow(e, sign_of):
     bs = sign_of(b)
     if bs == POS and not ex.is_Integer and ex.is_real is not False:
         # b**a = exp(a·log b) > 0 for b > 0 and any real exponent a (x**p on x > 0)
-        return POS, lambda: f"a real power of a positive quantity ({u(b)} > 0)"
+        return POS, lambda: said("a real power of a positive quantity (", sp.StrictGreaterThan(b, 0, evaluate=False), ")")
     if ex.is_Integer:
         if bs is None:
             return None
