@@ -363,65 +363,77 @@ def _fork(memory_mb, answer_fd: int, parent_only: tuple, body: Callable[[], Any]
     return pid
 
 
+def _partial(frames: list):
+    """The last partial result among the frames, or None."""
+    return next((v for tag, v in reversed(frames) if tag == "partial"), None)
+
+
+def _await_answer(fd: int, limit: float) -> list:
+    """The child's frames up to its answer, or up to ``("died", None)`` if it ended without one.
+
+    Returns as soon as the answer is complete: the end of file comes only once the child's address space
+    is torn down (milliseconds for a large parent, paid on every call).  Raises AnalysisTimeout (with
+    ``.partial``) after ``limit`` s.
+    """
+    frames: list = []
+    buf = bytearray()
+    pos = 0
+    end = time.monotonic() + limit
+    while not (frames and frames[-1][0] != "partial"):
+        left = end - time.monotonic()
+        if left <= 0:
+            exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
+            exc.partial = _partial(frames)
+            raise exc
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        data = os.read(fd, 1 << 16)
+        if not data:
+            frames.append(("died", None))
+            return frames
+        buf += data
+        pos = _read_frames(buf, pos, frames)
+    return frames
+
+
+def _answer(frames: list):
+    """The call's value from its final frame, or its exception raised (with the last partial result on it)."""
+    tag, value = frames[-1]
+    if tag == "ok":
+        return value
+    try:  # e.g. a MemoryError after the verdict was found: the caller can still use it
+        value.partial = _partial(frames)
+    except (AttributeError, TypeError):
+        pass
+    raise value
+
+
 def _run_forked(fn, args, kwargs, limit, memory_mb=None):
     r, w = os.pipe()
     pid = _fork(memory_mb, w, (r,), lambda: _write_frame(w, _child_main(fn, args, kwargs)))
     os.close(w)
-    buf = bytearray()
-    frames: list = []
-    pos = 0
-    end = time.monotonic() + limit
-    done = False
     try:
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                break
-            ready, _, _ = select.select([r], [], [], left)
-            if not ready:
-                continue
-            data = os.read(r, 1 << 16)
-            if not data:
-                done = True
-                break
-            buf += data
-            pos = _read_frames(buf, pos, frames)
-            if frames and frames[-1][0] != "partial":
-                # the answer is complete: do not wait for the end of file, which comes only once the child's
-                # address space is torn down (milliseconds for a large parent, paid on every call)
-                done = True
-                break
+        frames = _await_answer(r, limit)
+    except BaseException:  # the time limit (or SIGTERM, Ctrl-C): the child goes with the call
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _reap_later(pid)  # the kernel frees a large child's memory slowly: do not wait for it
+        raise
     finally:
         os.close(r)
-        if not done:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            _reap_later(pid)  # the kernel frees a large child's memory slowly: do not wait for it
-    if not done:
-        exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
-        exc.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
-        raise exc
-    final = [f for f in frames if f[0] != "partial"]
-    if final:
+    if frames[-1][0] != "died":
         _reap_later(pid)
-    else:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = 0
-        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
-            raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
-        raise ConvexproofError("internal error: the analysis process ended without a result")
-    status_, value = final[-1]
-    if status_ == "ok":
-        return value
-    try:  # e.g. a MemoryError after the verdict was found: the caller can still use it
-        value.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
-    except (AttributeError, TypeError):
-        pass
-    raise value
+        return _answer(frames)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = 0
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
+    raise ConvexproofError("internal error: the analysis process ended without a result")
 
 
 # ------------------------------------------------------------ the warm worker
@@ -431,7 +443,8 @@ def _run_forked(fn, args, kwargs, limit, memory_mb=None):
 # The warm worker is one forked child that serves calls one after another over
 # a pair of pipes, under the same limits: it is killed when a call runs over
 # its time (the next call forks a new one), its address space is capped, it
-# dies with its parent, and it is replaced after any failed call, after
+# dies with its parent, and it is replaced after an internal failure or a
+# MemoryError, when it holds more than WORKER_MEMORY_SHARE of its cap, after
 # WORKER_CALLS calls, and whenever the parent's state may differ from the one
 # it was forked from (a module global of the package rebound, e.g. by a test's
 # monkeypatch, or a CONVEXPROOF_* variable changed): it always computes what a
@@ -548,7 +561,7 @@ def _run_in_worker(fn, args, kwargs, limit, memory_mb):
             _stop_worker()
             return _NO_WORKER
         try:
-            frames = _await_answer(w, limit)
+            frames = _await_answer(w["resp"], limit)
         except BaseException:  # SIGTERM, Ctrl-C, a time-out: the worker goes with the call
             _stop_worker()
             raise
@@ -558,45 +571,12 @@ def _run_in_worker(fn, args, kwargs, limit, memory_mb):
                 return _NO_WORKER  # it may have died between calls: the call runs in a one-off child
             raise ConvexproofError("the analysis process was killed (out of memory?) before it gave a result")
         tag, value = frames[-1]
-        if memory_mb and _resident_mb(w["pid"]) > WORKER_MEMORY_SHARE * memory_mb:
-            _stop_worker()  # a large call leaves a large heap: the next call starts from a fresh fork
-        if tag == "ok":
-            return value
-        if not isinstance(value, ConvexproofError) or isinstance(value, MemoryError):
-            _stop_worker()  # an internal failure may have left the worker short of memory or in a bad state
-        try:
-            value.partial = next((v for t, v in reversed(frames) if t == "partial"), None)
-        except (AttributeError, TypeError):
-            pass
-        raise value
+        if (memory_mb and _resident_mb(w["pid"]) > WORKER_MEMORY_SHARE * memory_mb) or (
+                tag != "ok" and (not isinstance(value, ConvexproofError) or isinstance(value, MemoryError))):
+            _stop_worker()  # a large heap left behind, or an internal failure that may have left a bad state
+        return _answer(frames)
     finally:
         _WORKER_LOCK.release()
-
-
-def _await_answer(w: dict, limit: float) -> list:
-    """The worker's frames up to its answer, or up to ``("died", None)`` if it ended without one.
-
-    Raises AnalysisTimeout (with ``.partial``) after ``limit`` s."""
-    frames: list = []
-    buf = bytearray()
-    pos = 0
-    end = time.monotonic() + limit
-    while not (frames and frames[-1][0] != "partial"):
-        left = end - time.monotonic()
-        if left <= 0:
-            exc = AnalysisTimeout(f"the analysis ran over its time limit of {limit:g} s and was stopped")
-            exc.partial = next((v for tag, v in reversed(frames) if tag == "partial"), None)
-            raise exc
-        ready, _, _ = select.select([w["resp"]], [], [], left)
-        if not ready:
-            continue
-        data = os.read(w["resp"], 1 << 16)
-        if not data:
-            frames.append(("died", None))
-            return frames
-        buf += data
-        pos = _read_frames(buf, pos, frames)
-    return frames
 
 
 def _resident_mb(pid: int) -> float:
