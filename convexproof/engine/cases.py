@@ -784,29 +784,37 @@ def _pnorm_sum(problem: Problem) -> Outcome | None:
 
 
 # ------------------------------------------------------------------ loss + λ·regulariser
-def _regularised_loss(problem: Problem) -> Outcome | None:
-    """f = loss + λ·q with q a positive definite quadratic, the loss convex for all data and its Hessian singular
-    everywhere: f is convex iff λ ≥ 0 (sufficient: a sum of convex terms; necessary: along a kernel direction v
-    of the loss's Hessian the curvature is λ·vᵀ∇²q v < 0 for λ < 0)."""
+def _pd_regularisers(problem: Problem):
+    """(λ, loss, H) for each parameter λ with f = loss + λ·q exactly, q having a constant positive definite
+    Hessian H in the variables (f smooth, on a box, with at least two variables)."""
     from convexproof.engine.multivariate import ldl_psd
     from convexproof.engine.witness import hessian
 
     f = problem.expr
     vs = list(problem.variables)
     if len(vs) < 2 or not problem.parameters or not problem.exact_box or not is_smooth(f):
-        return None
+        return
     for lam in problem.parameters:
         fe = sp.expand(f) if sp.count_ops(f) < 200 else f
         q = sp.diff(fe, lam)
-        if q.has(lam) or not q.free_symbols & set(vs):
+        if q.has(lam) or not q.free_symbols & set(vs):  # f is affine in λ, and λ multiplies the variables
             continue
-        H1 = hessian(q, vs)
-        if H1.free_symbols:
+        H = hessian(q, vs)
+        if H.free_symbols:
             continue
-        cert = ldl_psd(H1)
-        if cert is None or not cert.pd:
-            continue
-        loss = f.subs(lam, 0)
+        cert = ldl_psd(H)
+        if cert is not None and cert.pd:
+            yield lam, f.subs(lam, 0), H
+
+
+def _regularised_loss(problem: Problem) -> Outcome | None:
+    """f = loss + λ·q with q a positive definite quadratic, the loss convex for all data and its Hessian singular
+    everywhere: f is convex iff λ ≥ 0 (sufficient: a sum of convex terms; necessary: along a kernel direction v
+    of the loss's Hessian the curvature is λ·vᵀ∇²q v < 0 for λ < 0)."""
+    from convexproof.engine.witness import hessian
+
+    vs = list(problem.variables)
+    for lam, loss, H1 in _pd_regularisers(problem):
         sub = problem.with_expr(loss, parameters=tuple(p for p in problem.parameters if p != lam))
         d = DCP(vs, sub.full_box()).analyse(loss)
         if d.curvature not in (CONVEX, AFFINE, CONST):
@@ -849,31 +857,12 @@ def _vanishing_curvature_loss(problem: Problem) -> Outcome | None:
     Sufficient: for λ ≥ 0 a sum of convex terms.  Necessary: take a direction d off the hyperplanes ℓᵢ(d) = 0 of
     the linear parts ℓᵢ of the non-constant Aᵢ; along w = t·d every Aᵢ tends to ±∞ and the softplus curvature
     σ(Aᵢ)(1 − σ(Aᵢ)) to 0, so vᵀ∇²f v tends to λ·vᵀ∇²q v < 0 for λ < 0 and any v ≠ 0."""
-    from convexproof.engine.multivariate import ldl_psd
-    from convexproof.engine.witness import hessian
-
-    f = problem.expr
     vs = list(problem.variables)
-    if len(vs) < 2 or not problem.parameters or not problem.exact_box or not is_smooth(f):
-        return None
-    for lam in problem.parameters:
-        if problem.interval(lam) != sp.Interval(-sp.oo, sp.oo) and problem.interval(lam).inf >= 0:
+    for lam, loss, H1 in _pd_regularisers(problem):
+        if problem.interval(lam).inf >= 0:
             continue  # λ ≥ 0 already: nothing to decide here
-        loss = f.subs(lam, 0)
-        q = sp.expand(f - loss)
-        if sp.diff(q, lam).has(lam) or not q.free_symbols & set(vs):
-            continue
-        H1 = hessian(sp.diff(q, lam), vs)
-        if H1.free_symbols:
-            continue
-        cert = ldl_psd(H1)
-        if cert is None or not cert.pd:
-            continue
-        terms = sp.Add.make_args(loss)
-        args = [_softplus_argument(t, vs) for t in terms if t.free_symbols & set(vs)]
+        args = [_softplus_argument(t, vs) for t in sp.Add.make_args(loss) if t.free_symbols & set(vs)]
         if not args or any(A is None for A in args):
-            continue
-        if any(t.has(lam) for t in terms):
             continue
         cond = sp.GreaterThan(lam, 0)
         steps = [CvxSign(loss, "", "each term of the loss (λ = 0) is log(1 + exp(A)) with A affine in the variables: "
