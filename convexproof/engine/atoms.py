@@ -119,7 +119,7 @@ class DCP:
         from convexproof.engine.multivariate import ldl_psd
 
         vs = sorted(self.vars & q.free_symbols, key=lambda v: v.name)
-        if not vs or len(vs) > 6 or sp.count_ops(q) > 60:
+        if not vs or len(vs) > 12 or sp.count_ops(q) > 80:
             return None
         try:
             P = sp.Poly(sp.expand(q), *vs)
@@ -183,31 +183,10 @@ class DCP:
         return self._atom(e, ATOMS["log_sum_exp"], inner)
 
     def _norm(self, e) -> CvxDCP | None:
-        arg = sp.expand(e.base) if sp.count_ops(e.base) < 80 else e.base
-        try:
-            P = sp.Poly(arg, *sorted(self.vars & arg.free_symbols, key=lambda s: s.name))
-        except sp.PolynomialError:
+        """√q with q = Σ uᵢ², uᵢ affine (:meth:`_affine_squares`): the Euclidean norm of an affine map."""
+        us = self._affine_squares(e.base)
+        if us is None:
             return None
-        if P.total_degree() != 2:
-            return None
-        # a PSD quadratic form plus ... : complete squares via the Hessian (constant)
-        from convexproof.engine.multivariate import ldl_psd
-
-        gens = P.gens
-        H = sp.Matrix(len(gens), len(gens), lambda i, j: sp.diff(arg, gens[i], gens[j]))
-        if H.free_symbols:
-            return None
-        cert = ldl_psd(H)
-        if cert is None or not cert.psd:
-            return None
-        # minimum of the quadratic must be >= 0 for sqrt to be a norm: q(x) = ||A x + b||^2 + c, c >= 0
-        grad = [sp.diff(arg, g) for g in gens]
-        sol = sp.solve(grad, gens, dict=True)
-        if not sol:
-            return None
-        m = arg.subs(sol[0])
-        if m.free_symbols & self.vars or self.sign(m) not in _NONNEG:
-            return None
-        return CvxDCP(e, CONVEX, said(ATOMS["norm2"].text + "; here the quadratic under the root is a PSD form "
-                                      "with minimum ", sp.GreaterThan(m, 0, evaluate=False),
+        return CvxDCP(e, CONVEX, said(ATOMS["norm2"].text + "; here the quadratic under the root is ",
+                                      sp.Add(*[u_**2 for u_ in us], evaluate=False),
                                       ", so the root is the norm of an affine map"), children=[])
